@@ -1,0 +1,47 @@
+/* The sealing certificate (public key) and key fingerprints. */
+#ifndef SEALKIT_CERT_H
+#define SEALKIT_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include "error.h"
+
+#define SK_MIN_RSA_BITS 2048
+#define SK_FINGERPRINT_MAX 64 /* "SHA256:" + 43 base64 chars + NUL */
+
+enum sk_cert_flags {
+    SK_CERT_IS_BARE_KEY = 1u << 0,      /* a PUBLIC KEY block, no certificate */
+    SK_CERT_NOT_YET_VALID = 1u << 1,    /* now < notBefore: accepted, warn */
+};
+
+typedef struct sk_pubkey sk_pubkey;
+
+/*
+ * Loads the first CERTIFICATE block of a PEM text, or else a bare PUBLIC KEY
+ * block. Refuses: no usable block, a non-RSA key, fewer than SK_MIN_RSA_BITS
+ * bits, and a certificate whose notAfter is before now (the message gives
+ * the date). now is injected so that tests can pin the clock.
+ */
+SK_API int sk_pubkey_from_pem(const char *pem, size_t len, time_t now, sk_pubkey **out,
+                              sk_error *err);
+SK_API int sk_pubkey_from_file(const char *path, time_t now, sk_pubkey **out, sk_error *err);
+SK_API void sk_pubkey_free(sk_pubkey *pk);
+
+SK_API EVP_PKEY *sk_pubkey_evp(const sk_pubkey *pk);
+SK_API int sk_pubkey_bits(const sk_pubkey *pk);
+SK_API unsigned sk_pubkey_flags(const sk_pubkey *pk);
+/* Validity as Unix times; 0 for a bare key. */
+SK_API int64_t sk_pubkey_not_before(const sk_pubkey *pk);
+SK_API int64_t sk_pubkey_not_after(const sk_pubkey *pk);
+SK_API const char *sk_pubkey_fingerprint(const sk_pubkey *pk);
+
+/*
+ * Upstream's PublicKeyFingerprint (spec 5.8): "SHA256:" + unpadded base64 of
+ * SHA-256 over the SSH wire form of the RSA public key. out must hold
+ * SK_FINGERPRINT_MAX bytes.
+ */
+SK_API int sk_fingerprint(EVP_PKEY *rsa, char out[SK_FINGERPRINT_MAX], sk_error *err);
+
+#endif

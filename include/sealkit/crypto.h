@@ -1,0 +1,61 @@
+/*
+ * The Sealed Secrets hybrid cipher (spec section 1):
+ *   blob = u16be(k) || RSA-OAEP-SHA256(session key, label) || AES-256-GCM(plaintext)
+ * with a fresh 32-byte session key per item, a 12-byte zero nonce and no AAD.
+ */
+#ifndef SEALKIT_CRYPTO_H
+#define SEALKIT_CRYPTO_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+#include "error.h"
+#include "mem.h"
+
+#define SK_SESSION_KEY_LEN 32
+#define SK_GCM_TAG_LEN 16
+
+/*
+ * Deterministic randomness, for tests only. When an sk_rng is passed, both
+ * the session key and the OAEP seed come from its stream. Pass NULL in
+ * production: the session key then comes from libsodium's CSPRNG and the OAEP
+ * seed from OpenSSL's DRBG.
+ */
+typedef struct sk_rng sk_rng;
+/* A repeatable stream derived from seed (ChaCha20 keyed by SHA-256(seed)). */
+SK_API int sk_rng_new_deterministic(const unsigned char *seed, size_t seed_len, sk_rng **out,
+                                    sk_error *err);
+SK_API void sk_rng_free(sk_rng *rng);
+
+/* Seals one item; *blob is malloc'd (it is ciphertext, not secret). */
+SK_API int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                             const unsigned char *pt, size_t pt_len, sk_rng *rng,
+                             unsigned char **blob, size_t *blob_len, sk_error *err);
+
+/*
+ * Opens one blob with one private key. The plaintext goes to guarded memory:
+ * *pt is emptied first, filled only on success and left empty on failure.
+ * Returns SK_EDECRYPT with a reason ("blob too short", "blob is for a key of
+ * N bits", "RSA-OAEP rejected it", "AES-GCM authentication failed") when it
+ * cannot be opened. The header length must equal the key's modulus length.
+ */
+SK_API int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
+                             const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
+                             sk_error *err);
+
+/*
+ * Bytes of the RSA part announced by the blob header, or 0 when the blob is
+ * shorter than the header or than the RSA part it announces.
+ */
+SK_API size_t sk_blob_rsa_len(const unsigned char *blob, size_t blob_len);
+
+/* Standard base64 with padding (no line breaks). *out is malloc'd. */
+SK_API int sk_base64_encode(const unsigned char *in, size_t len, char **out, sk_error *err);
+/*
+ * Standard base64 with padding into guarded memory; CR and LF are ignored as
+ * Go's decoder does. Anything else outside the alphabet, missing padding or
+ * trailing data is SK_EPARSE with the byte offset in the message. *out is
+ * emptied first and left empty on failure.
+ */
+SK_API int sk_base64_decode(const char *in, size_t len, sk_secbuf *out, sk_error *err);
+
+#endif

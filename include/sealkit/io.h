@@ -1,0 +1,26 @@
+/* File input and atomic output. */
+#ifndef SEALKIT_IO_H
+#define SEALKIT_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+#include "mem.h"
+
+/* Largest input sealkit reads from one file or stream (documented). */
+#define SK_MAX_INPUT (32u * 1024u * 1024u)
+
+/* Reads all of fd (up to limit bytes) into guarded memory. name is for messages. */
+SK_API int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error *err);
+/* Reads a whole file; "-" means standard input. */
+SK_API int sk_read_file(const char *path, size_t limit, sk_secbuf *out, sk_error *err);
+
+/*
+ * Replaces path atomically: a temporary file in the same folder created with
+ * mode, written, fsync'ed, renamed over path, and the folder fsync'ed. On any
+ * failure path is untouched and the temporary file is removed.
+ */
+SK_API int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                           sk_error *err);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Re-sealing under a new controller key, offline (spec 5.7, 8.1-8.2): every
+ * item is opened with the old keys and sealed again under the new
+ * certificate with a fresh session key and the same scope. Unlike the
+ * controller's /v1/rotate, nothing but the encryptedData values changes.
+ */
+#ifndef SEALKIT_RESEAL_H
+#define SEALKIT_RESEAL_H
+
+#include <stddef.h>
+#include "cert.h"
+#include "crypto.h"
+#include "error.h"
+#include "keys.h"
+#include "mem.h"
+
+typedef struct sk_reseal_counts {
+    size_t sealed_secrets; /* SealedSecret documents seen */
+    size_t resealed;       /* items sealed again under the target */
+    size_t unchanged;      /* items a key with the target's fingerprint already opens */
+} sk_reseal_counts;
+
+/*
+ * Re-seals the SealedSecrets found in a manifest text (YAML or JSON, several
+ * documents, Lists; other kinds pass through) and writes the new text to
+ * out. Only the base64 of re-sealed items differs from the input: every
+ * other byte - other documents, comments, key order, quoting - is kept.
+ * All or nothing: if any item cannot be opened the call fails, names it,
+ * and out is left empty. When counts.resealed is 0 the output equals the
+ * input.
+ */
+SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *source,
+                          sk_keyring *keys, const sk_pubkey *target, sk_rng *rng,
+                          sk_secbuf *out, sk_reseal_counts *counts, sk_error *err);
+
+#endif

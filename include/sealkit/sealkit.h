@@ -1,0 +1,28 @@
+/* sealkit: an offline toolkit for Bitnami Sealed Secrets. */
+#ifndef SEALKIT_H
+#define SEALKIT_H
+
+#include "export.h"
+#include "error.h"
+#include "mem.h"
+#include "io.h"
+#include "crypto.h"
+#include "cert.h"
+#include "keys.h"
+#include "scope.h"
+#include "doc.h"
+#include "emit.h"
+#include "secret.h"
+#include "seal.h"
+#include "unseal.h"
+#include "reseal.h"
+
+/*
+ * Call once before anything else. Initialises libsodium and makes jansson
+ * wipe every block it frees, since parsed documents hold base64 plaintext.
+ * (jansson's allocator is process-wide; this is the only global state.)
+ */
+SK_API int sk_init(void);
+SK_API const char *sk_version(void);
+
+#endif

@@ -1,0 +1,22 @@
+/* Opening SealedSecrets with private keys (spec 2.8, 3.10). */
+#ifndef SEALKIT_UNSEAL_H
+#define SEALKIT_UNSEAL_H
+
+#include <jansson.h>
+#include "error.h"
+#include "keys.h"
+#include "secret.h"
+
+/*
+ * Rebuilds the Secret: template metadata, type and immutable; name and
+ * namespace from the outer metadata; every encryptedData item opened with
+ * the label of the outer scope. All or nothing: one item that cannot be
+ * opened fails the whole object with a message naming every such item and
+ * why. template.data is not rendered: it is an error naming the key.
+ */
+SK_API int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *err);
+
+/* A v1/Secret tree in kubeseal's recovery shape (spec 3.10) without ownerReferences. */
+SK_API int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err);
+
+#endif

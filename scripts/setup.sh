@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what sealkit needs on Debian; does nothing when it is all there.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config clang
+          libssl-dev libsodium-dev libyaml-dev libjansson-dev libcmocka-dev libarchive-dev
+          python3 python3-cryptography python3-yaml)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

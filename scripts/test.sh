@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: set up, build, run every test, then again under ASan+UBSan.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/setup.sh
+
+echo "== build and test (release)"
+scripts/build.sh "$root/build"
+ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)"
+
+echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
+scripts/build.sh "$root/build-asan" -DSEALKIT_SANITIZE=ON -DSEALKIT_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j"$(nproc)"

@@ -1,0 +1,43 @@
+/* The sealkit command line: argument parsing and printing only. */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+#include <stddef.h>
+#include <sealkit/sealkit.h>
+
+/* Exit codes (documented in README.md and sealkit --help). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Prints "sealkit: error: MSG" and "sealkit: hint: HINT"; returns the exit code for it. */
+int cli_fail(const sk_error *err);
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) SK_PRINTF(2, 3);
+void cli_warn(const char *fmt, ...) SK_PRINTF(1, 2);
+
+/* SEALED_SECRETS_<NAME> as kubeseal reads it; NULL when unset. */
+const char *cli_env(const char *flag);
+void cli_env_name(const char *flag, char *name, size_t size);
+/* Go's strconv.ParseBool forms; -1 when s is none of them. */
+int cli_parse_bool(const char *s);
+
+/* Writes all of buf to stdout; returns 0 or -1. */
+int cli_write_stdout(const void *buf, size_t len);
+/* Output goes to path atomically (mode), or to stdout when path is NULL. */
+int cli_output(const char *path, const sk_secbuf *out, unsigned mode, sk_error *err);
+
+/* A growable list of strings (repeatable and comma-separated flags). */
+typedef struct cli_list {
+    char **v;
+    size_t n;
+} cli_list;
+int cli_list_add_csv(cli_list *l, const char *csv);
+void cli_list_free(cli_list *l);
+
+int cmd_seal(int argc, char **argv);
+int cmd_unseal(int argc, char **argv);
+int cmd_reseal(int argc, char **argv);
+
+/* Loads --key files and folders into a new ring (cmd_unseal.c). */
+int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err);
+
+#endif

@@ -1,0 +1,115 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_fail(const sk_error *err)
+{
+    fprintf(stderr, "sealkit: error: %s\n", err->msg[0] ? err->msg : sk_status_name(err->code));
+    if (err->hint[0]) fprintf(stderr, "sealkit: hint: %s\n", err->hint);
+    return err->code == SK_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sealkit: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "sealkit: hint: see 'sealkit %s --help'\n", cmd);
+    return EXIT_USAGE;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sealkit: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_env_name(const char *flag, char *name, size_t size)
+{
+    size_t n = (size_t)snprintf(name, size, "SEALED_SECRETS_");
+    for (const char *p = flag; *p && n + 1 < size; p++)
+        name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    name[n] = '\0';
+}
+
+const char *cli_env(const char *flag)
+{
+    char name[96];
+    cli_env_name(flag, name, sizeof name);
+    return getenv(name);
+}
+
+int cli_parse_bool(const char *s)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
+    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
+    for (size_t i = 0; yes[i]; i++)
+        if (strcmp(s, yes[i]) == 0) return 1;
+    for (size_t i = 0; no[i]; i++)
+        if (strcmp(s, no[i]) == 0) return 0;
+    return -1;
+}
+
+int cli_write_stdout(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int cli_output(const char *path, const sk_secbuf *out, unsigned mode, sk_error *err)
+{
+    if (path != NULL) return sk_write_atomic(path, out->data, out->len, (mode_t)mode, err);
+    if (cli_write_stdout(out->data, out->len) != 0)
+        return sk_error_set(err, SK_EIO, "cannot write to standard output: %s", strerror(errno));
+    return SK_OK;
+}
+
+static int list_push(cli_list *l, const char *s, size_t n)
+{
+    char **grown = realloc(l->v, (l->n + 1) * sizeof *grown);
+    if (grown == NULL) return -1;
+    l->v = grown;
+    l->v[l->n] = strndup(s, n);
+    if (l->v[l->n] == NULL) return -1;
+    l->n++;
+    return 0;
+}
+
+int cli_list_add_csv(cli_list *l, const char *csv)
+{
+    const char *p = csv;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n > 0 && list_push(l, p, n) != 0) return -1;
+        if (comma == NULL) return 0;
+        p = comma + 1;
+    }
+}
+
+void cli_list_free(cli_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}

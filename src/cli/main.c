@@ -1,0 +1,59 @@
+/* sealkit: entry point. Hardens the process, then dispatches a subcommand. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static const char usage[] =
+    "Usage: sealkit COMMAND [OPTIONS]\n"
+    "\n"
+    "Offline toolkit for Bitnami Sealed Secrets.\n"
+    "\n"
+    "Commands:\n"
+    "  seal      seal Secrets under the controller's certificate (kubeseal-compatible)\n"
+    "  unseal    open SealedSecrets with the controller's private keys\n"
+    "  reseal    re-seal SealedSecrets under a new certificate, in place\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n"
+    "  --version      show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n"
+    "Run 'sealkit COMMAND --help' for a command's options.\n";
+
+/* Plaintext must never reach a core file or another process's ptrace. */
+static void harden(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int main(int argc, char **argv)
+{
+    harden();
+    if (sk_init() != SK_OK) {
+        fputs("sealkit: error: cannot initialise libsodium\n", stderr);
+        return EXIT_FAIL;
+    }
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("sealkit version: %s\n", sk_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "seal") == 0) return cmd_seal(argc - 1, argv + 1);
+    if (strcmp(cmd, "unseal") == 0) return cmd_unseal(argc - 1, argv + 1);
+    if (strcmp(cmd, "reseal") == 0) return cmd_reseal(argc - 1, argv + 1);
+    fprintf(stderr, "sealkit: error: unknown command \"%s\"\n%s", cmd, usage);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,47 @@
+/*
+ * Internal to the manifest reader (doc.c, doc_json.c, doc_yaml.c). Exposed to
+ * the unit tests so that the YAML 1.1 scalar table can be checked directly.
+ * Not part of the public API.
+ */
+#ifndef SK_DOC_INTERNAL_H
+#define SK_DOC_INTERNAL_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <sealkit/doc.h>
+#include <sealkit/error.h>
+
+/* Where a parse is: messages read "SOURCE: document N: line L: problem". */
+typedef struct sk_doc_where {
+    const char *source; /* may be NULL: then no prefix */
+    size_t docno;       /* 1-based */
+    size_t line;        /* 1-based; 0 = unknown */
+} sk_doc_where;
+
+/* Sets err to "SOURCE: document N: line L: <fmt...>" and returns code. */
+int sk_doc_error(sk_error *err, int code, sk_doc_where at, const char *fmt, ...) SK_PRINTF(4, 5);
+
+/* Appends a document (ownership moves to docs, also on failure). */
+int sk_doc_push(sk_docs *docs, json_t *doc, size_t line, sk_error *err);
+
+/* 1-based line of byte offset off in buf (counts '\n' before it). */
+size_t sk_doc_line_at(const unsigned char *buf, size_t off);
+
+/* Bytes of a UTF-8 byte order mark at the start of buf (0 or 3). */
+size_t sk_doc_bom_len(const unsigned char *buf, size_t len);
+
+/*
+ * Resolves the text of a plain YAML scalar the way go-yaml v2 does into a new
+ * JSON value: null, true/false, integer, real or string. Returns SK_OK,
+ * SK_ENOMEM, or SK_EINVAL for .inf/.nan, which JSON cannot carry (upstream
+ * fails on them too, when converting to JSON).
+ */
+int sk_doc_resolve_plain(const char *s, size_t n, json_t **out);
+
+/* The two readers; both append to out and leave cleanup to the caller. */
+int sk_doc_parse_json(const unsigned char *buf, size_t len, size_t start, const char *source,
+                      sk_docs *out, sk_error *err);
+int sk_doc_parse_yaml(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
+                      sk_error *err);
+
+#endif

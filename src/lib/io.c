@@ -1,0 +1,111 @@
+#include <sealkit/io.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error *err)
+{
+    unsigned char chunk[16384];
+    int rc = SK_OK;
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            rc = sk_error_set(err, SK_EIO, "cannot read %s: %s", name, strerror(errno));
+            break;
+        }
+        if (got == 0) break;
+        if (out->len + (size_t)got > limit) {
+            rc = sk_error_set(err, SK_ELIMIT, "%s is larger than the %zu MiB input limit", name,
+                              limit / (1024 * 1024));
+            break;
+        }
+        rc = sk_secbuf_append(out, chunk, (size_t)got, err);
+        if (rc != SK_OK) break;
+    }
+    sk_wipe(chunk, sizeof chunk);
+    if (rc == SK_OK && out->data == NULL) rc = sk_secbuf_reserve(out, 0, err);
+    if (rc != SK_OK) sk_secbuf_free(out);
+    return rc;
+}
+
+int sk_read_file(const char *path, size_t limit, sk_secbuf *out, sk_error *err)
+{
+    if (strcmp(path, "-") == 0) return sk_read_fd(STDIN_FILENO, "<stdin>", limit, out, err);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return sk_error_set(err, SK_EIO, "cannot read %s: it is a directory", path);
+    }
+    int rc = sk_read_fd(fd, path, limit, out, err);
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Temporary name beside the target so that rename(2) stays on one filesystem. */
+static int open_temp_beside(const char *path, mode_t mode, char *tmp, size_t tmpsz)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(tmp, tmpsz, "%s.sealkit-tmp.%ld.%d", path, (long)getpid(), attempt);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
+{
+    char tmp[4096 + 64];
+    if (strlen(path) > 4096) return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
+    int fd = open_temp_beside(path, mode, tmp, sizeof tmp);
+    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot create a file beside %s: %s", path, strerror(errno));
+    /* The umask must not widen or narrow what the caller asked for. */
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return sk_error_set(err, SK_EIO, "cannot replace %s: %s", path, strerror(e));
+    }
+    if (fsync_dir_of(path) != 0)
+        return sk_error_set(err, SK_EIO, "wrote %s but could not sync its folder: %s", path,
+                            strerror(errno));
+    return SK_OK;
+}

@@ -1,0 +1,77 @@
+#include <sealkit/crypto.h>
+#include <sealkit/doc.h>
+#include <sealkit/keys.h>
+
+#include <string.h>
+
+static int looks_like_pem(const char *text, size_t len)
+{
+    const char marker[] = "-----BEGIN ";
+    size_t m = sizeof marker - 1;
+    for (size_t i = 0; i + m <= len; i++) {
+        if (memcmp(text + i, marker, m) == 0) return 1;
+    }
+    return 0;
+}
+
+static int add_secret_doc(sk_keyring *kr, const json_t *doc, size_t *added, sk_error *err)
+{
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    if (kind != NULL && strcmp(kind, "Secret") != 0)
+        return sk_error_set(err, SK_EINVAL, "kind: %.64s is not a key Secret", kind);
+    const json_t *v = json_object_get(json_object_get(doc, "data"), "tls.key");
+    if (!json_is_string(v)) {
+        sk_error_set(err, SK_EINVAL, "data[tls.key]: missing");
+        sk_error_hint(err, "a key Secret is the controller's kubernetes.io/tls Secret");
+        return SK_EINVAL;
+    }
+    sk_secbuf pem = SK_SECBUF_INIT;
+    int rc = sk_base64_decode(json_string_value(v), json_string_length(v), &pem, err);
+    if (rc != SK_OK) {
+        sk_error_prefix(err, "data[tls.key]: ");
+        return rc;
+    }
+    size_t n = 0;
+    rc = sk_keyring_add_pem(kr, (const char *)pem.data, pem.len, "data[tls.key]", &n, err);
+    sk_secbuf_free(&pem);
+    if (added != NULL) *added += n;
+    return rc;
+}
+
+static int add_doc(sk_keyring *kr, const json_t *doc, size_t docno, size_t *added, sk_error *err)
+{
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    const json_t *items = json_object_get(doc, "items");
+    /* Upstream reads a List even when its kind is missing (spec 4.10). */
+    if ((kind != NULL && strcmp(kind, "List") == 0) || (kind == NULL && json_is_array(items))) {
+        for (size_t i = 0; i < json_array_size(items); i++) {
+            int rc = add_secret_doc(kr, json_array_get(items, i), added, err);
+            if (rc != SK_OK) return sk_error_prefix(err, "document %zu, item %zu: ", docno, i + 1);
+        }
+        return SK_OK;
+    }
+    int rc = add_secret_doc(kr, doc, added, err);
+    if (rc != SK_OK) sk_error_prefix(err, "document %zu: ", docno);
+    return rc;
+}
+
+int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char *source,
+                        size_t *added, sk_error *err)
+{
+    size_t count = 0;
+    if (looks_like_pem(text, len)) {
+        int rc = sk_keyring_add_pem(kr, text, len, source, &count, err);
+        if (added != NULL) *added = count;
+        return rc;
+    }
+    sk_docs docs = {0};
+    int rc = sk_docs_parse((const unsigned char *)text, len, source, &docs, err);
+    for (size_t i = 0; rc == SK_OK && i < docs.n; i++) rc = add_doc(kr, docs.doc[i], i + 1, &count, err);
+    if (rc == SK_OK && docs.n == 0) {
+        rc = sk_error_set(err, SK_EPARSE, "no private key found");
+    }
+    sk_docs_free(&docs);
+    if (rc != SK_OK) sk_error_prefix(err, "%s: ", source);
+    if (added != NULL) *added = count;
+    return rc;
+}

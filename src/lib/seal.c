@@ -1,0 +1,314 @@
+#include <sealkit/seal.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta.h"
+
+#define SK_SEALED_API "bitnami.com/v1alpha1"
+#define SK_SEALED_KIND "SealedSecret"
+
+/* Fields the API server owns; kubeseal strips them (spec 3.2 step 1). */
+static const char *const server_fields[] = {
+    "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences", NULL};
+
+/* They can hold the whole plaintext Secret (spec 2.7). */
+static const char *const leaky_annotations[] = {
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "kubecfg.ksonnet.io/last-applied-configuration", NULL};
+
+static int oom(sk_error *err)
+{
+    return sk_error_set(err, SK_ENOMEM, "out of memory");
+}
+
+static int is_blank(const char *s)
+{
+    return s == NULL || *s == '\0';
+}
+
+static int apply_scope(sk_secret *s, const sk_seal_opts *o, sk_scope *scope, sk_error *err)
+{
+    json_t *ann = json_object_get(s->metadata, "annotations");
+    /* --scope strict is the default and cannot downgrade an annotated Secret (spec 2.4). */
+    if (o->has_scope && (o->scope != SK_SCOPE_STRICT || o->force_scope)) {
+        if (ann == NULL) {
+            ann = json_object();
+            if (ann == NULL || json_object_set_new(s->metadata, "annotations", ann) != 0) return oom(err);
+            json_t *ordered = NULL;
+            int rc = sk_meta_normalize(s->metadata, &ordered, err);
+            if (rc != SK_OK) return rc;
+            json_decref(s->metadata);
+            s->metadata = ordered;
+            ann = json_object_get(s->metadata, "annotations");
+        }
+        int rc = sk_scope_set_annotations(ann, o->scope, err);
+        if (rc != SK_OK) return rc;
+    }
+    *scope = sk_scope_from_annotations(ann);
+    return SK_OK;
+}
+
+static int resolve_namespace(sk_secret *s, const sk_seal_opts *o, sk_error *err)
+{
+    const char *ns = sk_secret_namespace(s);
+    if (!is_blank(ns) && !is_blank(o->namespace_) && strcmp(ns, o->namespace_) != 0) {
+        sk_error_set(err, SK_EINVAL,
+                     "namespace mismatch: input secret is in namespace \"%.64s\" but \"%.64s\" "
+                     "was specified", ns, o->namespace_);
+        sk_error_hint(err, "drop -n/--namespace or change metadata.namespace");
+        return SK_EINVAL;
+    }
+    if (is_blank(ns) && !is_blank(o->namespace_)) return sk_secret_set_namespace(s, o->namespace_, err);
+    if (is_blank(ns)) {
+        sk_error_set(err, SK_EINVAL, "metadata.namespace: missing; the secret must declare a namespace");
+        sk_error_hint(err, "set metadata.namespace or pass -n NAMESPACE (sealkit never reads a kubeconfig)");
+        return SK_EINVAL;
+    }
+    return SK_OK;
+}
+
+static int check_secret(sk_secret *s, const sk_seal_opts *o, sk_error *err)
+{
+    if (s->n_items == 0 && !o->allow_empty) {
+        sk_error_set(err, SK_EINVAL, "data: the Secret has no items (neither data nor stringData)");
+        sk_error_hint(err, "pass --allow-empty-data to seal a Secret without items");
+        return SK_EINVAL;
+    }
+    if (o->name != NULL) {
+        int rc = sk_secret_set_name(s, o->name, err);
+        if (rc != SK_OK) return rc;
+    }
+    if (is_blank(sk_secret_name(s))) {
+        sk_error_set(err, SK_EINVAL, "metadata.name: missing in input Secret");
+        sk_error_hint(err, "set metadata.name or pass --name NAME");
+        return SK_EINVAL;
+    }
+    return SK_OK;
+}
+
+static json_t *template_metadata(const json_t *meta)
+{
+    json_t *t = json_deep_copy(meta);
+    if (t == NULL) return NULL;
+    for (size_t i = 0; server_fields[i] != NULL; i++) json_object_del(t, server_fields[i]);
+    json_t *ann = json_object_get(t, "annotations");
+    for (size_t i = 0; ann != NULL && leaky_annotations[i] != NULL; i++)
+        json_object_del(ann, leaky_annotations[i]);
+    /* Go omits empty maps and lists. */
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(t, tmp, k, v) {
+        if ((json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0))
+            json_object_del(t, k);
+    }
+    return t;
+}
+
+static json_t *outer_metadata(const sk_secret *s, sk_scope scope)
+{
+    json_t *m = json_object();
+    if (m == NULL) return NULL;
+    json_object_set_new(m, "name", json_string(sk_secret_name(s)));
+    const char *ns = sk_secret_namespace(s);
+    if (!is_blank(ns)) json_object_set_new(m, "namespace", json_string(ns));
+    if (scope != SK_SCOPE_STRICT) {
+        json_t *ann = json_object();
+        sk_scope_set_annotations(ann, scope, NULL);
+        json_object_set_new(m, "annotations", ann);
+    }
+    return m;
+}
+
+static int seal_items(const sk_secret *s, const sk_pubkey *pk, const char *label, size_t label_len,
+                      sk_rng *rng, json_t *enc, sk_error *err)
+{
+    for (size_t i = 0; i < s->n_items; i++) {
+        unsigned char *blob = NULL;
+        size_t blob_len = 0;
+        char *b64 = NULL;
+        int rc = sk_hybrid_encrypt(sk_pubkey_evp(pk), (const unsigned char *)label, label_len,
+                                   s->items[i].value.data, s->items[i].value.len, rng, &blob,
+                                   &blob_len, err);
+        if (rc == SK_OK) rc = sk_base64_encode(blob, blob_len, &b64, err);
+        free(blob);
+        if (rc == SK_OK && json_object_set_new(enc, s->items[i].key, json_string(b64)) != 0)
+            rc = oom(err);
+        free(b64);
+        if (rc != SK_OK) {
+            sk_error_prefix(err, "item %.128s: ", s->items[i].key);
+            return rc;
+        }
+    }
+    return SK_OK;
+}
+
+static json_t *sealed_skeleton(const sk_secret *s, sk_scope scope, json_t **enc)
+{
+    json_t *root = json_object(), *spec = json_object(), *tmpl = json_object();
+    json_t *tmeta = template_metadata(s->metadata);
+    *enc = json_object();
+    if (!root || !spec || !tmpl || !tmeta || !*enc) {
+        json_decref(root), json_decref(spec), json_decref(tmpl), json_decref(tmeta), json_decref(*enc);
+        return NULL;
+    }
+    json_object_set_new(root, "kind", json_string(SK_SEALED_KIND));
+    json_object_set_new(root, "apiVersion", json_string(SK_SEALED_API));
+    json_object_set_new(root, "metadata", outer_metadata(s, scope));
+    json_object_set_new(tmpl, "metadata", tmeta);
+    if (s->type != NULL) json_object_set_new(tmpl, "type", json_string(s->type));
+    if (s->immutable >= 0) json_object_set_new(tmpl, "immutable", json_boolean(s->immutable));
+    json_object_set_new(spec, "template", tmpl);
+    json_object_set_new(spec, "encryptedData", *enc);
+    json_object_set_new(root, "spec", spec);
+    return root;
+}
+
+int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, json_t **sealed,
+                   sk_error *err)
+{
+    sk_seal_opts none = {0};
+    const sk_seal_opts *o = opts ? opts : &none;
+    sk_scope scope = SK_SCOPE_STRICT;
+    int rc = check_secret(s, o, err);
+    if (rc == SK_OK) rc = apply_scope(s, o, &scope, err);
+    if (rc == SK_OK && scope != SK_SCOPE_CLUSTER_WIDE) rc = resolve_namespace(s, o, err);
+    if (rc != SK_OK) return rc;
+
+    char *label = NULL;
+    size_t label_len = 0;
+    rc = sk_scope_label(scope, sk_secret_namespace(s), sk_secret_name(s), &label, &label_len, err);
+    if (rc != SK_OK) return rc;
+    json_t *enc = NULL;
+    json_t *root = sealed_skeleton(s, scope, &enc);
+    if (root == NULL) rc = oom(err);
+    if (rc == SK_OK) rc = seal_items(s, pk, label, label_len, o->rng, enc, err);
+    free(label);
+    if (rc != SK_OK) {
+        json_decref(root);
+        return rc;
+    }
+    *sealed = root;
+    return SK_OK;
+}
+
+int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
+                const unsigned char *pt, size_t len, sk_rng *rng, char **b64, sk_error *err)
+{
+    if (scope != SK_SCOPE_CLUSTER_WIDE && is_blank(ns))
+        return sk_error_set(err, SK_EUSAGE, "raw sealing with scope %s needs a namespace",
+                            sk_scope_name(scope));
+    if (scope == SK_SCOPE_STRICT && is_blank(name))
+        return sk_error_set(err, SK_EUSAGE, "raw sealing with scope strict needs a name");
+    char *label = NULL;
+    size_t label_len = 0;
+    int rc = sk_scope_label(scope, ns, name, &label, &label_len, err);
+    if (rc != SK_OK) return rc;
+    unsigned char *blob = NULL;
+    size_t blob_len = 0;
+    rc = sk_hybrid_encrypt(sk_pubkey_evp(pk), (const unsigned char *)label, label_len, pt, len, rng,
+                           &blob, &blob_len, err);
+    if (rc == SK_OK) rc = sk_base64_encode(blob, blob_len, b64, err);
+    free(blob);
+    free(label);
+    return rc;
+}
+
+static int check_string_map(const json_t *m, const char *field, sk_error *err)
+{
+    if (m == NULL) return SK_OK;
+    if (!json_is_object(m)) return sk_error_set(err, SK_EINVAL, "%s: must be a map", field);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)m, k, v) {
+        if (!json_is_string(v))
+            return sk_error_set(err, SK_EINVAL, "%s[%.128s]: must be a string", field, k);
+    }
+    return SK_OK;
+}
+
+int sk_sealed_check(const json_t *doc, sk_scope *scope, sk_error *err)
+{
+    if (!json_is_object(doc)) return sk_error_set(err, SK_EINVAL, "not a mapping");
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    const char *api = json_string_value(json_object_get(doc, "apiVersion"));
+    if (kind == NULL || strcmp(kind, SK_SEALED_KIND) != 0)
+        return sk_error_set(err, SK_EINVAL, "kind: expected SealedSecret, found %.64s",
+                            kind ? kind : "nothing");
+    if (api == NULL || strcmp(api, SK_SEALED_API) != 0)
+        return sk_error_set(err, SK_EINVAL, "apiVersion: expected " SK_SEALED_API);
+    const json_t *meta = json_object_get(doc, "metadata");
+    if (!json_is_object(meta) || !json_is_string(json_object_get(meta, "name")))
+        return sk_error_set(err, SK_EINVAL, "metadata.name: missing");
+    const json_t *ns = json_object_get(meta, "namespace");
+    if (ns != NULL && !json_is_string(ns) && !json_is_null(ns))
+        return sk_error_set(err, SK_EINVAL, "metadata.namespace: must be a string");
+    int rc = check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", err);
+    const json_t *spec = json_object_get(doc, "spec");
+    if (rc == SK_OK && !json_is_object(spec)) return sk_error_set(err, SK_EINVAL, "spec: missing");
+    if (rc == SK_OK) rc = check_string_map(json_object_get(spec, "encryptedData"), "spec.encryptedData", err);
+    if (rc != SK_OK) return rc;
+    *scope = sk_scope_from_annotations(json_object_get(meta, "annotations"));
+    return SK_OK;
+}
+
+/* Returns obj[key], creating an empty map there when it is missing. */
+static json_t *child_map(json_t *obj, const char *key)
+{
+    json_t *m = json_object_get(obj, key);
+    if (json_is_object(m)) return m;
+    m = json_object();
+    if (m == NULL || json_object_set_new(obj, key, m) != 0) return NULL;
+    return m;
+}
+
+static int strcmp_indirect(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int sorted_update(json_t *dst, const json_t *src, sk_error *err)
+{
+    if (src == NULL) return SK_OK;
+    if (json_object_update(dst, (json_t *)src) != 0) return oom(err);
+    /* Keep kubeseal's byte-sorted map order after adding keys. */
+    const char **keys = malloc(json_object_size(dst) * sizeof *keys + 1);
+    if (keys == NULL) return oom(err);
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(dst, k, v) keys[n++] = k;
+    qsort(keys, n, sizeof *keys, strcmp_indirect);
+    json_t *sorted = json_object();
+    for (size_t i = 0; sorted != NULL && i < n; i++)
+        json_object_set(sorted, keys[i], json_object_get(dst, keys[i]));
+    free(keys);
+    if (sorted == NULL) return oom(err);
+    json_object_clear(dst);
+    json_object_update(dst, sorted);
+    json_decref(sorted);
+    return SK_OK;
+}
+
+int sk_seal_merge(json_t *into, const json_t *from, sk_error *err)
+{
+    json_t *spec = child_map(into, "spec");
+    json_t *tmpl = spec ? child_map(spec, "template") : NULL;
+    json_t *tmeta = tmpl ? child_map(tmpl, "metadata") : NULL;
+    json_t *enc = spec ? child_map(spec, "encryptedData") : NULL;
+    if (enc == NULL || tmeta == NULL) return oom(err);
+    const json_t *fspec = json_object_get(from, "spec");
+    const json_t *fmeta = json_object_get(json_object_get(fspec, "template"), "metadata");
+    int rc = sorted_update(enc, json_object_get(fspec, "encryptedData"), err);
+    const char *maps[] = {"labels", "annotations"};
+    for (size_t i = 0; rc == SK_OK && i < 2; i++) {
+        const json_t *src = json_object_get(fmeta, maps[i]);
+        if (src == NULL) continue;
+        json_t *dst = child_map(tmeta, maps[i]);
+        rc = dst ? sorted_update(dst, src, err) : oom(err);
+    }
+    if (rc == SK_OK && sk_meta_reorder(tmeta) != 0) rc = oom(err);
+    return rc;
+}

@@ -1,0 +1,355 @@
+#include <sealkit/secret.h>
+#include <sealkit/crypto.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta.h"
+
+/* ObjectMeta members in Go struct order; others are dropped as Go's decoder would. */
+const char *const sk_meta_order[] = {
+    "name",        "generateName",      "namespace",   "selfLink",
+    "uid",         "resourceVersion",   "generation",  "creationTimestamp",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+    "ownerReferences", "finalizers",    "managedFields", NULL};
+
+int sk_valid_item_key(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 253) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        if (!ok) return 0;
+    }
+    return strcmp(key, ".") != 0 && strcmp(key, "..") != 0;
+}
+
+static int string_map_ok(const json_t *map, const char *field, sk_error *err)
+{
+    if (json_is_null(map)) return SK_OK;
+    if (!json_is_object(map))
+        return sk_error_set(err, SK_EINVAL, "metadata.%s: must be a map of strings", field);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)map, k, v) {
+        if (!json_is_string(v)) {
+            sk_error_set(err, SK_EINVAL, "metadata.%s[%.128s]: must be a string", field, k);
+            sk_error_hint(err, "quote the value in YAML, e.g. \"true\" or \"8080\"");
+            return SK_EINVAL;
+        }
+    }
+    return SK_OK;
+}
+
+static int meta_field_ok(const char *k, const json_t *v, sk_error *err)
+{
+    if (strcmp(k, "labels") == 0 || strcmp(k, "annotations") == 0) return string_map_ok(v, k, err);
+    if (json_is_null(v)) return SK_OK;
+    if (strcmp(k, "generation") == 0 || strcmp(k, "deletionGracePeriodSeconds") == 0) {
+        if (json_is_integer(v)) return SK_OK;
+        return sk_error_set(err, SK_EINVAL, "metadata.%s: must be an integer", k);
+    }
+    if (strcmp(k, "ownerReferences") == 0 || strcmp(k, "finalizers") == 0 ||
+        strcmp(k, "managedFields") == 0) {
+        if (json_is_array(v)) return SK_OK;
+        return sk_error_set(err, SK_EINVAL, "metadata.%s: must be a list", k);
+    }
+    if (json_is_string(v)) return SK_OK;
+    sk_error_set(err, SK_EINVAL, "metadata.%s: must be a string", k);
+    sk_error_hint(err, "quote the value in YAML");
+    return SK_EINVAL;
+}
+
+int sk_meta_normalize(const json_t *in, json_t **out, sk_error *err)
+{
+    json_t *meta = json_object();
+    if (meta == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    for (size_t i = 0; sk_meta_order[i] != NULL; i++) {
+        const json_t *v = json_object_get(in, sk_meta_order[i]);
+        if (v == NULL) continue;
+        int rc = meta_field_ok(sk_meta_order[i], v, err);
+        if (rc != SK_OK) {
+            json_decref(meta);
+            return rc;
+        }
+        if (json_is_null(v)) continue;
+        json_object_set_new(meta, sk_meta_order[i], json_deep_copy(v));
+    }
+    *out = meta;
+    return SK_OK;
+}
+
+int sk_meta_reorder(json_t *meta)
+{
+    json_t *ordered = json_object();
+    if (ordered == NULL) return -1;
+    for (size_t i = 0; sk_meta_order[i] != NULL; i++) {
+        json_t *v = json_object_get(meta, sk_meta_order[i]);
+        if (v != NULL) json_object_set(ordered, sk_meta_order[i], v);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(meta, k, v) {
+        if (json_object_get(ordered, k) == NULL) json_object_set(ordered, k, v);
+    }
+    json_object_clear(meta);
+    int rc = json_object_update(meta, ordered);
+    json_decref(ordered);
+    return rc;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+    return strcmp(((const sk_item *)a)->key, ((const sk_item *)b)->key);
+}
+
+int sk_secret_put(sk_secret *s, const char *key, const unsigned char *v, size_t len, sk_error *err)
+{
+    for (size_t i = 0; i < s->n_items; i++) {
+        if (strcmp(s->items[i].key, key) != 0) continue;
+        sk_secbuf_free(&s->items[i].value);
+        return sk_secbuf_append(&s->items[i].value, v, len, err);
+    }
+    sk_item *grown = realloc(s->items, (s->n_items + 1) * sizeof *grown);
+    if (grown == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    s->items = grown;
+    sk_item *it = &s->items[s->n_items];
+    it->key = strdup(key);
+    it->value = (sk_secbuf)SK_SECBUF_INIT;
+    if (it->key == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    s->n_items++;
+    int rc = sk_secbuf_append(&it->value, v, len, err);
+    if (rc == SK_OK) qsort(s->items, s->n_items, sizeof *s->items, cmp_items);
+    return rc;
+}
+
+static int check_key(const char *field, const char *k, sk_error *err)
+{
+    if (sk_valid_item_key(k)) return SK_OK;
+    sk_error_set(err, SK_EINVAL, "%s[%.128s]: not a valid Secret key", field, k);
+    sk_error_hint(err, "keys may only contain letters, digits, '-', '_' and '.'");
+    return SK_EINVAL;
+}
+
+static int read_data(const json_t *data, sk_secret *s, sk_error *err)
+{
+    if (data == NULL || json_is_null(data)) return SK_OK;
+    if (!json_is_object(data)) return sk_error_set(err, SK_EINVAL, "data: must be a map");
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)data, k, v) {
+        int rc = check_key("data", k, err);
+        if (rc != SK_OK) return rc;
+        if (!json_is_string(v) && !json_is_null(v))
+            return sk_error_set(err, SK_EINVAL, "data[%.128s]: must be a base64 string", k);
+        sk_secbuf plain = SK_SECBUF_INIT;
+        const char *b64 = json_is_string(v) ? json_string_value(v) : "";
+        size_t b64len = json_is_string(v) ? json_string_length(v) : 0;
+        rc = sk_base64_decode(b64, b64len, &plain, err);
+        if (rc != SK_OK) {
+            sk_error_prefix(err, "data[%.128s]: ", k);
+            sk_error_hint(err, "data values are base64; put plain text under stringData");
+            return rc;
+        }
+        rc = sk_secret_put(s, k, plain.data, plain.len, err);
+        sk_secbuf_free(&plain);
+        if (rc != SK_OK) return rc;
+    }
+    return SK_OK;
+}
+
+static int read_string_data(const json_t *sd, sk_secret *s, sk_error *err)
+{
+    if (sd == NULL || json_is_null(sd)) return SK_OK;
+    if (!json_is_object(sd)) return sk_error_set(err, SK_EINVAL, "stringData: must be a map");
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)sd, k, v) {
+        int rc = check_key("stringData", k, err);
+        if (rc != SK_OK) return rc;
+        if (!json_is_string(v)) {
+            sk_error_set(err, SK_EINVAL, "stringData[%.128s]: must be a string", k);
+            sk_error_hint(err, "quote the value in YAML, e.g. \"5432\" or \"true\"");
+            return SK_EINVAL;
+        }
+        rc = sk_secret_put(s, k, (const unsigned char *)json_string_value(v),
+                           json_string_length(v), err);
+        if (rc != SK_OK) return rc;
+    }
+    return SK_OK;
+}
+
+static int check_kind(const json_t *doc, sk_error *err)
+{
+    const json_t *kind = json_object_get(doc, "kind");
+    const json_t *api = json_object_get(doc, "apiVersion");
+    if (!json_is_string(kind)) {
+        sk_error_set(err, SK_EINVAL, "kind: missing, expected Secret");
+        sk_error_hint(err, "sealkit seals v1 Secrets: add \"kind: Secret\" and \"apiVersion: v1\"");
+        return SK_EINVAL;
+    }
+    const char *k = json_string_value(kind);
+    if (strcmp(k, "Secret") != 0) {
+        sk_error_set(err, SK_EINVAL, "kind: %.64s is not a Secret", k);
+        if (strcmp(k, "SealedSecret") == 0)
+            sk_error_hint(err, "the input is already sealed; use --merge-into to add items");
+        return SK_EINVAL;
+    }
+    if (api != NULL && !(json_is_string(api) && strcmp(json_string_value(api), "v1") == 0))
+        return sk_error_set(err, SK_EINVAL, "apiVersion: a Secret must be apiVersion v1");
+    return SK_OK;
+}
+
+static int read_scalars(const json_t *doc, sk_secret *s, sk_error *err)
+{
+    const json_t *type = json_object_get(doc, "type");
+    if (json_is_string(type)) {
+        s->type = strdup(json_string_value(type));
+        if (s->type == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    } else if (type != NULL && !json_is_null(type)) {
+        return sk_error_set(err, SK_EINVAL, "type: must be a string");
+    }
+    const json_t *imm = json_object_get(doc, "immutable");
+    if (json_is_boolean(imm)) s->immutable = json_is_true(imm);
+    else if (imm != NULL && !json_is_null(imm))
+        return sk_error_set(err, SK_EINVAL, "immutable: must be true or false");
+    return SK_OK;
+}
+
+int sk_secret_from_json(const json_t *doc, sk_secret *out, sk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->immutable = -1;
+    if (!json_is_object(doc)) return sk_error_set(err, SK_EINVAL, "not a mapping");
+    int rc = check_kind(doc, err);
+    const json_t *meta = json_object_get(doc, "metadata");
+    if (rc == SK_OK && meta != NULL && !json_is_object(meta) && !json_is_null(meta))
+        rc = sk_error_set(err, SK_EINVAL, "metadata: must be a map");
+    if (rc == SK_OK) rc = sk_meta_normalize(json_is_object(meta) ? meta : NULL, &out->metadata, err);
+    if (rc == SK_OK) rc = read_scalars(doc, out, err);
+    if (rc == SK_OK) rc = read_data(json_object_get(doc, "data"), out, err);
+    /* stringData last: it wins over data for the same key, as in Kubernetes. */
+    if (rc == SK_OK) rc = read_string_data(json_object_get(doc, "stringData"), out, err);
+    if (rc != SK_OK) sk_secret_free(out);
+    return rc;
+}
+
+void sk_secret_free(sk_secret *s)
+{
+    if (s == NULL) return;
+    json_decref(s->metadata);
+    free(s->type);
+    for (size_t i = 0; i < s->n_items; i++) {
+        free(s->items[i].key);
+        sk_secbuf_free(&s->items[i].value);
+    }
+    free(s->items);
+    memset(s, 0, sizeof *s);
+    s->immutable = -1;
+}
+
+static int is_list(const json_t *doc)
+{
+    const json_t *kind = json_object_get(doc, "kind");
+    return json_is_string(kind) && strcmp(json_string_value(kind), "List") == 0;
+}
+
+static int append_secret(const json_t *doc, sk_origin origin, sk_secret **out, sk_origin **origins,
+                         size_t *n, sk_error *err)
+{
+    sk_secret *s = realloc(*out, (*n + 1) * sizeof **out);
+    if (s != NULL) *out = s;
+    sk_origin *o = realloc(*origins, (*n + 1) * sizeof **origins);
+    if (o != NULL) *origins = o;
+    if (s == NULL || o == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc = sk_secret_from_json(doc, &s[*n], err);
+    if (rc != SK_OK) {
+        if (origin.item > 0) sk_error_prefix(err, "document %zu, item %zu: ", origin.document, origin.item);
+        else sk_error_prefix(err, "document %zu: ", origin.document);
+        return rc;
+    }
+    o[*n] = origin;
+    (*n)++;
+    return SK_OK;
+}
+
+static int add_doc(const json_t *doc, size_t docno, sk_secret **out, sk_origin **origins, size_t *n,
+                   sk_error *err)
+{
+    if (!is_list(doc)) return append_secret(doc, (sk_origin){docno, 0}, out, origins, n, err);
+    const json_t *items = json_object_get(doc, "items");
+    if (!json_is_array(items))
+        return sk_error_set(err, SK_EINVAL, "document %zu: items: a List needs a list of items", docno);
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        int rc = append_secret(json_array_get(items, i), (sk_origin){docno, i + 1}, out, origins,
+                               n, err);
+        if (rc != SK_OK) return rc;
+    }
+    return SK_OK;
+}
+
+int sk_secrets_from_docs(const sk_docs *docs, sk_secret **out, sk_origin **origins, size_t *n,
+                         sk_error *err)
+{
+    *out = NULL;
+    *origins = NULL;
+    *n = 0;
+    for (size_t d = 0; d < docs->n; d++) {
+        int rc = add_doc(docs->doc[d], d + 1, out, origins, n, err);
+        if (rc != SK_OK) {
+            sk_secrets_free(*out, *origins, *n);
+            *out = NULL;
+            *origins = NULL;
+            *n = 0;
+            return rc;
+        }
+    }
+    return SK_OK;
+}
+
+void sk_secrets_free(sk_secret *s, sk_origin *origins, size_t n)
+{
+    for (size_t i = 0; i < n; i++) sk_secret_free(&s[i]);
+    free(s);
+    free(origins);
+}
+
+const char *sk_secret_name(const sk_secret *s)
+{
+    return json_string_value(json_object_get(s->metadata, "name"));
+}
+
+const char *sk_secret_namespace(const sk_secret *s)
+{
+    return json_string_value(json_object_get(s->metadata, "namespace"));
+}
+
+static int set_meta_string(sk_secret *s, const char *field, const char *value, sk_error *err)
+{
+    json_t *copy = json_deep_copy(s->metadata);
+    if (copy == NULL || json_object_set_new(copy, field, json_string(value)) != 0) {
+        json_decref(copy);
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    /* Re-normalise so that the member lands at its Go struct position. */
+    json_t *ordered = NULL;
+    int rc = sk_meta_normalize(copy, &ordered, err);
+    json_decref(copy);
+    if (rc != SK_OK) return rc;
+    json_decref(s->metadata);
+    s->metadata = ordered;
+    return SK_OK;
+}
+
+int sk_secret_set_name(sk_secret *s, const char *name, sk_error *err)
+{
+    return set_meta_string(s, "name", name, err);
+}
+
+int sk_secret_set_namespace(sk_secret *s, const char *ns, sk_error *err)
+{
+    return set_meta_string(s, "namespace", ns, err);
+}

@@ -1,0 +1,535 @@
+/* Private-key rings (keys.h). */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+#include <sodium.h>
+
+#include "testutil.h"
+
+#define FP_CURRENT "SHA256:N0y6dUAHXtv73DQXpORtj6iqEbwinoh+RJ12OVMggAg"
+#define FP_OLD "SHA256:Hvcb8+5bi0XmFwn/+SaWENssGxbvF/Ik6OrMU8LOh3Q"
+
+static char *shared_file(const char *rel, size_t *len)
+{
+    char *path = tu_path(SK_SHARED_DIR, rel);
+    char *text = tu_read_file(path, len);
+    free(path);
+    return text;
+}
+
+static sk_keyring *new_ring(void)
+{
+    sk_keyring *kr = NULL;
+    sk_error err = {0};
+    assert_int_equal(sk_keyring_new(&kr, &err), SK_OK);
+    assert_non_null(kr);
+    return kr;
+}
+
+static size_t add_ok(sk_keyring *kr, const char *text, size_t len, const char *source)
+{
+    size_t added = 99;
+    sk_error err = {0};
+    int rc = sk_keyring_add_pem(kr, text, len, source, &added, &err);
+    if (rc != SK_OK) print_error("unexpected error: %s\n", err.msg);
+    assert_int_equal(rc, SK_OK);
+    return added;
+}
+
+static void add_shared(sk_keyring *kr, const char *rel)
+{
+    size_t len;
+    char *pem = shared_file(rel, &len);
+    assert_int_equal(add_ok(kr, pem, len, rel), 1);
+    sodium_memzero(pem, len);
+    free(pem);
+}
+
+static char *bio_text(BIO *b, size_t *len)
+{
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+    assert_true(n > 0);
+    char *copy = malloc((size_t)n + 1);
+    assert_non_null(copy);
+    memcpy(copy, p, (size_t)n);
+    copy[n] = '\0';
+    *len = (size_t)n;
+    return copy;
+}
+
+enum pem_form { PKCS8, PKCS8_ENCRYPTED, TRADITIONAL, TRADITIONAL_ENCRYPTED };
+
+static char *key_pem(EVP_PKEY *key, enum pem_form form, size_t *len)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_non_null(b);
+    unsigned char pass[] = "hunter2";
+    int ok = 0;
+    switch (form) {
+    case PKCS8:
+        ok = PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+        break;
+    case PKCS8_ENCRYPTED:
+        ok = PEM_write_bio_PKCS8PrivateKey(b, key, EVP_aes_256_cbc(), NULL, 0, NULL, pass);
+        break;
+    case TRADITIONAL:
+        ok = PEM_write_bio_PrivateKey_traditional(b, key, NULL, NULL, 0, NULL, NULL);
+        break;
+    case TRADITIONAL_ENCRYPTED:
+        ok = PEM_write_bio_PrivateKey_traditional(b, key, EVP_aes_256_cbc(), pass, 7, NULL, NULL);
+        break;
+    }
+    assert_true(ok);
+    char *pem = bio_text(b, len);
+    BIO_free(b);
+    return pem;
+}
+
+static char *join(const char *a, const char *b, size_t *len)
+{
+    *len = strlen(a) + strlen(b);
+    char *out = malloc(*len + 1);
+    assert_non_null(out);
+    snprintf(out, *len + 1, "%s%s", a, b);
+    return out;
+}
+
+static void free_pem(char *pem, size_t len)
+{
+    sodium_memzero(pem, len);
+    free(pem);
+}
+
+/* ---- loading ---- */
+
+static void test_pkcs1_interop_key(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    assert_int_equal(sk_keyring_count(kr), 1);
+    assert_string_equal(sk_keyring_fingerprint(kr, 0), FP_CURRENT);
+    assert_int_equal(sk_keyring_bits(kr, 0), 4096);
+    assert_true(EVP_PKEY_is_a(sk_keyring_key(kr, 0), "RSA"));
+    assert_null(sk_keyring_key(kr, 1));
+    assert_null(sk_keyring_fingerprint(kr, 1));
+    sk_keyring_free(kr);
+}
+
+static void test_pkcs1_and_pkcs8_collapse(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    size_t len;
+    char *pkcs8 = key_pem(sk_keyring_key(kr, 0), PKCS8, &len);
+    assert_non_null(strstr(pkcs8, "-----BEGIN PRIVATE KEY-----"));
+    assert_int_equal(add_ok(kr, pkcs8, len, "pkcs8.pem"), 0);
+    assert_int_equal(sk_keyring_count(kr), 1);
+
+    /* Both forms in one text, into a fresh ring: one key. */
+    size_t l1, blen;
+    char *pkcs1 = shared_file("interop/keys/current/tls.key", &l1);
+    char *both = join(pkcs1, pkcs8, &blen);
+    sk_keyring *fresh = new_ring();
+    assert_int_equal(add_ok(fresh, both, blen, "both.pem"), 1);
+    assert_int_equal(sk_keyring_count(fresh), 1);
+    assert_string_equal(sk_keyring_fingerprint(fresh, 0), FP_CURRENT);
+
+    /* PKCS#8 alone is read as well. */
+    sk_keyring *only8 = new_ring();
+    assert_int_equal(add_ok(only8, pkcs8, len, "pkcs8.pem"), 1);
+    assert_string_equal(sk_keyring_fingerprint(only8, 0), FP_CURRENT);
+
+    sk_keyring_free(only8);
+    sk_keyring_free(fresh);
+    free_pem(both, blen);
+    free_pem(pkcs1, l1);
+    free_pem(pkcs8, len);
+    sk_keyring_free(kr);
+}
+
+static void test_two_keys_in_one_text(void **state)
+{
+    (void)state;
+    size_t l1, l2, len;
+    char *cur = shared_file("interop/keys/current/tls.key", &l1);
+    char *old = shared_file("interop/keys/old/tls.key", &l2);
+    char *cert = shared_file("interop/keys/current/tls.crt", &len);
+    /* A certificate between the keys is skipped, as in a tls.crt + tls.key bundle. */
+    size_t hlen, blen;
+    char *head = join(cur, cert, &hlen);
+    char *both = join(head, old, &blen);
+    sk_keyring *kr = new_ring();
+    assert_int_equal(add_ok(kr, both, blen, "bundle.pem"), 2);
+    assert_int_equal(sk_keyring_count(kr), 2);
+    assert_string_equal(sk_keyring_fingerprint(kr, 0), FP_CURRENT);
+    assert_string_equal(sk_keyring_fingerprint(kr, 1), FP_OLD);
+    /* Adding the same text again adds nothing and is not an error. */
+    assert_int_equal(add_ok(kr, both, blen, "bundle.pem"), 0);
+    assert_int_equal(sk_keyring_count(kr), 2);
+    sk_keyring_free(kr);
+    free_pem(both, blen);
+    free_pem(head, hlen);
+    free_pem(cur, l1);
+    free_pem(old, l2);
+    free(cert);
+}
+
+static int add_fail(sk_keyring *kr, const char *text, size_t len, const char *source, sk_error *err)
+{
+    size_t before = sk_keyring_count(kr);
+    size_t added = 99;
+    int rc = sk_keyring_add_pem(kr, text, len, source, &added, err);
+    assert_int_not_equal(rc, SK_OK);
+    assert_int_equal(err->code, rc);
+    assert_int_equal(added, 0);
+    assert_int_equal(sk_keyring_count(kr), before);
+    return rc;
+}
+
+static void test_no_private_key(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    sk_error err = {0};
+    size_t len;
+    char *cert = shared_file("interop/keys/current/tls.crt", &len);
+    assert_int_equal(add_fail(kr, cert, len, "tls.crt", &err), SK_EPARSE);
+    assert_string_equal(err.msg, "no private key found in tls.crt");
+    assert_true(err.hint[0] != '\0');
+    free(cert);
+    assert_int_equal(add_fail(kr, "", 0, "empty.pem", &err), SK_EPARSE);
+    assert_string_equal(err.msg, "no private key found in empty.pem");
+    assert_int_equal(add_fail(kr, NULL, 0, "nothing", &err), SK_EPARSE);
+    const char *yaml = "apiVersion: v1\nkind: Secret\n";
+    assert_int_equal(add_fail(kr, yaml, strlen(yaml), "secret.yaml", &err), SK_EPARSE);
+    sk_keyring_free(kr);
+}
+
+static void test_encrypted_refused(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    EVP_PKEY *key = sk_keyring_key(kr, 0);
+    size_t l8, lt;
+    char *enc8 = key_pem(key, PKCS8_ENCRYPTED, &l8);
+    char *enct = key_pem(key, TRADITIONAL_ENCRYPTED, &lt);
+    assert_non_null(strstr(enc8, "ENCRYPTED PRIVATE KEY"));
+    assert_non_null(strstr(enct, "Proc-Type: 4,ENCRYPTED"));
+
+    sk_keyring *fresh = new_ring();
+    sk_error err = {0};
+    assert_int_equal(add_fail(fresh, enc8, l8, "enc8.pem", &err), SK_EPARSE);
+    assert_non_null(strstr(err.msg, "encrypted private keys are not supported"));
+    assert_non_null(strstr(err.msg, "enc8.pem"));
+    assert_int_equal(add_fail(fresh, enct, lt, "enct.pem", &err), SK_EPARSE);
+    assert_non_null(strstr(err.msg, "encrypted private keys are not supported"));
+
+    /* All or nothing: a good key before the encrypted one is not kept. */
+    size_t l1, blen;
+    char *plain = shared_file("interop/keys/old/tls.key", &l1);
+    char *mixed = join(plain, enc8, &blen);
+    assert_int_equal(add_fail(fresh, mixed, blen, "mixed.pem", &err), SK_EPARSE);
+    assert_non_null(strstr(err.msg, "PEM block 2"));
+    assert_int_equal(sk_keyring_count(fresh), 0);
+
+    free_pem(mixed, blen);
+    free_pem(plain, l1);
+    free_pem(enc8, l8);
+    free_pem(enct, lt);
+    sk_keyring_free(fresh);
+    sk_keyring_free(kr);
+}
+
+static void test_non_rsa_refused(void **state)
+{
+    (void)state;
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(ec);
+    sk_keyring *kr = new_ring();
+    sk_error err = {0};
+    size_t len;
+    char *pem = key_pem(ec, PKCS8, &len);
+    assert_int_equal(add_fail(kr, pem, len, "ec8.pem", &err), SK_ECERT);
+    assert_string_equal(err.msg, "ec8.pem: PEM block 1: the private key is EC, sealed secrets "
+                                 "need RSA");
+    free_pem(pem, len);
+    pem = key_pem(ec, TRADITIONAL, &len);
+    assert_non_null(strstr(pem, "-----BEGIN EC PRIVATE KEY-----"));
+    assert_int_equal(add_fail(kr, pem, len, "ec.pem", &err), SK_ECERT);
+    assert_non_null(strstr(err.msg, "the private key is EC"));
+    free_pem(pem, len);
+    EVP_PKEY_free(ec);
+
+    EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    assert_non_null(ed);
+    pem = key_pem(ed, PKCS8, &len);
+    assert_int_equal(add_fail(kr, pem, len, "ed.pem", &err), SK_ECERT);
+    assert_non_null(strstr(err.msg, "the private key is ED25519"));
+    free_pem(pem, len);
+    EVP_PKEY_free(ed);
+    sk_keyring_free(kr);
+}
+
+static void test_garbage_key_block(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    sk_error err = {0};
+    const char *notder = "-----BEGIN RSA PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n"
+                         "-----END RSA PRIVATE KEY-----\n";
+    assert_int_equal(add_fail(kr, notder, strlen(notder), "k.pem", &err), SK_EPARSE);
+    assert_string_equal(err.msg, "k.pem: PEM block 1 (RSA PRIVATE KEY) is not a valid PKCS#1 key");
+    const char *notder8 = "-----BEGIN PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n"
+                          "-----END PRIVATE KEY-----\n";
+    assert_int_equal(add_fail(kr, notder8, strlen(notder8), "k8.pem", &err), SK_EPARSE);
+    assert_non_null(strstr(err.msg, "not a valid PKCS#8 key"));
+    const char *bad64 = "-----BEGIN RSA PRIVATE KEY-----\n!!!*!!!\n-----END RSA PRIVATE KEY-----\n";
+    assert_int_equal(add_fail(kr, bad64, strlen(bad64), "b.pem", &err), SK_EPARSE);
+    assert_non_null(strstr(err.msg, "is malformed"));
+    /* Messages name the source, never key bytes. */
+    assert_null(strstr(err.msg, "!!!"));
+    sk_keyring_free(kr);
+}
+
+/* ---- decryption ---- */
+
+typedef struct raw_case {
+    unsigned char *blob;
+    size_t blob_len;
+    char *label;
+    size_t label_len;
+    char *plain;
+    size_t plain_len;
+} raw_case;
+
+static void raw_strict(raw_case *c)
+{
+    size_t b64_len;
+    char *b64 = shared_file("interop/cases/raw-strict/blob.b64", &b64_len);
+    c->blob = malloc(b64_len);
+    assert_non_null(c->blob);
+    assert_int_equal(sodium_base642bin(c->blob, b64_len, b64, b64_len, "\r\n", &c->blob_len, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL),
+                     0);
+    free(b64);
+    c->label = shared_file("interop/cases/raw-strict/label.txt", &c->label_len);
+    assert_string_equal(c->label, "demo/raw-target");
+    c->plain = shared_file("interop/cases/raw-strict/plaintext.bin", &c->plain_len);
+}
+
+static void raw_free(raw_case *c)
+{
+    free(c->blob);
+    free(c->label);
+    free(c->plain);
+}
+
+static int decrypt(sk_keyring *kr, const raw_case *c, const unsigned char *blob, size_t blob_len,
+                   sk_secbuf *pt, size_t *which, sk_error *err)
+{
+    return sk_keyring_decrypt(kr, (const unsigned char *)c->label, c->label_len, blob, blob_len, pt,
+                              which, err);
+}
+
+static void test_decrypt_interop_blob(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    add_shared(kr, "interop/keys/old/tls.key");
+    sk_secbuf pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    size_t which = 99;
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 0);
+    assert_int_equal(pt.len, c.plain_len);
+    assert_memory_equal(pt.data, c.plain, c.plain_len);
+    sk_secbuf_free(&pt);
+    sk_keyring_free(kr);
+
+    /* Ring order [old, current]: the index follows. which may be NULL. */
+    kr = new_ring();
+    add_shared(kr, "interop/keys/old/tls.key");
+    add_shared(kr, "interop/keys/current/tls.key");
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 1);
+    sk_secbuf_free(&pt);
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_OK);
+    assert_memory_equal(pt.data, c.plain, c.plain_len);
+    sk_secbuf_free(&pt);
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
+static void test_decrypt_wrong_key(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/old/tls.key");
+    sk_secbuf pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
+    assert_int_equal(err.code, SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "no key could decrypt it: "));
+    assert_non_null(strstr(err.msg, "RSA-OAEP"));
+    assert_null(pt.data);
+    sk_keyring_free(kr);
+
+    /* Right key, wrong label: both 4096-bit keys are tried. */
+    kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    add_shared(kr, "interop/keys/old/tls.key");
+    assert_int_equal(sk_keyring_decrypt(kr, (const unsigned char *)"demo/other", 10, c.blob,
+                                        c.blob_len, &pt, NULL, &err),
+                     SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "no key could decrypt it (2 keys tried; last: "));
+    sk_keyring_free(kr);
+
+    /* An empty ring. */
+    kr = new_ring();
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "no key could decrypt it"));
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
+static EVP_PKEY *rsa2048(void)
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    assert_non_null(key);
+    return key;
+}
+
+static void add_evp(sk_keyring *kr, EVP_PKEY *key)
+{
+    size_t len;
+    char *pem = key_pem(key, TRADITIONAL, &len);
+    assert_int_equal(add_ok(kr, pem, len, "generated.pem"), 1);
+    free_pem(pem, len);
+}
+
+static void test_decrypt_size_filter(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    EVP_PKEY *small = rsa2048();
+    sk_keyring *kr = new_ring();
+    add_evp(kr, small);
+    assert_int_equal(sk_keyring_bits(kr, 0), 2048);
+    sk_secbuf pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
+    assert_string_equal(err.msg,
+                        "no key could decrypt it: no key of 4096 bits (the blob needs one)");
+
+    /* Mixed sizes: each blob goes to the key of its size. */
+    add_shared(kr, "interop/keys/current/tls.key");
+    unsigned char *blob = NULL;
+    size_t blob_len = 0;
+    const unsigned char msg[] = "small-key secret";
+    assert_int_equal(sk_hybrid_encrypt(small, (const unsigned char *)c.label, c.label_len, msg,
+                                       sizeof msg - 1, NULL, &blob, &blob_len, &err),
+                     SK_OK);
+    assert_int_equal(sk_blob_rsa_len(blob, blob_len), 256);
+    size_t which = 99;
+    assert_int_equal(decrypt(kr, &c, blob, blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 0);
+    assert_memory_equal(pt.data, msg, sizeof msg - 1);
+    sk_secbuf_free(&pt);
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 1);
+    sk_secbuf_free(&pt);
+
+    /* A blob too short to carry a header is tried with every key and fails. */
+    assert_int_equal(decrypt(kr, &c, blob, 1, &pt, NULL, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "no key could decrypt it"));
+    assert_non_null(strstr(err.msg, "too short"));
+    free(blob);
+    EVP_PKEY_free(small);
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
+/*
+ * The ring tries the key that worked last first. A blob whose RSA part opens
+ * with "current" but whose GCM tag is broken tells the order apart: the
+ * reason reported is that of the key tried last.
+ */
+static void test_decrypt_tries_last_key_first(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    add_shared(kr, "interop/keys/old/tls.key");
+    unsigned char *broken = malloc(c.blob_len);
+    assert_non_null(broken);
+    memcpy(broken, c.blob, c.blob_len);
+    broken[c.blob_len - 1] ^= 0x01;
+
+    sk_secbuf pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    /* Fresh ring: current then old, so the last reason is old's RSA failure. */
+    assert_int_equal(decrypt(kr, &c, broken, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "RSA-OAEP"));
+
+    /* Open something sealed for old: old is now tried first, current last. */
+    unsigned char *blob = NULL;
+    size_t blob_len = 0;
+    const unsigned char msg[] = "x";
+    assert_int_equal(sk_hybrid_encrypt(sk_keyring_key(kr, 1), (const unsigned char *)c.label,
+                                       c.label_len, msg, 1, NULL, &blob, &blob_len, &err),
+                     SK_OK);
+    size_t which = 99;
+    assert_int_equal(decrypt(kr, &c, blob, blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 1);
+    sk_secbuf_free(&pt);
+    assert_int_equal(decrypt(kr, &c, broken, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "AES-GCM"));
+    assert_null(pt.data);
+
+    /* And the good blob still opens with the right index afterwards. */
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 0);
+    sk_secbuf_free(&pt);
+    free(blob);
+    free(broken);
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
+int main(void)
+{
+    assert_int_equal(sk_init(), SK_OK);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pkcs1_interop_key),
+        cmocka_unit_test(test_pkcs1_and_pkcs8_collapse),
+        cmocka_unit_test(test_two_keys_in_one_text),
+        cmocka_unit_test(test_no_private_key),
+        cmocka_unit_test(test_encrypted_refused),
+        cmocka_unit_test(test_non_rsa_refused),
+        cmocka_unit_test(test_garbage_key_block),
+        cmocka_unit_test(test_decrypt_interop_blob),
+        cmocka_unit_test(test_decrypt_wrong_key),
+        cmocka_unit_test(test_decrypt_size_filter),
+        cmocka_unit_test(test_decrypt_tries_last_key_first),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,383 @@
+/* Sealing through the library: round trips, shapes, and refusals. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+typedef struct fixture {
+    sk_pubkey *pk;
+    sk_keyring *kr;
+} fixture;
+
+static int setup(void **state)
+{
+    static fixture f;
+    sk_error err = {0};
+    char *crt = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.crt");
+    char *key = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.key");
+    size_t len;
+    char *pem = tu_read_file(key, &len);
+    assert_int_equal(sk_pubkey_from_file(crt, time(NULL), &f.pk, &err), SK_OK);
+    assert_int_equal(sk_keyring_new(&f.kr, &err), SK_OK);
+    assert_int_equal(sk_keyring_add_pem(f.kr, pem, len, key, NULL, &err), SK_OK);
+    free(crt), free(key), free(pem);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    sk_pubkey_free(f->pk);
+    sk_keyring_free(f->kr);
+    return 0;
+}
+
+/* Parses text into Secrets; returns the count. */
+static size_t parse_secrets(const char *text, sk_secret **out, sk_error *err)
+{
+    sk_docs docs = {0};
+    sk_origin *origins = NULL;
+    size_t n = 0;
+    int rc = sk_docs_parse((const unsigned char *)text, strlen(text), "test", &docs, err);
+    if (rc == SK_OK) rc = sk_secrets_from_docs(&docs, out, &origins, &n, err);
+    sk_docs_free(&docs);
+    free(origins);
+    return rc == SK_OK ? n : 0;
+}
+
+static void free_secrets(sk_secret *s, size_t n)
+{
+    sk_secrets_free(s, NULL, n);
+}
+
+/* Seals s, then opens the result and checks every item came back byte for byte. */
+static json_t *seal_and_check(fixture *f, sk_secret *s, const sk_seal_opts *o)
+{
+    sk_error err = {0};
+    json_t *sealed = NULL;
+    int rc = sk_seal_secret(s, f->pk, o, &sealed, &err);
+    if (rc != SK_OK) print_error("seal: %s\n", err.msg);
+    assert_int_equal(rc, SK_OK);
+    sk_secret back;
+    rc = sk_unseal(sealed, f->kr, &back, &err);
+    if (rc != SK_OK) print_error("unseal: %s\n", err.msg);
+    assert_int_equal(rc, SK_OK);
+    assert_int_equal(back.n_items, s->n_items);
+    for (size_t i = 0; i < s->n_items; i++) {
+        assert_string_equal(back.items[i].key, s->items[i].key);
+        assert_int_equal(back.items[i].value.len, s->items[i].value.len);
+        assert_memory_equal(back.items[i].value.data, s->items[i].value.data, s->items[i].value.len);
+    }
+    assert_string_equal(sk_secret_name(&back), sk_secret_name(s));
+    sk_secret_free(&back);
+    return sealed;
+}
+
+static const char *outer_annotation(const json_t *sealed, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(sealed, "metadata"), "annotations"), key));
+}
+
+static void test_scopes_round_trip(void **state)
+{
+    fixture *f = *state;
+    const char *text = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\n"
+                       "stringData: {password: hunter2}\n";
+    sk_scope scopes[] = {SK_SCOPE_STRICT, SK_SCOPE_NAMESPACE_WIDE, SK_SCOPE_CLUSTER_WIDE};
+    for (size_t i = 0; i < 3; i++) {
+        sk_error err = {0};
+        sk_secret *s = NULL;
+        assert_int_equal(parse_secrets(text, &s, &err), 1);
+        sk_seal_opts o = {.has_scope = 1, .scope = scopes[i]};
+        json_t *sealed = seal_and_check(f, &s[0], &o);
+        sk_scope got;
+        assert_int_equal(sk_sealed_check(sealed, &got, &err), SK_OK);
+        assert_int_equal(got, scopes[i]);
+        if (scopes[i] == SK_SCOPE_CLUSTER_WIDE)
+            assert_string_equal(outer_annotation(sealed, SK_ANNOTATION_CLUSTER_WIDE), "true");
+        if (scopes[i] == SK_SCOPE_STRICT) assert_null(json_object_get(json_object_get(sealed, "metadata"), "annotations"));
+        json_decref(sealed);
+        free_secrets(s, 1);
+    }
+}
+
+static void test_strict_cannot_downgrade(void **state)
+{
+    fixture *f = *state;
+    const char *text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: b\n"
+                       "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n"
+                       "data: {k: dg==}\n";
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets(text, &s, &err), 1);
+    sk_seal_opts o = {.has_scope = 1, .scope = SK_SCOPE_STRICT};
+    json_t *sealed = seal_and_check(f, &s[0], &o);
+    assert_string_equal(outer_annotation(sealed, SK_ANNOTATION_CLUSTER_WIDE), "true");
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
+static void test_binary_and_large_values(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: b, namespace: ns}\n", &s, &err), 1);
+    unsigned char all[256];
+    for (int i = 0; i < 256; i++) all[i] = (unsigned char)i;
+    size_t big_len = 1024 * 1024;
+    unsigned char *big = malloc(big_len);
+    for (size_t i = 0; i < big_len; i++) big[i] = (unsigned char)(i * 7 + 3);
+    assert_int_equal(sk_secret_put(&s[0], "all-bytes", all, sizeof all, &err), SK_OK);
+    assert_int_equal(sk_secret_put(&s[0], "nul.ff", (const unsigned char *)"\0\xff\0", 3, &err), SK_OK);
+    assert_int_equal(sk_secret_put(&s[0], "one-mib", big, big_len, &err), SK_OK);
+    assert_int_equal(sk_secret_put(&s[0], "empty", (const unsigned char *)"", 0, &err), SK_OK);
+    json_t *sealed = seal_and_check(f, &s[0], NULL);
+    const char *b = json_string_value(json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "one-mib"));
+    assert_true(strlen(b) > big_len * 4 / 3);
+    json_decref(sealed);
+    free(big);
+    free_secrets(s, 1);
+}
+
+static void test_empty_secret_needs_flag(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    json_t *sealed = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: e, namespace: ns}\n", &s, &err), 1);
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
+    assert_non_null(strstr(err.hint, "--allow-empty-data"));
+    sk_seal_opts o = {.allow_empty = 1};
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_OK);
+    json_t *enc = json_object_get(json_object_get(sealed, "spec"), "encryptedData");
+    assert_true(json_is_object(enc));
+    assert_int_equal(json_object_size(enc), 0);
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
+static void test_multi_document_and_list(void **state)
+{
+    fixture *f = *state;
+    const char *text = "---\nkind: Secret\nmetadata: {name: one, namespace: ns}\ndata: {a: YQ==}\n"
+                       "---\napiVersion: v1\nkind: List\nitems:\n"
+                       "- kind: Secret\n  metadata: {name: two, namespace: ns}\n  stringData: {b: bee}\n"
+                       "- kind: Secret\n  metadata: {name: three, namespace: ns}\n  stringData: {c: sea}\n";
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets(text, &s, &err), 3);
+    const char *names[] = {"one", "two", "three"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(sk_secret_name(&s[i]), names[i]);
+        json_decref(seal_and_check(f, &s[i], NULL));
+    }
+    free_secrets(s, 3);
+}
+
+static void test_string_data_wins(void **state)
+{
+    (void)state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: x}\ndata: {fss: YnJy}\nstringData: {fss: baa}\n",
+                                   &s, &err), 1);
+    assert_int_equal(s[0].n_items, 1);
+    assert_memory_equal(s[0].items[0].value.data, "baa", 3);
+    free_secrets(s, 1);
+}
+
+static void test_template_shape(void **state)
+{
+    fixture *f = *state;
+    const char *text =
+        "apiVersion: v1\nkind: Secret\ntype: Opaque\nimmutable: true\n"
+        "metadata:\n  name: web\n  namespace: prod\n  uid: \"1234\"\n  resourceVersion: \"9\"\n"
+        "  creationTimestamp: \"2024-01-01T00:00:00Z\"\n  labels: {app: web}\n"
+        "  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":\"leak\"}'\n"
+        "    foo.bar.io/foo-bar-baz: keep\n"
+        "  ownerReferences: [{apiVersion: v1, kind: X, name: y, uid: z}]\n"
+        "data: {k: dg==}\n";
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    size_t n = parse_secrets(text, &s, &err);
+    if (n == 0) print_error("%s\n", err.msg);
+    assert_int_equal(n, 1);
+    json_t *sealed = seal_and_check(f, &s[0], NULL);
+    json_t *tmpl = json_object_get(json_object_get(sealed, "spec"), "template");
+    json_t *tmeta = json_object_get(tmpl, "metadata");
+    assert_null(json_object_get(tmeta, "uid"));
+    assert_null(json_object_get(tmeta, "resourceVersion"));
+    assert_null(json_object_get(tmeta, "creationTimestamp"));
+    assert_null(json_object_get(tmeta, "ownerReferences"));
+    json_t *ann = json_object_get(tmeta, "annotations");
+    assert_null(json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration"));
+    assert_string_equal(json_string_value(json_object_get(ann, "foo.bar.io/foo-bar-baz")), "keep");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(tmeta, "labels"), "app")), "web");
+    assert_string_equal(json_string_value(json_object_get(tmpl, "type")), "Opaque");
+    assert_true(json_is_true(json_object_get(tmpl, "immutable")));
+    /* Outer metadata carries the identity only. */
+    assert_int_equal(json_object_size(json_object_get(sealed, "metadata")), 2);
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
+static void expect_parse_error(const char *text, int code, const char *needle)
+{
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets(text, &s, &err), 0);
+    assert_int_equal(err.code, code);
+    if (strstr(err.msg, needle) == NULL) print_error("message \"%s\" lacks \"%s\"\n", err.msg, needle);
+    assert_non_null(strstr(err.msg, needle));
+    assert_null(strstr(err.msg, "hunter2"));
+}
+
+static void test_bad_secrets(void **state)
+{
+    (void)state;
+    expect_parse_error("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n", SK_EINVAL, "document 1: kind: ConfigMap");
+    expect_parse_error("kind: Foo\n", SK_EINVAL, "kind: Foo is not a Secret");
+    expect_parse_error("metadata: {name: a}\n", SK_EINVAL, "kind: missing");
+    expect_parse_error("kind: Secret\napiVersion: v2\n", SK_EINVAL, "apiVersion");
+    expect_parse_error("---\nkind: Secret\nmetadata: {name: a}\n---\nkind: Secret\ndata: {password: 'hunter2!!'}\n",
+                       SK_EPARSE, "document 2: data[password]");
+    expect_parse_error("kind: Secret\nstringData: {port: 5432}\n", SK_EINVAL, "stringData[port]: must be a string");
+    expect_parse_error("kind: Secret\nmetadata: {labels: {on: true}}\n", SK_EINVAL, "metadata.labels[on]");
+    expect_parse_error("kind: Secret\nmetadata: {name: 12}\n", SK_EINVAL, "metadata.name");
+    expect_parse_error("kind: Secret\nstringData: {'bad key': x}\n", SK_EINVAL, "not a valid Secret key");
+    expect_parse_error("kind: List\nitems:\n- kind: Secret\n- kind: Pod\n", SK_EINVAL, "document 1, item 2: kind: Pod");
+    expect_parse_error("kind: Secret\ndata: [1, 2]\n", SK_EINVAL, "data: must be a map");
+    expect_parse_error("kind: Secret\nimmutable: maybe\n", SK_EINVAL, "immutable");
+}
+
+static void test_missing_identity(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    json_t *sealed = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "metadata.name"));
+    free_secrets(s, 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "namespace"));
+    assert_non_null(strstr(err.hint, "-n"));
+    /* The namespace flag fills it in; a cluster-wide Secret needs none. */
+    sk_seal_opts o = {.namespace_ = "flagns"};
+    json_t *ok = seal_and_check(f, &s[0], &o);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ok, "metadata"), "namespace")), "flagns");
+    json_decref(ok);
+    free_secrets(s, 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: secretns}\ndata: {k: dg==}\n", &s, &err), 1);
+    o.namespace_ = "flagns";
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "namespace mismatch: input secret is in namespace \"secretns\" but \"flagns\""));
+    free_secrets(s, 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
+    sk_seal_opts cw = {.has_scope = 1, .scope = SK_SCOPE_CLUSTER_WIDE};
+    ok = seal_and_check(f, &s[0], &cw);
+    assert_null(json_object_get(json_object_get(ok, "metadata"), "namespace"));
+    json_decref(ok);
+    free_secrets(s, 1);
+}
+
+static void test_renamed_fails_to_open(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==, j: dg==}\n", &s, &err), 1);
+    json_t *sealed = seal_and_check(f, &s[0], NULL);
+    json_object_set_new(json_object_get(sealed, "metadata"), "name", json_string("renamed"));
+    sk_secret back;
+    assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "items j, k"));
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
+static void test_raw(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    char *b64 = NULL;
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_STRICT, "ns", NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_EUSAGE);
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_NAMESPACE_WIDE, NULL, NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_EUSAGE);
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_CLUSTER_WIDE, NULL, NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_OK);
+    assert_int_equal(strncmp(b64, "Ag", 2), 0);
+    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+    assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
+    assert_int_equal(sk_keyring_decrypt(f->kr, (const unsigned char *)"", 0, blob.data, blob.len, &pt, NULL, &err), SK_OK);
+    assert_int_equal(pt.len, 1);
+    assert_int_equal(pt.data[0], 'v');
+    sk_secbuf_free(&blob);
+    sk_secbuf_free(&pt);
+    free(b64);
+}
+
+static void test_merge(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *a = NULL, *b = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, labels: {x: '1'}}\nstringData: {bar: one, foo: two}\n", &a, &err), 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, annotations: {y: '2'}}\nstringData: {foo: new, zed: three}\n", &b, &err), 1);
+    json_t *into = seal_and_check(f, &a[0], NULL);
+    json_t *from = seal_and_check(f, &b[0], NULL);
+    json_t *enc = json_object_get(json_object_get(into, "spec"), "encryptedData");
+    char *bar_before = strdup(json_string_value(json_object_get(enc, "bar")));
+    assert_int_equal(sk_seal_merge(into, from, &err), SK_OK);
+    assert_int_equal(json_object_size(enc), 3);
+    assert_string_equal(json_string_value(json_object_get(enc, "bar")), bar_before);
+    /* Members stay byte-sorted as kubeseal writes them. */
+    const char *order[] = {"bar", "foo", "zed"};
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(enc, k, v) assert_string_equal(k, order[i++]);
+    sk_secret back;
+    assert_int_equal(sk_unseal(into, f->kr, &back, &err), SK_OK);
+    assert_memory_equal(back.items[1].value.data, "new", 3);
+    json_t *tmeta = json_object_get(json_object_get(json_object_get(into, "spec"), "template"), "metadata");
+    assert_non_null(json_object_get(json_object_get(tmeta, "labels"), "x"));
+    assert_non_null(json_object_get(json_object_get(tmeta, "annotations"), "y"));
+    sk_secret_free(&back);
+    free(bar_before);
+    json_decref(into);
+    json_decref(from);
+    free_secrets(a, 1);
+    free_secrets(b, 1);
+}
+
+int main(void)
+{
+    if (sk_init() != SK_OK) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scopes_round_trip),
+        cmocka_unit_test(test_strict_cannot_downgrade),
+        cmocka_unit_test(test_binary_and_large_values),
+        cmocka_unit_test(test_empty_secret_needs_flag),
+        cmocka_unit_test(test_multi_document_and_list),
+        cmocka_unit_test(test_string_data_wins),
+        cmocka_unit_test(test_template_shape),
+        cmocka_unit_test(test_bad_secrets),
+        cmocka_unit_test(test_missing_identity),
+        cmocka_unit_test(test_renamed_fails_to_open),
+        cmocka_unit_test(test_raw),
+        cmocka_unit_test(test_merge),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,13 @@
+/* Helpers shared by the unit tests. */
+#ifndef SK_TESTUTIL_H
+#define SK_TESTUTIL_H
+
+#include <stddef.h>
+#include <sealkit/sealkit.h>
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer; fails the test on error. */
+char *tu_read_file(const char *path, size_t *len);
+/* Joins a directory and a relative path into a static-per-call buffer (malloc'd). */
+char *tu_path(const char *dir, const char *rel);
+
+#endif
