@@ -36,6 +36,11 @@ typedef struct sk_docs {
  * (true/false/yes/no/on/off in their three spellings), integers and floats
  * become JSON null/true/false/integer/real, everything else a string. The
  * original text of a non-string plain scalar is not kept.
+ *
+ * Details: mapping keys keep their literal text (`true:` is the key "true");
+ * integers beyond int64 become reals; .inf/.nan values and `<<` merge keys
+ * are refused; "document N" in messages counts non-empty documents, i.e.
+ * N-1 is the index the document would get in out->doc.
  */
 SK_API int sk_docs_parse(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
                          sk_error *err);

@@ -339,12 +339,13 @@ static int wrap_key(EVP_PKEY *pub, sk_rng *rng, const unsigned char *label, size
     return rc;
 }
 
-int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
-                      const unsigned char *pt, size_t pt_len, sk_rng *rng, unsigned char **blob,
-                      size_t *blob_len, sk_error *err)
+int sk_hybrid_encrypt_keybuf(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                             const unsigned char *pt, size_t pt_len, sk_rng *rng,
+                             unsigned char *key, unsigned char **blob, size_t *blob_len,
+                             sk_error *err)
 {
-    if (pub == NULL || blob == NULL || blob_len == NULL || (label == NULL && label_len > 0) ||
-        (pt == NULL && pt_len > 0))
+    if (pub == NULL || key == NULL || blob == NULL || blob_len == NULL ||
+        (label == NULL && label_len > 0) || (pt == NULL && pt_len > 0))
         return sk_error_set(err, SK_EUSAGE, "sk_hybrid_encrypt: missing argument");
     *blob = NULL;
     *blob_len = 0;
@@ -355,14 +356,13 @@ int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_le
         return sk_error_set(err, SK_ELIMIT, "value of %zu bytes is too large to seal", pt_len);
     size_t total = 2 + k + pt_len + SK_GCM_TAG_LEN;
     unsigned char *out = malloc(total);
-    unsigned char *key = sodium_malloc(SK_SESSION_KEY_LEN);
-    if (out == NULL || key == NULL) rc = oom(err);
+    if (out == NULL) rc = oom(err);
     if (rc == SK_OK) rc = new_session_key(rng, key, err);
     if (rc == SK_OK) rc = wrap_key(pub, rng, label, label_len, key, out + 2, k, err);
     if (rc == SK_OK)
         rc = sk_aes256gcm_seal(key, zero_iv, sizeof zero_iv, NULL, 0, pt, pt_len, out + 2 + k,
                                out + 2 + k + pt_len, err);
-    sodium_free(key); /* wipes the session key */
+    sk_wipe(key, SK_SESSION_KEY_LEN); /* one session key, one message */
     if (rc != SK_OK) {
         free(out);
         return rc;
@@ -372,6 +372,18 @@ int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_le
     *blob = out;
     *blob_len = total;
     return SK_OK;
+}
+
+int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                      const unsigned char *pt, size_t pt_len, sk_rng *rng, unsigned char **blob,
+                      size_t *blob_len, sk_error *err)
+{
+    unsigned char *key = sodium_malloc(SK_SESSION_KEY_LEN);
+    if (key == NULL) return oom(err);
+    int rc = sk_hybrid_encrypt_keybuf(pub, label, label_len, pt, pt_len, rng, key, blob, blob_len,
+                                      err);
+    sodium_free(key);
+    return rc;
 }
 
 static size_t header_len(const unsigned char *blob)

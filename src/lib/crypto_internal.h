@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <openssl/evp.h>
 #include <sealkit/error.h>
+#include <sealkit/crypto.h>
 #include <sealkit/mem.h>
 
 /* Largest GCM IV OpenSSL's provider accepts (bytes). */
@@ -44,5 +45,15 @@ int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t 
 int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t iv_len,
                       const unsigned char *aad, size_t aad_len, const unsigned char *ct,
                       size_t ct_len, const unsigned char *tag, unsigned char *pt, sk_error *err);
+
+/*
+ * sk_hybrid_encrypt with a caller-owned guarded buffer of SK_SESSION_KEY_LEN
+ * bytes for the session key (wiped before return), so that sealing a Secret
+ * of many items needs one guarded allocation rather than one per item.
+ */
+int sk_hybrid_encrypt_keybuf(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                             const unsigned char *pt, size_t pt_len, sk_rng *rng,
+                             unsigned char *key, unsigned char **blob, size_t *blob_len,
+                             sk_error *err);
 
 #endif

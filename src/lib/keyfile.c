@@ -71,7 +71,8 @@ int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char
         rc = sk_error_set(err, SK_EPARSE, "no private key found");
     }
     sk_docs_free(&docs);
-    if (rc != SK_OK) sk_error_prefix(err, "%s: ", source);
+    if (rc != SK_OK && strncmp(err->msg, source, strlen(source)) != 0)
+        sk_error_prefix(err, "%s: ", source);
     if (added != NULL) *added = count;
     return rc;
 }

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "crypto_internal.h"
 #include "meta.h"
 
 #define SK_SEALED_API "bitnami.com/v1alpha1"
@@ -125,24 +128,26 @@ static json_t *outer_metadata(const sk_secret *s, sk_scope scope)
 static int seal_items(const sk_secret *s, const sk_pubkey *pk, const char *label, size_t label_len,
                       sk_rng *rng, json_t *enc, sk_error *err)
 {
-    for (size_t i = 0; i < s->n_items; i++) {
+    /* One guarded block holds each item's fresh session key in turn. */
+    unsigned char *key = sodium_malloc(SK_SESSION_KEY_LEN);
+    if (key == NULL) return oom(err);
+    int rc = SK_OK;
+    for (size_t i = 0; rc == SK_OK && i < s->n_items; i++) {
         unsigned char *blob = NULL;
         size_t blob_len = 0;
         char *b64 = NULL;
-        int rc = sk_hybrid_encrypt(sk_pubkey_evp(pk), (const unsigned char *)label, label_len,
-                                   s->items[i].value.data, s->items[i].value.len, rng, &blob,
-                                   &blob_len, err);
+        rc = sk_hybrid_encrypt_keybuf(sk_pubkey_evp(pk), (const unsigned char *)label, label_len,
+                                      s->items[i].value.data, s->items[i].value.len, rng, key,
+                                      &blob, &blob_len, err);
         if (rc == SK_OK) rc = sk_base64_encode(blob, blob_len, &b64, err);
         free(blob);
         if (rc == SK_OK && json_object_set_new(enc, s->items[i].key, json_string(b64)) != 0)
             rc = oom(err);
         free(b64);
-        if (rc != SK_OK) {
-            sk_error_prefix(err, "item %.128s: ", s->items[i].key);
-            return rc;
-        }
+        if (rc != SK_OK) sk_error_prefix(err, "item %.128s: ", s->items[i].key);
     }
-    return SK_OK;
+    sodium_free(key);
+    return rc;
 }
 
 static json_t *sealed_skeleton(const sk_secret *s, sk_scope scope, json_t **enc)

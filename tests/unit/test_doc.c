@@ -739,6 +739,10 @@ static void test_anchors_and_aliases(void **state)
     free(text);
     free(path);
     expect_error("a: 1\n---\nb: &x 1\n", SK_EPARSE, 2, 3, "anchors and aliases");
+    sk_docs docs;
+    sk_error err;
+    assert_int_equal(parse("b: &x 1\n", &docs, &err), SK_EPARSE);
+    assert_non_null(strstr(err.hint, "in full"));
     expect_error("a: &m {x: 1}\n", SK_EPARSE, 1, 1, "anchors and aliases");
     expect_error("a: &s [1]\n", SK_EPARSE, 1, 1, "anchors and aliases");
     expect_error("a: 1\nb: *undefined\n", SK_EPARSE, 1, 2, "anchors and aliases");
@@ -758,6 +762,12 @@ static void test_invalid_utf8(void **state)
     (void)state;
     expect_error("a: 1\n---\nb: x\xFFy\n", SK_EPARSE, 2, 3, "invalid UTF-8");
     expect_error("a: \xC3\x28\n", SK_EPARSE, 1, 1, "invalid UTF-8");
+    sk_docs docs;
+    sk_error err;
+    assert_int_equal(parse("a: \xC3\x28\n", &docs, &err), SK_EPARSE);
+    assert_string_equal(err.hint, "the input must be UTF-8 encoded");
+    assert_int_equal(parse("{\"a\": \"\xC3\x28\"}", &docs, &err), SK_EPARSE);
+    assert_string_equal(err.hint, "the input must be UTF-8 encoded");
     expect_error("a: \xE2\x82\n", SK_EPARSE, 1, 1, "invalid UTF-8");
     expect_error("a: \xED\xA0\x80\n", SK_EPARSE, 1, 1, "invalid UTF-8"); /* surrogate */
     expect_error("a: b\nc: d\xC3", SK_EPARSE, 1, 2, "invalid UTF-8");    /* cut at the end */
