@@ -26,6 +26,9 @@ SK_API int sk_emit_json(const json_t *doc, sk_secbuf *out, sk_error *err);
  */
 SK_API int sk_emit_yaml(const json_t *doc, sk_secbuf *out, sk_error *err);
 
+/* Appends s as one JSON string literal, quotes included, with Go's escaping. */
+SK_API int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err);
+
 /* go-yaml v2's key order (spec 3.4): negative, zero or positive like strcmp. */
 SK_API int sk_yaml_key_cmp(const char *a, const char *b);
 /*

@@ -16,6 +16,7 @@
 #include "seal.h"
 #include "unseal.h"
 #include "reseal.h"
+#include "create.h"
 
 /*
  * Call once before anything else. Initialises libsodium and makes jansson

@@ -36,6 +36,7 @@ void cli_list_free(cli_list *l);
 int cmd_seal(int argc, char **argv);
 int cmd_unseal(int argc, char **argv);
 int cmd_reseal(int argc, char **argv);
+int cmd_create(int argc, char **argv);
 
 /* Loads --key files and folders into a new ring (cmd_unseal.c). */
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err);

@@ -15,6 +15,7 @@ static const char usage[] =
     "  seal      seal Secrets under the controller's certificate (kubeseal-compatible)\n"
     "  unseal    open SealedSecrets with the controller's private keys\n"
     "  reseal    re-seal SealedSecrets under a new certificate, in place\n"
+    "  create    build a Secret like kubectl (generic, docker-registry), sealed with --seal\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "seal") == 0) return cmd_seal(argc - 1, argv + 1);
     if (strcmp(cmd, "unseal") == 0) return cmd_unseal(argc - 1, argv + 1);
     if (strcmp(cmd, "reseal") == 0) return cmd_reseal(argc - 1, argv + 1);
+    if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
     fprintf(stderr, "sealkit: error: unknown command \"%s\"\n%s", cmd, usage);
     return EXIT_USAGE;
 }

@@ -189,3 +189,11 @@ int sk_emit_json(const json_t *doc, sk_secbuf *out, sk_error *err)
     }
     return rc;
 }
+
+int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err)
+{
+    if ((s == NULL && n > 0) || out == NULL)
+        return sk_error_set(err, SK_EUSAGE, "sk_emit_json_string: NULL argument");
+    struct jw w = {out, err};
+    return put_string(&w, s != NULL ? s : "", n);
+}
