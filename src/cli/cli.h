@@ -31,6 +31,8 @@ typedef struct cli_list {
     size_t n;
 } cli_list;
 int cli_list_add_csv(cli_list *l, const char *csv);
+/* Adds s as one entry, commas and all. */
+int cli_list_push(cli_list *l, const char *s);
 void cli_list_free(cli_list *l);
 
 int cmd_seal(int argc, char **argv);

@@ -61,16 +61,6 @@ static const struct option options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static int push(cli_list *l, const char *v)
-{
-    /* No comma splitting: a literal value may contain commas. */
-    char **grown = realloc(l->v, (l->n + 1) * sizeof *grown);
-    if (grown == NULL) return EXIT_FAIL;
-    l->v = grown;
-    l->v[l->n] = strdup(v);
-    return l->v[l->n++] == NULL ? EXIT_FAIL : 0;
-}
-
 static int parse_flags(int argc, char **argv, create_args *a)
 {
     a->cert = cli_env("cert");
@@ -80,9 +70,9 @@ static int parse_flags(int argc, char **argv, create_args *a)
         switch (c) {
         case 'h': fputs(usage, stdout); return -1;
         case 'n': a->ns = optarg; break;
-        case OPT_LITERAL: rc = push(&a->literals, optarg); break;
-        case OPT_FILE: rc = push(&a->files, optarg); break;
-        case OPT_ENV_FILE: rc = push(&a->env_files, optarg); break;
+        case OPT_LITERAL: rc = cli_list_push(&a->literals, optarg) ? EXIT_FAIL : 0; break;
+        case OPT_FILE: rc = cli_list_push(&a->files, optarg) ? EXIT_FAIL : 0; break;
+        case OPT_ENV_FILE: rc = cli_list_push(&a->env_files, optarg) ? EXIT_FAIL : 0; break;
         case OPT_TYPE: a->type = optarg; break;
         case OPT_SEAL: a->seal = 1; break;
         case OPT_CERT: a->cert = optarg; break;

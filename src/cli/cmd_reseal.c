@@ -2,11 +2,15 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,31 +20,45 @@ static const char usage[] =
     "Open every SealedSecret item with the given private keys and seal it again under\n"
     "NEW.crt with a fresh session key and the same scope. Files and folders (*.yaml,\n"
     "*.yml, *.json) are rewritten atomically in place; only the sealed values change.\n"
-    "Items a given key with NEW's fingerprint already opens are left byte for byte.\n"
-    "Without PATH, reads SealedSecrets on stdin and writes them to stdout.\n"
+    "Items a given key with NEW's fingerprint already opens are left byte for byte, so\n"
+    "a second run writes nothing. Without PATH: SealedSecrets on stdin, result on stdout.\n"
     "\n"
     "  --cert FILE        the new controller certificate [SEALED_SECRETS_CERT]\n"
     "  --key FILE[,FILE]  private keys (as for 'sealkit unseal'); include NEW's key so\n"
     "                     that items already under it are recognised\n"
     "  --check            write nothing; exit 1 when anything would change\n"
     "  --dry-run          write nothing; list the files that would change\n"
+    "  -j, --jobs N       worker processes (default: the number of cores)\n"
+    "  --format FORMAT    text (default) or json: the report on stdout\n"
     "  -h, --help         show this help\n"
     "\n"
     "A file that fails is left untouched and reported; the others proceed.\n"
-    "Exit status: 0 success, 1 failure (or changes found with --check), 2 usage error.\n";
+    "Exit status: 0 success, 1 a file failed (or, with --check, something would\n"
+    "change), 2 usage error.\n";
 
 typedef struct reseal_args {
     const char *cert;
     cli_list keys;
-    int check, dry_run;
+    int check, dry_run, json;
+    long jobs;
 } reseal_args;
 
-typedef struct totals {
-    size_t files, changed, failed;
-    sk_reseal_counts items;
-} totals;
+/* What one file came to; sent whole through a pipe by worker processes. */
+typedef struct file_result {
+    int done;
+    int rc;
+    sk_reseal_counts c;
+    sk_error err;
+} file_result;
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN };
+typedef struct record {
+    size_t index;
+    file_result r;
+} record;
+
+_Static_assert(sizeof(record) <= 4096, "a record must be one atomic pipe write");
+
+enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT };
 
 static const struct option options[] = {
     {"cert", required_argument, NULL, OPT_CERT},
@@ -48,68 +66,52 @@ static const struct option options[] = {
     {"recovery-private-key", required_argument, NULL, OPT_KEY},
     {"check", no_argument, NULL, OPT_CHECK},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"jobs", required_argument, NULL, 'j'},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
+
+static int parse_jobs(const char *s, long *out)
+{
+    char *end = NULL;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || n < 1 || n > 256)
+        return cli_usage_error("reseal", "-j needs a number from 1 to 256");
+    *out = n;
+    return 0;
+}
 
 static int parse_flags(int argc, char **argv, reseal_args *a)
 {
     a->cert = cli_env("cert");
+    a->jobs = sysconf(_SC_NPROCESSORS_ONLN);
     const char *env = cli_env("recovery-private-key");
     if (env != NULL && cli_list_add_csv(&a->keys, env) != 0) return EXIT_FAIL;
-    int c;
+    int c, rc = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, "hj:", options, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return -1;
         case OPT_CERT: a->cert = optarg; break;
-        case OPT_KEY:
-            if (cli_list_add_csv(&a->keys, optarg) != 0) return EXIT_FAIL;
-            break;
+        case OPT_KEY: rc = cli_list_add_csv(&a->keys, optarg) ? EXIT_FAIL : 0; break;
         case OPT_CHECK: a->check = 1; break;
         case OPT_DRY_RUN: a->dry_run = 1; break;
+        case 'j': rc = parse_jobs(optarg, &a->jobs); break;
+        case OPT_FORMAT:
+            if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
+                return cli_usage_error("reseal", "unsupported report format: %s", optarg);
+            a->json = strcasecmp(optarg, "json") == 0;
+            break;
         default: return cli_usage_error("reseal", "invalid option");
         }
     }
+    if (rc != 0) return rc;
     if (a->cert == NULL) return cli_usage_error("reseal", "no certificate: pass --cert NEW.crt");
     if (a->keys.n == 0) return cli_usage_error("reseal", "no private key: pass --key OLD.key");
     return 0;
 }
 
-static void add_counts(sk_reseal_counts *sum, const sk_reseal_counts *c)
-{
-    sum->sealed_secrets += c->sealed_secrets;
-    sum->resealed += c->resealed;
-    sum->unchanged += c->unchanged;
-}
-
-static int reseal_file(const reseal_args *a, const char *path, sk_keyring *kr, const sk_pubkey *pk,
-                       totals *t)
-{
-    sk_error err = {0};
-    sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
-    sk_reseal_counts c = {0};
-    struct stat st;
-    int rc = sk_read_file(path, SK_MAX_INPUT, &in, &err);
-    if (rc == SK_OK) rc = sk_reseal_text(in.data, in.len, path, kr, pk, NULL, &out, &c, &err);
-    if (rc == SK_OK && c.resealed > 0 && !a->check && !a->dry_run) {
-        if (stat(path, &st) != 0) st.st_mode = 0644;
-        rc = sk_write_atomic(path, out.data, out.len, st.st_mode & 07777, &err);
-    }
-    sk_secbuf_free(&in);
-    sk_secbuf_free(&out);
-    t->files++;
-    if (rc != SK_OK) {
-        t->failed++;
-        cli_fail(&err);
-        return rc;
-    }
-    add_counts(&t->items, &c);
-    if (c.resealed > 0) {
-        t->changed++;
-        if (a->dry_run || a->check) printf("would reseal %s (%zu items)\n", path, c.resealed);
-    }
-    return SK_OK;
-}
+/* ---- collecting files ---- */
 
 static int wanted(const char *name)
 {
@@ -122,34 +124,198 @@ static int wanted(const char *name)
     return 0;
 }
 
-static void walk(const reseal_args *a, const char *path, sk_keyring *kr, const sk_pubkey *pk,
-                 totals *t, int top)
+/*
+ * "F.sealkit-tmp.PID.N" is what sk_write_atomic leaves when its process is
+ * killed before the rename; the file it was replacing is intact, so a later
+ * run removes the leftover once that process is gone.
+ */
+static void remove_if_stale_temp(const char *path)
+{
+    const char *tag = strstr(path, ".sealkit-tmp.");
+    long pid = tag ? strtol(tag + strlen(".sealkit-tmp."), NULL, 10) : 0;
+    if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) return;
+    if (unlink(path) == 0) cli_warn("removed %s, left by an interrupted run", path);
+}
+
+/* Links and devices are never followed; named files are taken whatever their suffix. */
+static int collect(const char *path, int top, cli_list *files)
 {
     struct stat st;
-    if (lstat(path, &st) != 0) {
-        sk_error err;
-        sk_error_set(&err, SK_EIO, "cannot open %s", path);
-        t->failed++;
-        cli_fail(&err);
-        return;
-    }
-    if (S_ISREG(st.st_mode) && (top || wanted(path))) {
-        reseal_file(a, path, kr, pk, t);
-        return;
-    }
-    if (!S_ISDIR(st.st_mode)) return; /* links and devices are never followed */
+    if (!top) remove_if_stale_temp(path);
+    if (lstat(path, &st) != 0 || (S_ISREG(st.st_mode) && (top || wanted(path))))
+        return cli_list_push(files, path);
+    if (!S_ISDIR(st.st_mode)) return 0;
     struct dirent **list = NULL;
     int n = scandir(path, &list, NULL, alphasort);
+    int rc = 0;
     for (int i = 0; i < n; i++) {
-        if (list[i]->d_name[0] != '.') {
+        if (rc == 0 && list[i]->d_name[0] != '.') {
             char child[4096];
             snprintf(child, sizeof child, "%s/%s", path, list[i]->d_name);
-            walk(a, child, kr, pk, t, 0);
+            rc = collect(child, 0, files);
         }
         free(list[i]);
     }
     free(list);
+    return rc;
 }
+
+/* ---- doing one file ---- */
+
+typedef struct work {
+    const reseal_args *a;
+    sk_keyring *kr;
+    const sk_pubkey *pk;
+} work;
+
+static void reseal_file(const work *w, const char *path, file_result *r)
+{
+    sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
+    struct stat st;
+    r->done = 1;
+    r->rc = sk_read_file(path, SK_MAX_INPUT, &in, &r->err);
+    if (r->rc == SK_OK)
+        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, NULL, &out, &r->c, &r->err);
+    if (r->rc == SK_OK && r->c.resealed > 0 && !w->a->check && !w->a->dry_run) {
+        /* The file keeps its mode; stat failing now means it vanished: the write will say so. */
+        if (stat(path, &st) != 0) st.st_mode = 0644;
+        r->rc = sk_write_atomic(path, out.data, out.len, st.st_mode & 07777, &r->err);
+    }
+    sk_secbuf_free(&in);
+    sk_secbuf_free(&out);
+}
+
+static void progress(const reseal_args *a, size_t done, size_t total)
+{
+    if (a->json || !isatty(STDERR_FILENO)) return;
+    fprintf(stderr, "\rsealkit: reseal %zu/%zu files", done, total);
+    if (done == total) fputs("\r\033[K", stderr);
+}
+
+static void run_serial(const work *w, const cli_list *files, file_result *res)
+{
+    for (size_t i = 0; i < files->n; i++) {
+        reseal_file(w, files->v[i], &res[i]);
+        progress(w->a, i + 1, files->n);
+    }
+}
+
+static void worker(const work *w, const cli_list *files, size_t id, size_t jobs, int fd)
+{
+    for (size_t i = id; i < files->n; i += jobs) {
+        record rec = {.index = i};
+        reseal_file(w, files->v[i], &rec.r);
+        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(EXIT_FAIL);
+    }
+    _exit(EXIT_OK);
+}
+
+/* Files are dealt round-robin to forked workers; each result comes back as one record. */
+static void run_parallel(const work *w, const cli_list *files, file_result *res, size_t jobs)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        run_serial(w, files, res);
+        return;
+    }
+    fflush(NULL);
+    for (size_t id = 0; id < jobs; id++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            worker(w, files, id, jobs, fds[1]);
+        }
+        if (pid < 0) break; /* fewer workers; their files are reported as not done */
+    }
+    close(fds[1]);
+    record rec;
+    size_t done = 0;
+    ssize_t got;
+    while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec || (got < 0 && errno == EINTR)) {
+        if (got < 0 || rec.index >= files->n) continue;
+        res[rec.index] = rec.r;
+        progress(w->a, ++done, files->n);
+    }
+    close(fds[0]);
+    while (wait(NULL) > 0 || errno == EINTR) {
+    }
+}
+
+/* ---- reporting ---- */
+
+typedef struct totals {
+    size_t files, changed, failed;
+    sk_reseal_counts items;
+} totals;
+
+static const char *status_of(const reseal_args *a, const file_result *r)
+{
+    if (!r->done || r->rc != SK_OK) return "failed";
+    if (r->c.resealed == 0) return "unchanged";
+    return a->check || a->dry_run ? "would-reseal" : "resealed";
+}
+
+static void tally(const file_result *r, totals *t)
+{
+    t->files++;
+    if (!r->done || r->rc != SK_OK) {
+        t->failed++;
+        return;
+    }
+    t->items.sealed_secrets += r->c.sealed_secrets;
+    t->items.resealed += r->c.resealed;
+    t->items.unchanged += r->c.unchanged;
+    t->changed += r->c.resealed > 0;
+}
+
+static void report_text(const reseal_args *a, const cli_list *files, file_result *res, totals *t)
+{
+    for (size_t i = 0; i < files->n; i++) {
+        file_result *r = &res[i];
+        if (!r->done) sk_error_set(&r->err, SK_EIO, "%s: not processed (a worker died)", files->v[i]);
+        if (!r->done || r->rc != SK_OK) cli_fail(&r->err);
+        else if (r->c.resealed > 0 && (a->check || a->dry_run))
+            printf("would reseal %s (%zu items)\n", files->v[i], r->c.resealed);
+        tally(r, t);
+    }
+    fprintf(stderr, "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
+            "%zu files changed, %zu failed\n", t->files, t->items.sealed_secrets, t->items.resealed,
+            t->items.unchanged, t->changed, t->failed);
+}
+
+/* The --format json report; its schema is "sealkit-reseal/v1" (see README.md). */
+static void report_json(const reseal_args *a, const cli_list *files, file_result *res, totals *t)
+{
+    json_t *root = json_object(), *list = json_array(), *sum = json_object();
+    for (size_t i = 0; i < files->n; i++) {
+        file_result *r = &res[i];
+        json_t *f = json_object();
+        json_object_set_new(f, "path", json_string(files->v[i]));
+        json_object_set_new(f, "status", json_string(status_of(a, r)));
+        json_object_set_new(f, "sealed_secrets", json_integer((json_int_t)r->c.sealed_secrets));
+        json_object_set_new(f, "items_resealed", json_integer((json_int_t)r->c.resealed));
+        json_object_set_new(f, "items_unchanged", json_integer((json_int_t)r->c.unchanged));
+        if (!r->done || r->rc != SK_OK)
+            json_object_set_new(f, "error", json_string(r->done ? r->err.msg : "not processed"));
+        json_array_append_new(list, f);
+        tally(r, t);
+    }
+    json_object_set_new(root, "schema", json_string("sealkit-reseal/v1"));
+    json_object_set_new(root, "files", list);
+    json_object_set_new(sum, "files", json_integer((json_int_t)t->files));
+    json_object_set_new(sum, "sealed_secrets", json_integer((json_int_t)t->items.sealed_secrets));
+    json_object_set_new(sum, "items_resealed", json_integer((json_int_t)t->items.resealed));
+    json_object_set_new(sum, "items_unchanged", json_integer((json_int_t)t->items.unchanged));
+    json_object_set_new(sum, "files_changed", json_integer((json_int_t)t->changed));
+    json_object_set_new(sum, "files_failed", json_integer((json_int_t)t->failed));
+    json_object_set_new(root, "totals", sum);
+    sk_secbuf out = SK_SECBUF_INIT;
+    if (sk_emit_json(root, &out, NULL) == SK_OK) cli_write_stdout(out.data, out.len);
+    sk_secbuf_free(&out);
+    json_decref(root);
+}
+
+/* ---- entry ---- */
 
 static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
 {
@@ -164,38 +330,48 @@ static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
     return rc == SK_OK ? EXIT_OK : cli_fail(&err);
 }
 
-static int run(const reseal_args *a, int npaths, char **paths)
+static int reseal_paths(const work *w, int npaths, char **paths)
 {
-    sk_error err = {0};
-    sk_keyring *kr = NULL;
-    sk_pubkey *pk = NULL;
-    if (sk_pubkey_from_file(a->cert, time(NULL), &pk, &err) != SK_OK ||
-        load_private_keys(&a->keys, &kr, &err) != SK_OK) {
-        sk_pubkey_free(pk);
-        sk_keyring_free(kr);
-        return cli_fail(&err);
+    cli_list files = {0};
+    for (int i = 0; i < npaths; i++) {
+        if (collect(paths[i], 1, &files) != 0) {
+            cli_list_free(&files);
+            return EXIT_FAIL;
+        }
     }
-    int rc = EXIT_OK;
-    if (npaths == 0) {
-        rc = reseal_stdin(kr, pk);
-    } else {
-        totals t = {0};
-        for (int i = 0; i < npaths; i++) walk(a, paths[i], kr, pk, &t, 1);
-        fprintf(stderr, "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
-                "%zu files changed, %zu failed\n", t.files, t.items.sealed_secrets, t.items.resealed,
-                t.items.unchanged, t.changed, t.failed);
-        rc = t.failed > 0 || (a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
-    }
-    sk_pubkey_free(pk);
-    sk_keyring_free(kr);
-    return rc;
+    file_result *res = calloc(files.n ? files.n : 1, sizeof *res);
+    if (res == NULL) return EXIT_FAIL;
+    size_t jobs = (size_t)w->a->jobs < files.n ? (size_t)w->a->jobs : files.n;
+    if (jobs > 1) run_parallel(w, &files, res, jobs);
+    else run_serial(w, &files, res);
+    totals t = {0};
+    if (w->a->json) report_json(w->a, &files, res, &t);
+    else report_text(w->a, &files, res, &t);
+    free(res);
+    cli_list_free(&files);
+    return t.failed > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_reseal(int argc, char **argv)
 {
     reseal_args a = {0};
     int rc = parse_flags(argc, argv, &a);
-    if (rc == 0) rc = run(&a, argc - optind, argv + optind);
+    if (rc != 0) {
+        cli_list_free(&a.keys);
+        return rc < 0 ? EXIT_OK : rc;
+    }
+    sk_error err = {0};
+    sk_keyring *kr = NULL;
+    sk_pubkey *pk = NULL;
+    if (sk_pubkey_from_file(a.cert, time(NULL), &pk, &err) != SK_OK ||
+        load_private_keys(&a.keys, &kr, &err) != SK_OK) {
+        rc = cli_fail(&err);
+    } else {
+        work w = {&a, kr, pk};
+        rc = argc - optind == 0 ? reseal_stdin(kr, pk) : reseal_paths(&w, argc - optind, argv + optind);
+    }
+    sk_pubkey_free(pk);
+    sk_keyring_free(kr);
     cli_list_free(&a.keys);
-    return rc < 0 ? EXIT_OK : rc;
+    return rc;
 }

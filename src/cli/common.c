@@ -94,6 +94,11 @@ static int list_push(cli_list *l, const char *s, size_t n)
     return 0;
 }
 
+int cli_list_push(cli_list *l, const char *s)
+{
+    return list_push(l, s, strlen(s));
+}
+
 int cli_list_add_csv(cli_list *l, const char *csv)
 {
     const char *p = csv;

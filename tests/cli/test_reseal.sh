@@ -56,4 +56,57 @@ cp "$T/out" "$T/filtered.json"
 run "$SK" unseal --key "$KEY" -f "$T/filtered.json"
 expect_rc 0 "filtered output opens with the new key"
 
+# JSON report and dry run.
+"$SK" seal --cert "$OLDCRT" -f "$T/a.yaml" -w "$T/repo/again.json"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" --dry-run --format json "$T/repo"
+expect_rc 0 "dry run json"
+python3 - "$T/out" <<'PY' && ok || bad "json report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "sealkit-reseal/v1"
+st = {f["path"].rsplit("/", 1)[1]: f["status"] for f in r["files"]}
+assert st["again.json"] == "would-reseal" and st["mixed.yaml"] == "unchanged", st
+assert st["stuck.json"] == "would-reseal" and st["plain.yaml"] == "unchanged", st
+assert r["totals"]["files_failed"] == 0 and r["totals"]["items_resealed"] >= 4, r["totals"]
+PY
+run "$SK" unseal --key "$OLDKEY" -f "$T/repo/again.json"
+expect_rc 0 "dry run wrote nothing"
+fails 2 "-j needs a number" "bad -j" "$SK" reseal --cert "$CERT" --key "$KEY" -j 0 "$T/repo"
+
+# kill -9 in the middle of a parallel run: every file is the old or the new version, and a
+# second run finishes the job and clears what the killed run left behind.
+mkdir -p "$T/big"
+for i in $(seq 1 120); do
+  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: s%s, namespace: demo}\nstringData: {a: one-%s, b: two, c: three}\n' "$i" "$i" |
+    "$SK" seal --cert "$OLDCRT" -o yaml >"$T/big/s$i.yaml"
+done
+cp -r "$T/big" "$T/big.orig"
+touch "$T/marker"
+sleep 0.01
+"$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" -j 2 "$T/big" 2>/dev/null &
+pid=$!
+# Kill as soon as the first file has been replaced, so the run is caught mid-way.
+for _ in $(seq 1 500); do
+  [ -n "$(find "$T/big" -newer "$T/marker" -name '*.yaml' | head -1)" ] && break
+  sleep 0.01
+done
+kill -9 "$pid" 2>/dev/null || true
+pkill -9 -f "reseal --cert $CERT --key $OLDKEY,$KEY -j 2 $T/big" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+old=0; new=0; broken=0
+for i in $(seq 1 120); do
+  f=$T/big/s$i.yaml
+  if cmp -s "$f" "$T/big.orig/s$i.yaml"; then old=$((old + 1))
+  elif "$SK" unseal --key "$KEY" -f "$f" >/dev/null 2>&1; then new=$((new + 1))
+  else broken=$((broken + 1)); fi
+done
+echo "after kill -9: $old old, $new new, $broken broken"
+[ "$broken" -eq 0 ] && ok || bad "kill -9 left $broken half-written files"
+[ "$old" -gt 0 ] && ok || bad "the kill came too late to test anything (all files new)"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/big"
+expect_rc 0 "rerun after kill"
+ls "$T/big" | grep -q sealkit-tmp && bad "temporary files left after the rerun" || ok
+for i in $(seq 1 120); do "$SK" unseal --key "$KEY" -f "$T/big/s$i.yaml" >/dev/null 2>&1 || bad "s$i not resealed"; done
+ok
+
 finish
