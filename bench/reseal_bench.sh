@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reseal benchmark (issue 3): N SealedSecrets x 15 items sealed under 3 old 4096-bit keys,
+# resealed in place to a new key with `sealkit reseal -j CORES`. Prints items/s, peak memory,
+# and the ratio to OpenSSL's own multi-process RSA-4096 private-operation rate on all cores
+# (`openssl speed -multi CORES rsa4096`, the sign column), measured in the same run.
+# Usage: bench/reseal_bench.sh [N=1000]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+SK=${SEALKIT:-$root/build/sealkit}
+N=${1:-1000}
+CORES=$(nproc)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "setup: 4 keys, $N SealedSecrets x 15 items" >&2
+for k in old1 old2 old3 new; do
+  openssl req -x509 -newkey rsa:4096 -nodes -keyout "$tmp/$k.key" -out "$tmp/$k.crt" \
+    -days 30 -subj "/CN=bench-$k" 2>/dev/null
+done
+mkdir -p "$tmp/repo"
+for i in $(seq 1 "$N"); do
+  {
+    printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: s%s, namespace: bench}\nstringData:\n' "$i"
+    for j in $(seq 1 15); do printf '  ITEM_%s: value-%s-%s\n' "$j" "$i" "$j"; done
+  } >"$tmp/s.yaml"
+  "$SK" seal --cert "$tmp/old$((i % 3 + 1)).crt" -o yaml -f "$tmp/s.yaml" -w "$tmp/repo/s$i.yaml"
+done
+
+echo "measuring openssl speed -multi $CORES rsa4096" >&2
+ossl=$(openssl speed -multi "$CORES" -seconds 5 rsa4096 2>/dev/null |
+       awk '/^rsa 4096 bits/ { print $(NF-1) }' | tail -1)
+
+python3 - "$SK" "$tmp" "$N" "$CORES" "$ossl" <<'PY'
+import resource, subprocess, sys, time
+sk, tmp, n, cores, ossl = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+keys = ",".join("%s/%s.key" % (tmp, k) for k in ("old1", "old2", "old3", "new"))
+t0 = time.monotonic()
+r = subprocess.run([sk, "reseal", "--cert", tmp + "/new.crt", "--key", keys, "-j", str(cores),
+                    tmp + "/repo"], capture_output=True, text=True)
+dt = time.monotonic() - t0
+if r.returncode != 0:
+    sys.exit("reseal failed: " + r.stderr[-500:])
+items = n * 15
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+print("reseal: %d items in %.2f s with -j %d" % (items, dt, cores))
+print("sealkit reseal items/s               : %10.1f" % (items / dt))
+print("openssl RSA-4096 private ops/s (x%d)  : %10.1f" % (cores, ossl))
+print("ratio                                : %10.3f  (target >= 0.85)" % (items / dt / ossl))
+print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
+print(r.stderr.strip().splitlines()[-1])
+PY
