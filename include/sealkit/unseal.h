@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include "error.h"
 #include "keys.h"
+#include "scope.h"
 #include "secret.h"
 
 /*
@@ -15,6 +16,17 @@
  * why. template.data is not rendered: it is an error naming the key.
  */
 SK_API int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *err);
+
+/*
+ * Finds out why a blob does not open under the label of scope `tried` for
+ * ns/name: tries the labels of the other scopes. SK_OK with *opens set when
+ * one of them opens it (the SealedSecret's scope annotations are wrong);
+ * SK_EDECRYPT when none does (wrong key, or sealed for another name or
+ * namespace). The plaintext found on the way is wiped at once.
+ */
+SK_API int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t blob_len,
+                             const char *ns, const char *name, sk_scope tried, sk_scope *opens,
+                             sk_error *err);
 
 /* A v1/Secret tree in kubeseal's recovery shape (spec 3.10) without ownerReferences. */
 SK_API int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err);

@@ -8,6 +8,15 @@
 #include <string.h>
 
 #include "meta.h"
+#include "template.h"
+
+/* The label an item must open under, and the identity it came from. */
+typedef struct item_ctx {
+    const char *label;
+    size_t label_len;
+    const char *ns, *name;
+    sk_scope scope;
+} item_ctx;
 
 /* Failing items, grouped into one message as upstream does. */
 typedef struct failures {
@@ -25,15 +34,50 @@ static void note_failure(failures *f, const char *key, const sk_error *why)
     f->n++;
 }
 
-static int open_item(const char *key, const json_t *v, sk_keyring *keys, const char *label,
-                     size_t label_len, sk_secret *out, failures *f, sk_error *err)
+int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t blob_len, const char *ns,
+                      const char *name, sk_scope tried, sk_scope *opens, sk_error *err)
+{
+    const sk_scope all[] = {SK_SCOPE_STRICT, SK_SCOPE_NAMESPACE_WIDE, SK_SCOPE_CLUSTER_WIDE};
+    for (size_t i = 0; i < 3; i++) {
+        if (all[i] == tried) continue;
+        char *label = NULL;
+        size_t label_len = 0;
+        sk_secbuf plain = SK_SECBUF_INIT;
+        int rc = sk_scope_label(all[i], ns, name, &label, &label_len, err);
+        if (rc != SK_OK) return rc;
+        rc = sk_keyring_decrypt(keys, (const unsigned char *)label, label_len, blob, blob_len,
+                                &plain, NULL, NULL);
+        sk_secbuf_free(&plain);
+        free(label);
+        if (rc == SK_OK) {
+            *opens = all[i];
+            return SK_OK;
+        }
+    }
+    return sk_error_set(err, SK_EDECRYPT, "no scope's label opens it");
+}
+
+/* Replaces a bare "no key could decrypt" with the scope that would open the blob. */
+static void explain(sk_keyring *keys, const sk_secbuf *blob, const item_ctx *c, sk_error *why)
+{
+    sk_scope opens;
+    if (why->code != SK_EDECRYPT ||
+        sk_diagnose_scope(keys, blob->data, blob->len, c->ns, c->name, c->scope, &opens, NULL) != SK_OK)
+        return;
+    snprintf(why->msg, sizeof why->msg, "it was sealed %s but the SealedSecret is %s; "
+             "fix the scope annotations of its metadata", sk_scope_name(opens), sk_scope_name(c->scope));
+}
+
+static int open_item(const char *key, const json_t *v, sk_keyring *keys, const item_ctx *c,
+                     sk_secret *out, failures *f, sk_error *err)
 {
     sk_secbuf blob = SK_SECBUF_INIT, plain = SK_SECBUF_INIT;
     sk_error why = {0};
     int rc = sk_base64_decode(json_string_value(v), json_string_length(v), &blob, &why);
     if (rc == SK_OK)
-        rc = sk_keyring_decrypt(keys, (const unsigned char *)label, label_len, blob.data, blob.len,
-                                &plain, NULL, &why);
+        rc = sk_keyring_decrypt(keys, (const unsigned char *)c->label, c->label_len, blob.data,
+                                blob.len, &plain, NULL, &why);
+    if (rc == SK_EDECRYPT) explain(keys, &blob, c, &why);
     sk_secbuf_free(&blob);
     if (rc != SK_OK) {
         note_failure(f, key, &why);
@@ -62,27 +106,52 @@ static int template_fields(const json_t *tmpl, sk_secret *out, sk_error *err)
 {
     const json_t *type = json_object_get(tmpl, "type");
     const json_t *imm = json_object_get(tmpl, "immutable");
-    const json_t *tdata = json_object_get(tmpl, "data");
-    if (json_object_size(tdata) > 0) {
-        const char *k = json_object_iter_key(json_object_iter((json_t *)tdata));
-        sk_error_set(err, SK_EINVAL, "spec.template.data[%.128s]: templates are not rendered offline", k);
-        sk_error_hint(err, "the controller renders Go templates; unseal without them is not possible");
-        return SK_EINVAL;
-    }
     if (json_is_string(type) && (out->type = strdup(json_string_value(type))) == NULL)
         return sk_error_set(err, SK_ENOMEM, "out of memory");
     if (json_is_boolean(imm)) out->immutable = json_is_true(imm);
     return SK_OK;
 }
 
-static int open_items(const json_t *enc, sk_keyring *keys, const char *label, size_t label_len,
-                      sk_secret *out, sk_error *err)
+/*
+ * template.data entries become items, rendered over the opened items only
+ * (not over each other) and then overriding them (spec 2.8, 2.9).
+ */
+static int render_templates(const json_t *tdata, sk_secret *out, sk_error *err)
+{
+    size_t n = json_object_size(tdata), i = 0;
+    sk_secbuf *text = calloc(n ? n : 1, sizeof *text);
+    if (text == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    const char *k;
+    const json_t *v;
+    int rc = SK_OK;
+    json_object_foreach((json_t *)tdata, k, v) {
+        if (!json_is_string(v)) rc = sk_error_set(err, SK_EINVAL, "must be a string");
+        if (rc == SK_OK)
+            rc = sk_template_render(json_string_value(v), json_string_length(v), out, &text[i], err);
+        if (rc != SK_OK) {
+            sk_error_hint(err, "the controller renders the whole Go template language; sealkit a subset");
+            sk_error_prefix(err, "spec.template.data[%.128s]: ", k);
+            break;
+        }
+        i++;
+    }
+    i = 0;
+    json_object_foreach((json_t *)tdata, k, v) {
+        if (rc == SK_OK) rc = sk_secret_put(out, k, text[i].data, text[i].len, err);
+        sk_secbuf_free(&text[i++]);
+    }
+    free(text);
+    return rc;
+}
+
+static int open_items(const json_t *enc, sk_keyring *keys, const item_ctx *c, sk_secret *out,
+                      sk_error *err)
 {
     failures f = {0};
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)enc, k, v) {
-        int rc = open_item(k, v, keys, label, label_len, out, &f, err);
+        int rc = open_item(k, v, keys, c, out, &f, err);
         if (rc != SK_OK) return rc;
     }
     if (f.n == 0) return SK_OK;
@@ -107,12 +176,14 @@ int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *
         return SK_EINVAL;
     }
     char *label = NULL;
-    size_t label_len = 0;
-    rc = sk_scope_label(scope, json_string_value(json_object_get(outer, "namespace")),
-                        json_string_value(json_object_get(outer, "name")), &label, &label_len, err);
+    item_ctx c = {NULL, 0, json_string_value(json_object_get(outer, "namespace")),
+                  json_string_value(json_object_get(outer, "name")), scope};
+    rc = sk_scope_label(scope, c.ns, c.name, &label, &c.label_len, err);
+    c.label = label;
     if (rc == SK_OK) rc = rebuild_metadata(outer, tmpl, out, err);
     if (rc == SK_OK) rc = template_fields(tmpl, out, err);
-    if (rc == SK_OK) rc = open_items(json_object_get(spec, "encryptedData"), keys, label, label_len, out, err);
+    if (rc == SK_OK) rc = open_items(json_object_get(spec, "encryptedData"), keys, &c, out, err);
+    if (rc == SK_OK) rc = render_templates(json_object_get(tmpl, "data"), out, err);
     free(label);
     if (rc != SK_OK) sk_secret_free(out);
     return rc;

@@ -309,6 +309,74 @@ static void test_renamed_fails_to_open(void **state)
     free_secrets(s, 1);
 }
 
+static void test_scope_diagnosis(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
+    sk_seal_opts o = {.has_scope = 1, .scope = SK_SCOPE_NAMESPACE_WIDE};
+    json_t *sealed = seal_and_check(f, &s[0], &o);
+    /* Drop the outer annotation: the label becomes strict's and nothing opens. */
+    json_object_del(json_object_get(sealed, "metadata"), "annotations");
+    sk_secret back;
+    assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EDECRYPT);
+    assert_non_null(strstr(err.msg, "sealed namespace-wide but the SealedSecret is strict"));
+    const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "k"));
+    sk_secbuf blob = SK_SECBUF_INIT;
+    assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
+    sk_scope opens = SK_SCOPE_STRICT;
+    assert_int_equal(sk_diagnose_scope(f->kr, blob.data, blob.len, "ns", "a", SK_SCOPE_STRICT, &opens, &err), SK_OK);
+    assert_int_equal(opens, SK_SCOPE_NAMESPACE_WIDE);
+    /* Another namespace: no scope's label opens it. */
+    assert_int_equal(sk_diagnose_scope(f->kr, blob.data, blob.len, "other", "a", SK_SCOPE_STRICT, &opens, &err), SK_EDECRYPT);
+    sk_secbuf_free(&blob);
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
+static const sk_item *item(const sk_secret *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_items; i++)
+        if (strcmp(s->items[i].key, key) == 0) return &s->items[i];
+    return NULL;
+}
+
+static void test_template_data(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: t, namespace: ns}\n"
+                                   "stringData: {server1: 'a<b\"c', user: bob, db-name: main, over: sealed}\n", &s, &err), 1);
+    json_t *sealed = seal_and_check(f, &s[0], NULL);
+    json_t *tmpl = json_object_get(json_object_get(sealed, "spec"), "template");
+    json_t *data = json_object();
+    json_object_set_new(data, "config.json", json_string("{\"s\": {{ toJson .server1 }}, \"u\": \"{{ .user }}\", "
+                                                          "\"d\": \"{{index . \"db-name\"}}\"}\n  {{- .user -}}  x"));
+    json_object_set_new(data, "over", json_string("{{ .user }}-templated"));
+    json_object_set_new(tmpl, "data", data);
+    sk_secret back;
+    int rc = sk_unseal(sealed, f->kr, &back, &err);
+    if (rc != SK_OK) print_error("%s\n", err.msg);
+    assert_int_equal(rc, SK_OK);
+    const sk_item *cfg = item(&back, "config.json");
+    assert_non_null(cfg);
+    assert_string_equal((const char *)cfg->value.data,
+                        "{\"s\": \"a\\u003cb\\\"c\", \"u\": \"bob\", \"d\": \"main\"}bobx");
+    assert_string_equal((const char *)item(&back, "over")->value.data, "bob-templated");
+    sk_secret_free(&back);
+    /* Outside the subset: refused, naming the template's key. */
+    json_object_set_new(data, "bad", json_string("{{ .user | upper }}"));
+    assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "spec.template.data[bad]"));
+    json_object_set_new(data, "bad", json_string("{{ .missing }}"));
+    assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "not an item"));
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
 static void test_raw(void **state)
 {
     fixture *f = *state;
@@ -376,6 +444,8 @@ int main(void)
         cmocka_unit_test(test_bad_secrets),
         cmocka_unit_test(test_missing_identity),
         cmocka_unit_test(test_renamed_fails_to_open),
+        cmocka_unit_test(test_scope_diagnosis),
+        cmocka_unit_test(test_template_data),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_merge),
     };
