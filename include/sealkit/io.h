@@ -8,7 +8,7 @@
 #include "mem.h"
 
 /* Largest input sealkit reads from one file or stream (documented). */
-#define SK_MAX_INPUT (32u * 1024u * 1024u)
+#define SK_MAX_INPUT ((size_t)32 * 1024 * 1024)
 
 /* Reads all of fd (up to limit bytes) into guarded memory. name is for messages. */
 SK_API int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error *err);

@@ -96,6 +96,7 @@ static int parse_flags(int argc, char **argv, create_args *a)
 
 static int check_args(const create_args *a)
 {
+    if (a->kind == NULL || a->name == NULL) return cli_usage_error("create", "expected a kind and a NAME");
     int generic = strcmp(a->kind, "generic") == 0;
     if (!generic && strcmp(a->kind, "docker-registry") != 0)
         return cli_usage_error("create", "unknown kind \"%s\": use generic or docker-registry", a->kind);
@@ -153,7 +154,7 @@ static int add_generic_items(const create_args *a, sk_secret *s, sk_error *err)
 static int read_password(const create_args *a, sk_secbuf *pw, sk_error *err)
 {
     if (a->password != NULL) return sk_secbuf_puts(pw, a->password, err);
-    int rc = sk_read_fd(STDIN_FILENO, "<stdin>", 64 * 1024, pw, err);
+    int rc = sk_read_fd(STDIN_FILENO, "<stdin>", (size_t)64 * 1024, pw, err);
     /* As docker login --password-stdin: one trailing newline is not part of it. */
     if (rc == SK_OK && pw->len > 0 && pw->data[pw->len - 1] == '\n') pw->len--;
     if (rc == SK_OK && pw->len > 0 && pw->data[pw->len - 1] == '\r') pw->len--;
@@ -195,7 +196,7 @@ static int render(const create_args *a, sk_secret *s, sk_secbuf *out, sk_error *
 
 static int run(const create_args *a)
 {
-    int generic = strcmp(a->kind, "generic") == 0;
+    int generic = a->kind != NULL && strcmp(a->kind, "generic") == 0;
     if (a->literals.n > 0 || a->password != NULL)
         cli_warn("a secret value on the command line is visible to other users (ps) and in shell "
                  "history; prefer %s", generic ? "--from-file or --from-env-file" : "--docker-password-stdin");

@@ -17,8 +17,8 @@ int cli_fail(const sk_error *err)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
     fputs("sealkit: error: ", stderr);
+    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -29,8 +29,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
     fputs("sealkit: warning: ", stderr);
+    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -39,8 +39,12 @@ void cli_warn(const char *fmt, ...)
 void cli_env_name(const char *flag, char *name, size_t size)
 {
     size_t n = (size_t)snprintf(name, size, "SEALED_SECRETS_");
-    for (const char *p = flag; *p && n + 1 < size; p++)
-        name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    for (const char *p = flag; *p && n + 1 < size; p++) {
+        char c = *p;
+        if (c == '-') c = '_';
+        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        name[n++] = c;
+    }
     name[n] = '\0';
 }
 

@@ -66,14 +66,12 @@ int sk_scope_label(sk_scope s, const char *ns, const char *name, char **label, s
                                                   : 0;
     char *out = malloc(total + 1);
     if (out == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
-    out[0] = '\0';
+    if (s != SK_SCOPE_CLUSTER_WIDE) memcpy(out, n, strlen(n));
     if (s == SK_SCOPE_STRICT) {
-        strcpy(out, n);
-        strcat(out, "/");
-        strcat(out, m);
-    } else if (s == SK_SCOPE_NAMESPACE_WIDE) {
-        strcpy(out, n);
+        out[strlen(n)] = '/';
+        memcpy(out + strlen(n) + 1, m, strlen(m));
     }
+    out[total] = '\0';
     *label = out;
     *len = total;
     return SK_OK;

@@ -60,7 +60,7 @@ int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t blob_l
 /* Replaces a bare "no key could decrypt" with the scope that would open the blob. */
 static void explain(sk_keyring *keys, const sk_secbuf *blob, const item_ctx *c, sk_error *why)
 {
-    sk_scope opens;
+    sk_scope opens = c->scope;
     if (why->code != SK_EDECRYPT ||
         sk_diagnose_scope(keys, blob->data, blob->len, c->ns, c->name, c->scope, &opens, NULL) != SK_OK)
         return;
