@@ -14,6 +14,12 @@
 enum sk_cert_flags {
     SK_CERT_IS_BARE_KEY = 1u << 0,      /* a PUBLIC KEY block, no certificate */
     SK_CERT_NOT_YET_VALID = 1u << 1,    /* now < notBefore: accepted, warn */
+    SK_CERT_EXPIRED = 1u << 2,          /* now > notAfter: only with SK_PUBKEY_ALLOW_EXPIRED */
+};
+
+/* Flags of sk_pubkey_from_pem_ex. */
+enum sk_pubkey_load_flags {
+    SK_PUBKEY_ALLOW_EXPIRED = 1u << 0, /* inspecting, not sealing: load an expired certificate */
 };
 
 typedef struct sk_pubkey sk_pubkey;
@@ -26,6 +32,9 @@ typedef struct sk_pubkey sk_pubkey;
  */
 SK_API int sk_pubkey_from_pem(const char *pem, size_t len, time_t now, sk_pubkey **out,
                               sk_error *err);
+/* The same with load_flags (sk_pubkey_load_flags); sk_pubkey_from_pem passes 0. */
+SK_API int sk_pubkey_from_pem_ex(const char *pem, size_t len, time_t now, unsigned load_flags,
+                                 sk_pubkey **out, sk_error *err);
 SK_API int sk_pubkey_from_file(const char *path, time_t now, sk_pubkey **out, sk_error *err);
 SK_API void sk_pubkey_free(sk_pubkey *pk);
 
@@ -36,6 +45,8 @@ SK_API unsigned sk_pubkey_flags(const sk_pubkey *pk);
 SK_API int64_t sk_pubkey_not_before(const sk_pubkey *pk);
 SK_API int64_t sk_pubkey_not_after(const sk_pubkey *pk);
 SK_API const char *sk_pubkey_fingerprint(const sk_pubkey *pk);
+/* The subject as one RFC 2253 line ("CN=sealed-secret"); "" for a bare key or an empty subject. */
+SK_API const char *sk_pubkey_subject(const sk_pubkey *pk);
 
 /*
  * Upstream's PublicKeyFingerprint (spec 5.8): "SHA256:" + unpadded base64 of

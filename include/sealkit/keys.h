@@ -3,6 +3,7 @@
 #define SEALKIT_KEYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <openssl/evp.h>
 #include "cert.h"
 #include "error.h"
@@ -17,7 +18,9 @@ SK_API void sk_keyring_free(sk_keyring *kr);
  * Adds every RSA private key found in text: PEM blocks "RSA PRIVATE KEY"
  * (PKCS#1) and "PRIVATE KEY" (PKCS#8), any number per text. Keys already in
  * the ring (same fingerprint) are skipped. *added (may be NULL) counts new keys.
- * Other PEM blocks are ignored; a text with no private key is SK_EPARSE.
+ * Other PEM blocks are ignored, except that a CERTIFICATE holding one of
+ * the keys becomes that key's certificate in sk_keyring_info; a text with no
+ * private key is SK_EPARSE.
  */
 SK_API int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, const char *source,
                               size_t *added, sk_error *err);
@@ -31,10 +34,70 @@ SK_API int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, cons
 SK_API int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char *source,
                                size_t *added, sk_error *err);
 
+/*
+ * Adds nothing: attaches each CERTIFICATE block of text to the key in the
+ * ring whose public key it holds, when that key has no certificate yet (a
+ * tls.crt beside a tls.key). *attached (may be NULL) counts them. Blocks that
+ * are not certificates, unreadable certificates and certificates of no key
+ * in the ring are skipped; only a malformed PEM text is an error.
+ */
+SK_API int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, const char *source,
+                                size_t *attached, sk_error *err);
+
 SK_API size_t sk_keyring_count(const sk_keyring *kr);
 SK_API EVP_PKEY *sk_keyring_key(const sk_keyring *kr, size_t i);
 SK_API const char *sk_keyring_fingerprint(const sk_keyring *kr, size_t i);
 SK_API int sk_keyring_bits(const sk_keyring *kr, size_t i);
+
+/* What a key's certificate says about it. */
+enum sk_key_cert {
+    SK_KEY_CERT_NONE = 0,  /* no certificate was found for the key */
+    SK_KEY_CERT_OK,        /* the certificate holds this key's public key */
+    SK_KEY_CERT_MISMATCH,  /* a Secret's tls.crt holds another public key */
+    SK_KEY_CERT_UNREADABLE /* a Secret's tls.crt has no readable certificate */
+};
+
+/*
+ * Where a key was first found and what came with it, for inventories. A key
+ * found again (same fingerprint) only counts in seen, except that a key
+ * first seen as bare PEM takes the location, Secret details and tls.crt of a
+ * later occurrence in a Secret. Strings are NULL when absent; they live as
+ * long as the ring (pointers into it are valid until the next key is added).
+ */
+typedef struct sk_key_info {
+    const char *source;  /* the source name given when the key was added */
+    size_t document;     /* 1-based document of a manifest; 0 for PEM text */
+    size_t item;         /* 1-based item of a kind: List; 0 otherwise */
+    int from_secret;     /* the key came from a Secret's data[tls.key] */
+    const char *name;    /* the Secret's metadata.name */
+    const char *ns;      /* the Secret's metadata.namespace */
+    const char *label;   /* its sealedsecrets.bitnami.com/sealed-secrets-key label */
+    const char *created; /* its metadata.creationTimestamp, as written */
+    int has_created;     /* created parsed as RFC 3339 into created_at */
+    int64_t created_at;
+    int cert;           /* enum sk_key_cert */
+    int64_t not_before; /* Unix times, when cert is OK or MISMATCH */
+    int64_t not_after;
+    char cert_fingerprint[SK_FINGERPRINT_MAX]; /* the certificate's key; "" without one */
+    size_t seen;                               /* how many times the key was found */
+} sk_key_info;
+
+SK_API const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i);
+
+/* The two orderings of the controller's --key-order-priority (spec 5.3). */
+enum sk_key_order {
+    SK_KEY_ORDER_CERT_NOT_BEFORE = 0,   /* CertNotBefore, the default */
+    SK_KEY_ORDER_CREATION_TIMESTAMP = 1 /* SecretCreationTimestamp */
+};
+
+/*
+ * The key the controller would treat as "most recent" (spec 5.3): among the
+ * keys it would load (not from a Secret, or labelled active, or the legacy
+ * Secret named sealed-secrets-key) that have the ordering time, the greatest;
+ * a tie keeps the one registered first (earlier creationTimestamp, then ring
+ * order). Returns 1 and sets *which, or 0 when no key qualifies.
+ */
+SK_API int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which);
 
 /*
  * Opens a blob with the first key that works (RSA and GCM steps both),

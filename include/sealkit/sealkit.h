@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "cert.h"
 #include "keys.h"
+#include "keygen.h"
 #include "scope.h"
 #include "doc.h"
 #include "emit.h"
@@ -17,11 +18,14 @@
 #include "unseal.h"
 #include "reseal.h"
 #include "create.h"
+#include "verify.h"
+#include "package.h"
 
 /*
  * Call once before anything else. Initialises libsodium and makes jansson
- * wipe every block it frees, since parsed documents hold base64 plaintext.
- * (jansson's allocator is process-wide; this is the only global state.)
+ * wipe every block it frees, since parsed documents hold base64 plaintext,
+ * libcurl's global setup are process-wide; they are the only global state.
+ * Call it from one thread, before starting others.)
  */
 SK_API int sk_init(void);
 SK_API const char *sk_version(void);

@@ -38,7 +38,16 @@ void cli_list_free(cli_list *l);
 int cmd_seal(int argc, char **argv);
 int cmd_unseal(int argc, char **argv);
 int cmd_reseal(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_create(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_package(int argc, char **argv);
+
+/* Reseals files and folders in place as 'sealkit reseal PATH...' does (cmd_reseal.c). */
+int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths);
 
 /* Loads --key files and folders into a new ring (cmd_unseal.c). */
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err);

@@ -129,11 +129,25 @@ static int wanted(const char *name)
  * killed before the rename; the file it was replacing is intact, so a later
  * run removes the leftover once that process is gone.
  */
+/* A process that is gone, or a zombie that will never write again. */
+static int process_gone(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 static void remove_if_stale_temp(const char *path)
 {
     const char *tag = strstr(path, ".sealkit-tmp.");
     long pid = tag ? strtol(tag + strlen(".sealkit-tmp."), NULL, 10) : 0;
-    if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) return;
+    if (pid <= 0 || !process_gone(pid)) return;
     if (unlink(path) == 0) cli_warn("removed %s, left by an interrupted run", path);
 }
 
@@ -142,6 +156,7 @@ static int collect(const char *path, int top, cli_list *files)
 {
     struct stat st;
     if (!top) remove_if_stale_temp(path);
+    if (!top && lstat(path, &st) != 0) return 0; /* e.g. the stale temp just removed */
     if (lstat(path, &st) != 0 || (S_ISREG(st.st_mode) && (top || wanted(path))))
         return cli_list_push(files, path);
     if (!S_ISDIR(st.st_mode)) return 0;
@@ -350,6 +365,13 @@ static int reseal_paths(const work *w, int npaths, char **paths)
     free(res);
     cli_list_free(&files);
     return t.failed > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
+}
+
+int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths)
+{
+    reseal_args a = {.jobs = jobs};
+    work w = {&a, kr, pk};
+    return reseal_paths(&w, npaths, paths);
 }
 
 int cmd_reseal(int argc, char **argv)

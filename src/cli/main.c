@@ -15,7 +15,13 @@ static const char usage[] =
     "  seal      seal Secrets under the controller's certificate (kubeseal-compatible)\n"
     "  unseal    open SealedSecrets with the controller's private keys\n"
     "  reseal    re-seal SealedSecrets under a new certificate, in place\n"
+    "  verify    audit SealedSecret files (with or without keys) without printing a value\n"
+    "  cert      show certificates (file, TLS Secret, key backup); warn before expiry\n"
+    "  keygen    make a controller key pair and its kube-system TLS Secret\n"
+    "  keys      keys list: inventory of private keys in files, backups and folders\n"
     "  create    build a Secret like kubectl (generic, docker-registry), sealed with --seal\n"
+    "  rotate    scheduled job: new controller key when the newest is too old, then reseal\n"
+    "  package   build a reproducible tar.gz kustomize overlay of SealedSecrets; verify one\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -55,7 +61,13 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "seal") == 0) return cmd_seal(argc - 1, argv + 1);
     if (strcmp(cmd, "unseal") == 0) return cmd_unseal(argc - 1, argv + 1);
     if (strcmp(cmd, "reseal") == 0) return cmd_reseal(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0) return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "cert") == 0) return cmd_cert(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0) return cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0) return cmd_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "create") == 0) return cmd_create(argc - 1, argv + 1);
+    if (strcmp(cmd, "rotate") == 0) return cmd_rotate(argc - 1, argv + 1);
+    if (strcmp(cmd, "package") == 0) return cmd_package(argc - 1, argv + 1);
     fprintf(stderr, "sealkit: error: unknown command \"%s\"\n%s", cmd, usage);
     return EXIT_USAGE;
 }

@@ -27,6 +27,7 @@ struct sk_pubkey {
     int64_t not_before;
     int64_t not_after;
     char fingerprint[SK_FINGERPRINT_MAX];
+    char subject[256];
 };
 
 static const char FETCH_HINT[] = "the controller's certificate comes from `kubeseal --fetch-cert` "
@@ -214,7 +215,7 @@ static int check_key(sk_pubkey *pk, const char *what, sk_error *err)
     return sk_fingerprint(pk->pkey, pk->fingerprint, err);
 }
 
-static int check_validity(sk_pubkey *pk, X509 *x, time_t now, sk_error *err)
+static int check_validity(sk_pubkey *pk, X509 *x, time_t now, unsigned load_flags, sk_error *err)
 {
     if (!tm_to_unix(X509_get0_notBefore(x), &pk->not_before) ||
         !tm_to_unix(X509_get0_notAfter(x), &pk->not_after)) {
@@ -222,7 +223,9 @@ static int check_validity(sk_pubkey *pk, X509 *x, time_t now, sk_error *err)
         return sk_error_set(err, SK_ECERT, "certificate has an unreadable validity period");
     }
     /* Like upstream: expired only strictly after notAfter; notBefore is only a warning. */
-    if ((int64_t)now > pk->not_after) {
+    if ((int64_t)now > pk->not_after && (load_flags & SK_PUBKEY_ALLOW_EXPIRED)) {
+        pk->flags |= SK_CERT_EXPIRED;
+    } else if ((int64_t)now > pk->not_after) {
         char date[96];
         format_date(pk->not_after, date, sizeof date);
         sk_error_set(err, SK_ECERT, "certificate expired on %s", date);
@@ -233,7 +236,22 @@ static int check_validity(sk_pubkey *pk, X509 *x, time_t now, sk_error *err)
     return SK_OK;
 }
 
-static int load_cert(sk_pubkey *pk, const pem_block *b, time_t now, sk_error *err)
+/* RFC 2253 escapes control and non-ASCII bytes, so the line is safe to print; long ones are cut. */
+static void read_subject(sk_pubkey *pk, X509 *x)
+{
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    long n = 0;
+    if (mem != NULL && X509_NAME_print_ex(mem, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0)
+        n = BIO_get_mem_data(mem, &p);
+    if (n > 0 && p != NULL)
+        snprintf(pk->subject, sizeof pk->subject, "%.*s", (int)(n < 255 ? n : 255), p);
+    BIO_free(mem);
+    ERR_clear_error();
+}
+
+static int load_cert(sk_pubkey *pk, const pem_block *b, time_t now, unsigned load_flags,
+                     sk_error *err)
 {
     const unsigned char *p = b->data;
     X509 *x = d2i_X509(NULL, &p, b->len);
@@ -248,7 +266,8 @@ static int load_cert(sk_pubkey *pk, const pem_block *b, time_t now, sk_error *er
         rc = sk_error_set(err, SK_ECERT, "certificate public key cannot be decoded");
     }
     if (rc == SK_OK) rc = check_key(pk, "certificate", err);
-    if (rc == SK_OK) rc = check_validity(pk, x, now, err);
+    if (rc == SK_OK) rc = check_validity(pk, x, now, load_flags, err);
+    if (rc == SK_OK) read_subject(pk, x);
     X509_free(x);
     return rc;
 }
@@ -287,6 +306,12 @@ static int scan_blocks(BIO *bio, const char *text, size_t len, pem_block *cert, 
 
 int sk_pubkey_from_pem(const char *pem, size_t len, time_t now, sk_pubkey **out, sk_error *err)
 {
+    return sk_pubkey_from_pem_ex(pem, len, now, 0, out, err);
+}
+
+int sk_pubkey_from_pem_ex(const char *pem, size_t len, time_t now, unsigned load_flags,
+                          sk_pubkey **out, sk_error *err)
+{
     *out = NULL;
     if (len > INT_MAX) return sk_error_set(err, SK_ELIMIT, "certificate text is too large");
     BIO *bio = BIO_new_mem_buf(len > 0 ? pem : "", (int)len);
@@ -300,7 +325,7 @@ int sk_pubkey_from_pem(const char *pem, size_t len, time_t now, sk_pubkey **out,
     int rc = scan_blocks(bio, len > 0 ? pem : "", len, &cert, &bare, err);
     BIO_free(bio);
     if (rc == SK_OK && cert.name != NULL)
-        rc = load_cert(pk, &cert, now, err);
+        rc = load_cert(pk, &cert, now, load_flags, err);
     else if (rc == SK_OK && bare.name != NULL)
         rc = load_bare_key(pk, &bare, err);
     else if (rc == SK_OK) {
@@ -375,4 +400,9 @@ int64_t sk_pubkey_not_after(const sk_pubkey *pk)
 const char *sk_pubkey_fingerprint(const sk_pubkey *pk)
 {
     return pk->fingerprint;
+}
+
+const char *sk_pubkey_subject(const sk_pubkey *pk)
+{
+    return pk->subject;
 }

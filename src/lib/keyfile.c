@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "keys_internal.h"
+
 static int looks_like_pem(const char *text, size_t len)
 {
     const char marker[] = "-----BEGIN ";
@@ -14,7 +16,34 @@ static int looks_like_pem(const char *text, size_t len)
     return 0;
 }
 
-static int add_secret_doc(sk_keyring *kr, const json_t *doc, size_t *added, sk_error *err)
+static const char *meta_str(const json_t *doc, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(doc, "metadata"), field));
+}
+
+static const char *key_label(const json_t *doc)
+{
+    const json_t *labels = json_object_get(json_object_get(doc, "metadata"), "labels");
+    return json_string_value(
+        json_object_get(labels, "sealedsecrets.bitnami.com/sealed-secrets-key"));
+}
+
+/* tls.crt only describes the key: a value that does not decode makes it "unreadable", not an error.
+ */
+static void read_crt(const json_t *doc, sk_key_origin *o, sk_secbuf *crt)
+{
+    const json_t *v = json_object_get(json_object_get(doc, "data"), "tls.crt");
+    o->has_crt = v != NULL;
+    if (!json_is_string(v)) return;
+    sk_error ignored = {0};
+    if (sk_base64_decode(json_string_value(v), json_string_length(v), crt, &ignored) != SK_OK)
+        return;
+    o->crt = (const char *)crt->data;
+    o->crt_len = crt->len;
+}
+
+static int add_secret_doc(sk_keyring *kr, const json_t *doc, sk_key_origin *o, size_t *added,
+                          sk_error *err)
 {
     const char *kind = json_string_value(json_object_get(doc, "kind"));
     if (kind != NULL && strcmp(kind, "Secret") != 0)
@@ -25,32 +54,42 @@ static int add_secret_doc(sk_keyring *kr, const json_t *doc, size_t *added, sk_e
         sk_error_hint(err, "a key Secret is the controller's kubernetes.io/tls Secret");
         return SK_EINVAL;
     }
-    sk_secbuf pem = SK_SECBUF_INIT;
+    sk_secbuf pem = SK_SECBUF_INIT, crt = SK_SECBUF_INIT;
     int rc = sk_base64_decode(json_string_value(v), json_string_length(v), &pem, err);
     if (rc != SK_OK) {
         sk_error_prefix(err, "data[tls.key]: ");
         return rc;
     }
+    o->from_secret = 1;
+    o->name = meta_str(doc, "name");
+    o->ns = meta_str(doc, "namespace");
+    o->created = meta_str(doc, "creationTimestamp");
+    o->label = key_label(doc);
+    read_crt(doc, o, &crt);
     size_t n = 0;
-    rc = sk_keyring_add_pem(kr, (const char *)pem.data, pem.len, "data[tls.key]", &n, err);
+    rc = sk_keyring_add_pem_from(kr, (const char *)pem.data, pem.len, "data[tls.key]", o, &n, err);
     sk_secbuf_free(&pem);
+    sk_secbuf_free(&crt);
     if (added != NULL) *added += n;
     return rc;
 }
 
-static int add_doc(sk_keyring *kr, const json_t *doc, size_t docno, size_t *added, sk_error *err)
+static int add_doc(sk_keyring *kr, const json_t *doc, const char *source, size_t docno,
+                   size_t *added, sk_error *err)
 {
     const char *kind = json_string_value(json_object_get(doc, "kind"));
     const json_t *items = json_object_get(doc, "items");
     /* Upstream reads a List even when its kind is missing (spec 4.10). */
     if ((kind != NULL && strcmp(kind, "List") == 0) || (kind == NULL && json_is_array(items))) {
         for (size_t i = 0; i < json_array_size(items); i++) {
-            int rc = add_secret_doc(kr, json_array_get(items, i), added, err);
+            sk_key_origin o = {.source = source, .document = docno, .item = i + 1};
+            int rc = add_secret_doc(kr, json_array_get(items, i), &o, added, err);
             if (rc != SK_OK) return sk_error_prefix(err, "document %zu, item %zu: ", docno, i + 1);
         }
         return SK_OK;
     }
-    int rc = add_secret_doc(kr, doc, added, err);
+    sk_key_origin o = {.source = source, .document = docno};
+    int rc = add_secret_doc(kr, doc, &o, added, err);
     if (rc != SK_OK) sk_error_prefix(err, "document %zu: ", docno);
     return rc;
 }
@@ -66,7 +105,8 @@ int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char
     }
     sk_docs docs = {0};
     int rc = sk_docs_parse((const unsigned char *)text, len, source, &docs, err);
-    for (size_t i = 0; rc == SK_OK && i < docs.n; i++) rc = add_doc(kr, docs.doc[i], i + 1, &count, err);
+    for (size_t i = 0; rc == SK_OK && i < docs.n; i++)
+        rc = add_doc(kr, docs.doc[i], source, i + 1, &count, err);
     if (rc == SK_OK && docs.n == 0) {
         rc = sk_error_set(err, SK_EPARSE, "no private key found");
     }

@@ -1,20 +1,30 @@
 #include <sealkit/crypto.h>
+#include <sealkit/keygen.h>
 #include <sealkit/keys.h>
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "keys_internal.h"
 
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
+
+enum { OWN_SOURCE, OWN_NAME, OWN_NS, OWN_LABEL, OWN_CREATED, OWN_COUNT };
 
 typedef struct key_entry {
     EVP_PKEY *pkey;
     int bits;
     size_t modulus_len;
     char fp[SK_FINGERPRINT_MAX];
+    sk_key_info info;     /* its strings point into own[] */
+    char *own[OWN_COUNT]; /* strings owned by the entry */
 } key_entry;
 
 struct sk_keyring {
@@ -33,8 +43,11 @@ int sk_keyring_new(sk_keyring **out, sk_error *err)
 
 static void drop_keys_from(sk_keyring *kr, size_t from)
 {
-    for (size_t i = from; i < kr->n; i++)
+    for (size_t i = from; i < kr->n; i++) {
         EVP_PKEY_free(kr->keys[i].pkey);
+        for (size_t j = 0; j < OWN_COUNT; j++)
+            free(kr->keys[i].own[j]);
+    }
     kr->n = from;
 }
 
@@ -66,18 +79,36 @@ int sk_keyring_bits(const sk_keyring *kr, size_t i)
     return i < kr->n ? kr->keys[i].bits : 0;
 }
 
+const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n ? &kr->keys[i].info : NULL;
+}
+
 /* ---- adding keys ---- */
 
-/* Takes ownership of pkey; a key already in the ring is dropped silently. */
-static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *added, sk_error *err)
+static size_t find_key(const sk_keyring *kr, const char *fp)
 {
-    key_entry e = {pkey, EVP_PKEY_get_bits(pkey), (size_t)EVP_PKEY_get_size(pkey), {0}};
+    for (size_t i = 0; i < kr->n; i++)
+        if (strcmp(kr->keys[i].fp, fp) == 0) return i;
+    return SIZE_MAX;
+}
+
+/*
+ * Takes ownership of pkey; a key already in the ring is dropped and *idx
+ * names the one kept. *is_new says which happened.
+ */
+static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *idx, int *is_new, sk_error *err)
+{
+    key_entry e = {.pkey = pkey,
+                   .bits = EVP_PKEY_get_bits(pkey),
+                   .modulus_len = (size_t)EVP_PKEY_get_size(pkey)};
     int rc = sk_fingerprint(pkey, e.fp, err);
-    for (size_t i = 0; rc == SK_OK && i < kr->n; i++) {
-        if (strcmp(kr->keys[i].fp, e.fp) == 0) {
-            EVP_PKEY_free(pkey);
-            return SK_OK;
-        }
+    size_t found = rc == SK_OK ? find_key(kr, e.fp) : SIZE_MAX;
+    *is_new = 0;
+    if (found != SIZE_MAX) {
+        EVP_PKEY_free(pkey);
+        *idx = found;
+        return SK_OK;
     }
     if (rc == SK_OK && kr->n == kr->cap) {
         size_t cap = kr->cap ? kr->cap * 2 : 4;
@@ -93,8 +124,9 @@ static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *added, sk_error *err)
         EVP_PKEY_free(pkey);
         return rc;
     }
+    *idx = kr->n;
+    *is_new = 1;
     kr->keys[kr->n++] = e;
-    (*added)++;
     return SK_OK;
 }
 
@@ -188,8 +220,24 @@ static int block_to_key(const key_block *b, const char *source, size_t blockno, 
     return SK_OK;
 }
 
-static int add_blocks(sk_keyring *kr, BIO *bio, size_t len, const char *source, size_t *found,
-                      size_t *added, sk_error *err)
+/* The ring indexes of the keys one text held, new or already known. */
+typedef struct found_keys {
+    size_t *idx;
+    size_t n, added;
+} found_keys;
+
+static int note_found(found_keys *f, size_t idx, int is_new, sk_error *err)
+{
+    size_t *grown = realloc(f->idx, (f->n + 1) * sizeof *grown);
+    if (grown == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    f->idx = grown;
+    f->idx[f->n++] = idx;
+    f->added += is_new ? 1 : 0;
+    return SK_OK;
+}
+
+static int add_blocks(sk_keyring *kr, BIO *bio, size_t len, const char *source, found_keys *f,
+                      sk_error *err)
 {
     for (size_t blockno = 1;; blockno++) {
         key_block b = {0};
@@ -200,36 +248,248 @@ static int add_blocks(sk_keyring *kr, BIO *bio, size_t len, const char *source, 
         int rc = block_to_key(&b, source, blockno, &pkey, err);
         key_block_free(&b);
         if (rc == SK_OK && pkey != NULL) {
-            (*found)++;
-            rc = add_key(kr, pkey, added, err);
+            size_t idx = 0;
+            int is_new = 0;
+            rc = add_key(kr, pkey, &idx, &is_new, err);
+            if (rc == SK_OK) rc = note_found(f, idx, is_new, err);
         }
         if (rc != SK_OK) return rc;
     }
 }
 
-int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, const char *source,
-                       size_t *added, sk_error *err)
+/* ---- what came with a key ---- */
+
+static int own_str(key_entry *e, int slot, const char *value, const char **field)
 {
-    size_t found = 0, n_added = 0, start = kr->n;
+    free(e->own[slot]);
+    e->own[slot] = NULL;
+    *field = NULL;
+    if (value == NULL) return SK_OK;
+    e->own[slot] = strdup(value);
+    *field = e->own[slot];
+    return e->own[slot] != NULL ? SK_OK : SK_ENOMEM;
+}
+
+static int asn1_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) return 0;
+    *out = (int64_t)timegm(&tm);
+    return 1;
+}
+
+/* Records x as e's certificate: OK when it holds e's public key, MISMATCH otherwise. */
+static void set_cert(key_entry *e, X509 *x)
+{
+    sk_key_info *in = &e->info;
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    in->cert_fingerprint[0] = '\0';
+    if (pub == NULL || !EVP_PKEY_is_a(pub, "RSA") ||
+        sk_fingerprint(pub, in->cert_fingerprint, NULL) != SK_OK)
+        in->cert_fingerprint[0] = '\0';
+    if (!asn1_unix(X509_get0_notBefore(x), &in->not_before) ||
+        !asn1_unix(X509_get0_notAfter(x), &in->not_after)) {
+        in->cert = SK_KEY_CERT_UNREADABLE;
+        in->cert_fingerprint[0] = '\0';
+        return;
+    }
+    in->cert = strcmp(in->cert_fingerprint, e->fp) == 0 ? SK_KEY_CERT_OK : SK_KEY_CERT_MISMATCH;
+}
+
+/* The first readable CERTIFICATE block of text, or NULL. */
+static X509 *first_cert(const char *text, size_t len)
+{
+    if (text == NULL || len > INT_MAX) return NULL;
+    BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
+    X509 *x = NULL;
+    for (int more = bio != NULL; more && x == NULL;) {
+        key_block b = {0};
+        more = next_key_block(bio, len, "", &b, NULL) == 1;
+        if (more && strcmp(b.name, "CERTIFICATE") == 0) {
+            const unsigned char *p = b.data;
+            x = d2i_X509(NULL, &p, b.len);
+        }
+        key_block_free(&b);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+/* A Secret pairs its tls.crt with its tls.key: the controller uses that certificate. */
+static void set_secret_cert(key_entry *e, const sk_key_origin *o)
+{
+    if (!o->has_crt) return;
+    X509 *x = first_cert(o->crt, o->crt_len);
+    if (x == NULL) {
+        e->info.cert = SK_KEY_CERT_UNREADABLE;
+        e->info.cert_fingerprint[0] = '\0';
+        return;
+    }
+    set_cert(e, x);
+    X509_free(x);
+}
+
+static int take_secret(key_entry *e, const sk_key_origin *o)
+{
+    sk_key_info *in = &e->info;
+    int rc = own_str(e, OWN_SOURCE, o->source, &in->source);
+    if (rc == SK_OK) rc = own_str(e, OWN_NAME, o->name, &in->name);
+    if (rc == SK_OK) rc = own_str(e, OWN_NS, o->ns, &in->ns);
+    if (rc == SK_OK) rc = own_str(e, OWN_LABEL, o->label, &in->label);
+    if (rc == SK_OK) rc = own_str(e, OWN_CREATED, o->created, &in->created);
+    in->from_secret = 1;
+    in->document = o->document;
+    in->item = o->item;
+    in->has_created =
+        o->created != NULL && sk_time_parse(o->created, &in->created_at, NULL) == SK_OK;
+    set_secret_cert(e, o);
+    return rc;
+}
+
+static int record_origin(key_entry *e, const sk_key_origin *o, int is_new)
+{
+    e->info.seen++;
+    if (o == NULL) return SK_OK;
+    if (o->from_secret && !e->info.from_secret) return take_secret(e, o);
+    if (!is_new) return SK_OK;
+    e->info.document = o->document;
+    e->info.item = o->item;
+    return own_str(e, OWN_SOURCE, o->source, &e->info.source);
+}
+
+static int record_found(sk_keyring *kr, const found_keys *f, const sk_key_origin *o, sk_error *err)
+{
+    size_t first_new = kr->n - f->added;
+    for (size_t i = 0; i < f->n; i++) {
+        size_t idx = f->idx[i];
+        if (record_origin(&kr->keys[idx], o, idx >= first_new) != SK_OK)
+            return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    return SK_OK;
+}
+
+int sk_keyring_add_pem_from(sk_keyring *kr, const char *text, size_t len, const char *source,
+                            const sk_key_origin *origin, size_t *added, sk_error *err)
+{
+    found_keys f = {0};
+    size_t start = kr->n;
+    sk_key_origin plain = {.source = source};
     if (added != NULL) *added = 0;
     if (len > INT_MAX) return sk_error_set(err, SK_ELIMIT, "%s: key text is too large", source);
     /* A read-only memory BIO reads the caller's bytes in place: no copy of the key text. */
     BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
     if (bio == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
-    int rc = add_blocks(kr, bio, len, source, &found, &n_added, err);
+    int rc = add_blocks(kr, bio, len, source, &f, err);
     BIO_free(bio);
-    if (rc == SK_OK && found == 0) {
+    if (rc == SK_OK && f.n == 0) {
         rc = sk_error_set(err, SK_EPARSE, "no private key found in %s", source);
         sk_error_hint(err, "expected a PEM \"RSA PRIVATE KEY\" or \"PRIVATE KEY\" block, such as "
                            "the controller Secret's tls.key");
     }
+    if (rc == SK_OK) rc = record_found(kr, &f, origin != NULL ? origin : &plain, err);
+    /* Certificates beside the keys in the same text describe them. */
+    if (rc == SK_OK) rc = sk_keyring_add_certs(kr, text, len, source, NULL, err);
+    free(f.idx);
     /* All or nothing: a text that fails part-way adds no key. */
     if (rc != SK_OK) {
         drop_keys_from(kr, start);
         return rc;
     }
-    if (added != NULL) *added = n_added;
+    if (added != NULL) *added = f.added;
     return SK_OK;
+}
+
+int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, const char *source,
+                       size_t *added, sk_error *err)
+{
+    return sk_keyring_add_pem_from(kr, text, len, source, NULL, added, err);
+}
+
+static void attach_cert(sk_keyring *kr, const key_block *b, size_t *attached)
+{
+    const unsigned char *p = b->data;
+    X509 *x = d2i_X509(NULL, &p, b->len);
+    EVP_PKEY *pub = x != NULL ? X509_get0_pubkey(x) : NULL;
+    char fp[SK_FINGERPRINT_MAX];
+    if (pub != NULL && EVP_PKEY_is_a(pub, "RSA") && sk_fingerprint(pub, fp, NULL) == SK_OK) {
+        size_t i = find_key(kr, fp);
+        if (i != SIZE_MAX && kr->keys[i].info.cert == SK_KEY_CERT_NONE) {
+            set_cert(&kr->keys[i], x);
+            (*attached)++;
+        }
+    }
+    X509_free(x);
+    ERR_clear_error();
+}
+
+int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, const char *source,
+                         size_t *attached, sk_error *err)
+{
+    size_t n = 0;
+    if (attached != NULL) *attached = 0;
+    if (len > INT_MAX) return sk_error_set(err, SK_ELIMIT, "%s: text is too large", source);
+    BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
+    if (bio == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int got;
+    for (;;) {
+        key_block b = {0};
+        got = next_key_block(bio, len, source, &b, err);
+        if (got == 1 && strcmp(b.name, "CERTIFICATE") == 0) attach_cert(kr, &b, &n);
+        key_block_free(&b);
+        if (got != 1) break;
+    }
+    BIO_free(bio);
+    if (got != 0) return got;
+    if (attached != NULL) *attached = n;
+    return SK_OK;
+}
+
+/* ---- the controller's "most recent" key ---- */
+
+static int controller_loads(const sk_key_info *in)
+{
+    if (!in->from_secret) return 1;
+    return (in->label != NULL && strcmp(in->label, "active") == 0) ||
+           (in->name != NULL && strcmp(in->name, "sealed-secrets-key") == 0);
+}
+
+/* The controller registers keys by creationTimestamp; keys without one come first here. */
+static int registered_before(const sk_key_info *a, size_t ia, const sk_key_info *b, size_t ib)
+{
+    int64_t ta = a->has_created ? a->created_at : INT64_MIN;
+    int64_t tb = b->has_created ? b->created_at : INT64_MIN;
+    return ta != tb ? ta < tb : ia < ib;
+}
+
+static int order_time(const sk_key_info *in, int order, int64_t *t)
+{
+    if (order == SK_KEY_ORDER_CREATION_TIMESTAMP) {
+        *t = in->created_at;
+        return in->has_created;
+    }
+    *t = in->not_before;
+    return in->cert == SK_KEY_CERT_OK || in->cert == SK_KEY_CERT_MISMATCH;
+}
+
+int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which)
+{
+    size_t best = SIZE_MAX;
+    int64_t best_t = 0;
+    for (size_t i = 0; i < kr->n; i++) {
+        const sk_key_info *in = &kr->keys[i].info;
+        int64_t t;
+        if (!controller_loads(in) || !order_time(in, order, &t)) continue;
+        /* Strictly newer wins; a tie goes to the key registered first. */
+        if (best == SIZE_MAX || t > best_t ||
+            (t == best_t && registered_before(in, i, &kr->keys[best].info, best))) {
+            best = i;
+            best_t = t;
+        }
+    }
+    if (best == SIZE_MAX) return 0;
+    *which = best;
+    return 1;
 }
 
 /* ---- decryption ---- */

@@ -1,0 +1,159 @@
+/*
+ * Auditing SealedSecrets without printing a value (spec 8.3): structural
+ * checks without keys, opening checks with keys, required items from a
+ * policy, and the certificate inventory behind `sealkit cert` (spec 8.4-8.5).
+ * Every check adds a finding to an sk_findings list; the codes are listed in
+ * docs/verify.md. A finding's message names fields and items, never a value.
+ */
+#ifndef SEALKIT_VERIFY_H
+#define SEALKIT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include "cert.h"
+#include "doc.h"
+#include "error.h"
+#include "keys.h"
+#include "scope.h"
+
+typedef enum sk_severity {
+    SK_SEVERITY_INFO = 0,    /* worth knowing; does not fail verify */
+    SK_SEVERITY_WARNING = 1, /* works in the cluster, but should be fixed */
+    SK_SEVERITY_ERROR = 2    /* will not work, or leaks */
+} sk_severity;
+
+/* Where something is. document and list_item are 1-based, 0 when not applicable. */
+typedef struct sk_where {
+    const char *file;
+    size_t document;
+    size_t list_item; /* item of a kind: List document */
+    const char *item; /* encryptedData key; NULL for the whole SealedSecret */
+} sk_where;
+
+typedef struct sk_finding {
+    char *file;
+    size_t document;
+    size_t list_item;
+    char *item; /* NULL when about the whole SealedSecret or file */
+    sk_severity severity;
+    const char *code; /* static string, see docs/verify.md */
+    char *message;
+    char key_fingerprint[SK_FINGERPRINT_MAX]; /* "" when no key is involved */
+} sk_finding;
+
+/* One encryptedData item. */
+typedef struct sk_verify_item {
+    char *file;
+    size_t document;
+    size_t list_item;
+    char *name;
+    char *namespace_; /* NULL when absent */
+    char *item;
+    sk_scope scope;   /* the scope the outer metadata selects */
+    int opens;        /* -1 not tried (no keys or malformed), 0 no, 1 under the outer scope */
+    int sealed_scope; /* sk_scope whose label opened it (any label tried), -1 unknown */
+    char opened_by[SK_FINGERPRINT_MAX]; /* "" when no key opened it */
+    int newest;                         /* -1 unknown, 0 or 1: opened by the current/newest key */
+} sk_verify_item;
+
+/* One SealedSecret seen, for policies. */
+typedef struct sk_verify_secret {
+    char *file;
+    size_t document;
+    size_t list_item;
+    char *name;
+    char *namespace_; /* NULL when absent */
+    char *type;       /* spec.template.type; NULL when absent (the API server says Opaque) */
+    sk_scope scope;
+    char **keys; /* encryptedData and template.data keys */
+    size_t n_keys;
+} sk_verify_secret;
+
+typedef struct sk_findings {
+    sk_finding *v;
+    size_t n, cap;
+    sk_verify_item *items;
+    size_t n_items, cap_items;
+    sk_verify_secret *secrets;
+    size_t n_secrets, cap_secrets;
+    size_t files; /* counted by sk_verify_text */
+} sk_findings;
+
+typedef struct sk_verify_opts {
+    /* --cert: the RSA part must be as long as its modulus; items not opened by its key are flagged.
+     */
+    const sk_pubkey *cert;
+    sk_keyring *keys; /* NULL: checks without keys */
+    long newest_key;  /* index of the newest key in keys, -1 unknown (unused when cert is set) */
+} sk_verify_opts;
+
+SK_API void sk_findings_init(sk_findings *f);
+SK_API void sk_findings_free(sk_findings *f);
+/* Adds a finding; fp may be NULL. Only SK_ENOMEM can fail. */
+SK_API int sk_findings_add(sk_findings *f, const sk_where *w, sk_severity sev, const char *code,
+                           const char *fp, sk_error *err, const char *fmt, ...) SK_PRINTF(7, 8);
+/* Findings of severity sev or worse. */
+SK_API size_t sk_findings_count(const sk_findings *f, sk_severity sev);
+SK_API const char *sk_severity_name(sk_severity sev);
+
+/*
+ * Checks one SealedSecret (the caller selected it by kind) and appends its
+ * findings, items and sk_verify_secret. Returns SK_OK unless memory runs out:
+ * problems of the document are findings, not errors.
+ */
+SK_API int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
+                         sk_findings *out, sk_error *err);
+/* Every SealedSecret of a parsed input (Lists expanded; other kinds ignored). */
+SK_API int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
+                          sk_findings *out, sk_error *err);
+/* Parses and checks one file's text; a parse error becomes a "parse" finding. Counts the file. */
+SK_API int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
+                          const sk_verify_opts *opts, sk_findings *out, sk_error *err);
+
+/* ---- policies: required Secrets and items (docs/verify.md) ---- */
+
+typedef struct sk_policy sk_policy;
+
+/*
+ * Reads a policy (YAML or JSON):
+ *   secrets: [{name, namespace, type?, scope?, required: [item...]}]
+ * Unknown fields are errors, so that a typo does not pass silently.
+ */
+SK_API int sk_policy_parse(const unsigned char *buf, size_t len, const char *source,
+                           sk_policy **out, sk_error *err);
+SK_API void sk_policy_free(sk_policy *p);
+/* Adds findings for what the SealedSecrets recorded in f lack. */
+SK_API int sk_policy_check(const sk_policy *p, sk_findings *f, sk_error *err);
+
+/* ---- certificates (sealkit cert) ---- */
+
+typedef struct sk_cert_info {
+    char source[96];   /* "PEM block 2", "document 1, item 2: data[tls.crt]" */
+    char secret[256];  /* "namespace/name" of the key Secret holding it; "" for PEM */
+    char state[64];    /* the Secret's sealed-secrets-key label ("active"); "" when none */
+    char subject[256]; /* "" for a bare key or an empty subject */
+    char fingerprint[SK_FINGERPRINT_MAX];
+    int bits;
+    unsigned flags;                /* sk_cert_flags */
+    int64_t not_before, not_after; /* 0 for a bare key */
+} sk_cert_info;
+
+/*
+ * Every certificate in text: PEM CERTIFICATE blocks (else the PUBLIC KEY
+ * blocks), or the data["tls.crt"] of a TLS Secret, a List of them or a
+ * multi-document backup. Expired certificates are listed (flag
+ * SK_CERT_EXPIRED). No certificate at all is SK_EINVAL. *out is malloc'd.
+ */
+SK_API int sk_cert_scan(const char *text, size_t len, const char *source, time_t now,
+                        sk_cert_info **out, size_t *n, sk_error *err);
+
+/*
+ * The index in kr of the newest key: the one whose certificate in certs has
+ * the latest notBefore (the controller's default order, spec 5.3), else the
+ * last key of the ring. -1 for an empty ring.
+ */
+SK_API long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_t n);
+
+#endif

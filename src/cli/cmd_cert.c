@@ -1,0 +1,213 @@
+/* sealkit cert: show the sealing certificates of a file and warn before they expire. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char usage[] =
+    "Usage: sealkit cert [OPTIONS] [FILE]\n"
+    "\n"
+    "Show subject, fingerprint, key size, validity and days left of every certificate\n"
+    "in FILE: a PEM certificate or public key, a TLS Secret (data[\"tls.crt\"]), or a key\n"
+    "backup (a List of key Secrets, or several documents). FILE defaults to --cert or\n"
+    "SEALED_SECRETS_CERT; '-' is stdin. Expired certificates are shown too.\n"
+    "\n"
+    "  --cert FILE       the file to read when FILE is not given [SEALED_SECRETS_CERT]\n"
+    "  --warn-days N     exit 1 when a certificate expires within N days (default 0:\n"
+    "                    only when one has expired)\n"
+    "  -o, --format FMT  text (default) or json\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 0 every certificate is valid for N more days, 1 one expires within\n"
+    "N days or has expired, 2 usage error or unreadable file.\n";
+
+typedef struct cert_args {
+    const char *file;
+    long warn_days;
+    int json;
+} cert_args;
+
+enum { OPT_CERT = 256, OPT_WARN_DAYS };
+
+static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
+                                        {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
+                                        {"format", required_argument, NULL, 'o'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
+
+static int parse_days(const char *s, long *out)
+{
+    char *end = NULL;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || n < 0 || n > 365L * 1000)
+        return cli_usage_error("cert", "--warn-days needs a number of days from 0 to 365000");
+    *out = n;
+    return 0;
+}
+
+static int parse_flags(int argc, char **argv, cert_args *a)
+{
+    a->file = cli_env("cert");
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case OPT_CERT:
+            a->file = optarg;
+            break;
+        case OPT_WARN_DAYS:
+            rc = parse_days(optarg, &a->warn_days);
+            break;
+        case 'o':
+            if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
+                return cli_usage_error("cert", "unsupported output format: %s", optarg);
+            a->json = strcasecmp(optarg, "json") == 0;
+            break;
+        default:
+            return cli_usage_error("cert", "invalid option");
+        }
+    }
+    if (rc != 0) return rc;
+    if (argc - optind > 1) return cli_usage_error("cert", "one file at a time");
+    if (argc - optind == 1) a->file = argv[optind];
+    if (a->file == NULL || *a->file == '\0')
+        return cli_usage_error("cert", "no certificate: give FILE or --cert FILE");
+    return 0;
+}
+
+static void utc(int64_t when, char *out, size_t size)
+{
+    time_t t = (time_t)when;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, size, "%lld", (long long)when);
+}
+
+/* Whole days left, rounded down; negative once expired. */
+static long days_left(const sk_cert_info *c, time_t now)
+{
+    int64_t s = c->not_after - (int64_t)now;
+    return (long)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
+static int is_bare(const sk_cert_info *c)
+{
+    return (c->flags & SK_CERT_IS_BARE_KEY) != 0;
+}
+
+/* Expired, or expires within warn_days (a bare key has no expiry). */
+static int due(const sk_cert_info *c, time_t now, long warn_days)
+{
+    return !is_bare(c) && ((c->flags & SK_CERT_EXPIRED) ||
+                           c->not_after - (int64_t)now < (int64_t)warn_days * 86400);
+}
+
+static const char *status(const sk_cert_info *c, time_t now, long warn_days)
+{
+    if (is_bare(c)) return "bare public key (no validity period)";
+    if (c->flags & SK_CERT_EXPIRED) return "EXPIRED";
+    if (c->flags & SK_CERT_NOT_YET_VALID) return "not yet valid (notBefore is in the future)";
+    if (due(c, now, warn_days)) return "expires soon";
+    return "valid";
+}
+
+static void print_text(const sk_cert_info *v, size_t n, time_t now, long warn_days)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sk_cert_info *c = &v[i];
+        char nb[40], na[40];
+        utc(c->not_before, nb, sizeof nb);
+        utc(c->not_after, na, sizeof na);
+        printf("%scertificate %zu of %zu: %s", i ? "\n" : "", i + 1, n, c->source);
+        if (c->secret[0]) printf(" (Secret %s%s%s)", c->secret, c->state[0] ? ", " : "", c->state);
+        printf("\n  subject:     %s\n", c->subject[0] ? c->subject : "(empty)");
+        printf("  fingerprint: %s\n  key size:    %d bits\n", c->fingerprint, c->bits);
+        if (!is_bare(c))
+            printf("  not before:  %s\n  not after:   %s\n  days left:   %ld\n", nb, na,
+                   days_left(c, now));
+        printf("  status:      %s\n", status(c, now, warn_days));
+    }
+}
+
+static json_t *cert_json(const sk_cert_info *c, time_t now, long warn_days)
+{
+    json_t *o = json_object();
+    char nb[40], na[40];
+    utc(c->not_before, nb, sizeof nb);
+    utc(c->not_after, na, sizeof na);
+    json_object_set_new(o, "source", json_string(c->source));
+    json_object_set_new(o, "secret", c->secret[0] ? json_string(c->secret) : json_null());
+    json_object_set_new(o, "state", c->state[0] ? json_string(c->state) : json_null());
+    json_object_set_new(o, "subject", json_string(c->subject));
+    json_object_set_new(o, "fingerprint", json_string(c->fingerprint));
+    json_object_set_new(o, "bits", json_integer(c->bits));
+    json_object_set_new(o, "bare_key", json_boolean(is_bare(c)));
+    json_object_set_new(o, "not_before", is_bare(c) ? json_null() : json_string(nb));
+    json_object_set_new(o, "not_after", is_bare(c) ? json_null() : json_string(na));
+    json_object_set_new(o, "days_left", is_bare(c) ? json_null() : json_integer(days_left(c, now)));
+    json_object_set_new(o, "expired", json_boolean((c->flags & SK_CERT_EXPIRED) != 0));
+    json_object_set_new(o, "not_yet_valid", json_boolean((c->flags & SK_CERT_NOT_YET_VALID) != 0));
+    json_object_set_new(o, "due", json_boolean(due(c, now, warn_days)));
+    return o;
+}
+
+static int print_json(const sk_cert_info *v, size_t n, time_t now, long warn_days, sk_error *err)
+{
+    json_t *root = json_object(), *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, cert_json(&v[i], now, warn_days));
+    json_object_set_new(root, "schema", json_string("sealkit-cert/v1"));
+    json_object_set_new(root, "warn_days", json_integer(warn_days));
+    json_object_set_new(root, "certificates", list);
+    sk_secbuf out = SK_SECBUF_INIT;
+    int rc = sk_emit_json(root, &out, err);
+    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
+    sk_secbuf_free(&out);
+    json_decref(root);
+    return rc;
+}
+
+int cmd_cert(int argc, char **argv)
+{
+    cert_args a = {0};
+    int rc = parse_flags(argc, argv, &a);
+    if (rc != 0) return rc < 0 ? EXIT_OK : rc;
+    sk_error err = {0};
+    sk_secbuf text = SK_SECBUF_INIT;
+    sk_cert_info *v = NULL;
+    size_t n = 0;
+    time_t now = time(NULL);
+    const char *name = strcmp(a.file, "-") == 0 ? "<stdin>" : a.file;
+    rc = sk_read_file(a.file, SK_MAX_INPUT, &text, &err);
+    if (rc == SK_OK) rc = sk_cert_scan((const char *)text.data, text.len, name, now, &v, &n, &err);
+    sk_secbuf_free(&text);
+    if (rc == SK_OK) {
+        if (a.json)
+            rc = print_json(v, n, now, a.warn_days, &err);
+        else
+            print_text(v, n, now, a.warn_days);
+    }
+    size_t late = 0;
+    for (size_t i = 0; rc == SK_OK && i < n; i++) {
+        if (!due(&v[i], now, a.warn_days)) continue;
+        late++;
+        if (v[i].flags & SK_CERT_EXPIRED)
+            cli_warn("certificate %zu (%s) has expired", i + 1, v[i].fingerprint);
+        else
+            cli_warn("certificate %zu (%s) expires in %ld days, within %ld", i + 1,
+                     v[i].fingerprint, days_left(&v[i], now), a.warn_days);
+    }
+    free(v);
+    if (rc != SK_OK) {
+        cli_fail(&err);
+        return EXIT_USAGE;
+    }
+    return late > 0 ? EXIT_FAIL : EXIT_OK;
+}

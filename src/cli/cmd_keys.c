@@ -1,0 +1,451 @@
+/*
+ * sealkit keys list: the inventory of private keys in PEM files, key Secrets,
+ * v1 Lists, multi-document backups and folders (spec 5.3, 8.4).
+ *
+ * `--format json` prints one object whose schema is stable (new members may
+ * be added; none is removed or changes meaning within "sealkit.keys/v1"):
+ *
+ *   {
+ *     "schema": "sealkit.keys/v1",
+ *     "newest": "SHA256:..." | null,        the controller's "most recent" key: greatest
+ *                                           certificate notBefore among the keys it would
+ *                                           load (--key-order-priority CertNotBefore)
+ *     "newest_by_creation_timestamp": "SHA256:..." | null,   the same by the Secrets'
+ *                                           creationTimestamp (SecretCreationTimestamp)
+ *     "keys": [ {                           one per distinct key, in the order found
+ *       "fingerprint": "SHA256:...",        upstream's PublicKeyFingerprint (spec 5.8)
+ *       "bits": 4096,
+ *       "form": "secret" | "pem",           from a Secret's data[tls.key], or bare PEM
+ *       "source": "path",                   the file it was first found in
+ *       "document": 1 | null,               1-based document of a manifest; null for PEM
+ *       "item": 2 | null,                   1-based item of a kind: List; null otherwise
+ *       "secret_name": "..." | null,        the Secret's metadata.name
+ *       "secret_namespace": "..." | null,
+ *       "label": "active" | "compromised" | ... | null,  the sealedsecrets.bitnami.com/
+ *                                           sealed-secrets-key label; null when absent
+ *       "creation_timestamp": "..." | null, the Secret's metadata.creationTimestamp
+ *       "certificate": "ok" | "mismatch" | "unreadable" | "none",
+ *                                           mismatch: the Secret's tls.crt holds another key
+ *       "certificate_fingerprint": "SHA256:..." | null,   the key in the certificate
+ *       "not_before": "2026-11-25T19:40:40Z" | null,      certificate validity (UTC)
+ *       "not_after": "2036-11-22T19:40:40Z" | null,
+ *       "seen": 1,                          how many times the key was found
+ *       "newest": true | false              equals the top-level "newest"
+ *     } ]
+ *   }
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <sealkit/keygen.h>
+
+static const char usage[] =
+    "Usage: sealkit keys list [--format text|json] [--key FILE[,FILE]]... [FILE|DIR]...\n"
+    "\n"
+    "Print every private key found in PEM files (PKCS#1/PKCS#8, several per file), key\n"
+    "Secrets, v1 Lists of them, multi-document backups (every document) and folders: its\n"
+    "fingerprint, size, certificate validity (the Secret's tls.crt, or a CERTIFICATE beside\n"
+    "the key), the sealedsecrets.bitnami.com/sealed-secrets-key label, the Secret, and which\n"
+    "key the controller treats as the most recent (greatest certificate notBefore among\n"
+    "the keys it loads). A tls.crt that does not hold the Secret's key is flagged MISMATCH.\n"
+    "\n"
+    "  --key FILE[,FILE]     a key file or folder (same as a positional argument)\n"
+    "  -o, --format FORMAT   text (default) or json (schema: sealkit.keys/v1, see README)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (unreadable file, no key found), 2 usage error.\n";
+
+typedef struct keys_args {
+    cli_list paths;
+    int json;
+} keys_args;
+
+enum { OPT_KEY = 256 };
+
+static const struct option options[] = {{"key", required_argument, NULL, OPT_KEY},
+                                        {"format", required_argument, NULL, 'o'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
+
+static int parse_flags(int argc, char **argv, keys_args *a)
+{
+    int c;
+    const char *format = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case OPT_KEY:
+            if (cli_list_add_csv(&a->paths, optarg) != 0) return EXIT_FAIL;
+            break;
+        case 'o':
+            format = optarg;
+            break;
+        default:
+            return cli_usage_error("keys", "invalid option");
+        }
+    }
+    /* Positional paths are taken whole: a file name may hold a comma. */
+    for (int i = optind; i < argc; i++) {
+        char *copy = strdup(argv[i]);
+        char **grown = copy ? realloc(a->paths.v, (a->paths.n + 1) * sizeof *grown) : NULL;
+        if (grown == NULL) {
+            free(copy);
+            return EXIT_FAIL;
+        }
+        a->paths.v = grown;
+        a->paths.v[a->paths.n++] = copy;
+    }
+    if (format == NULL || strcasecmp(format, "text") == 0)
+        a->json = 0;
+    else if (strcasecmp(format, "json") == 0)
+        a->json = 1;
+    else
+        return cli_usage_error("keys", "unsupported output format: %s", format);
+    if (a->paths.n == 0) return cli_usage_error("keys", "no key file given");
+    return 0;
+}
+
+/* ---- loading ---- */
+
+/* Certificate-only files (a tls.crt beside a tls.key) describe keys found anywhere in the run. */
+typedef struct cert_texts {
+    sk_secbuf *text;
+    char **path;
+    size_t n;
+} cert_texts;
+
+static int keep_cert_text(cert_texts *c, const char *path, sk_secbuf *text, sk_error *err)
+{
+    sk_secbuf *t = realloc(c->text, (c->n + 1) * sizeof *t);
+    if (t != NULL) c->text = t;
+    char **p = t ? realloc(c->path, (c->n + 1) * sizeof *p) : NULL;
+    if (p != NULL) c->path = p;
+    if (t == NULL || p == NULL || (p[c->n] = strdup(path)) == NULL)
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    t[c->n++] = *text;
+    *text = (sk_secbuf)SK_SECBUF_INIT;
+    return SK_OK;
+}
+
+static void cert_texts_free(cert_texts *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        sk_secbuf_free(&c->text[i]);
+        free(c->path[i]);
+    }
+    free(c->text);
+    free(c->path);
+}
+
+static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in_folder,
+                     sk_error *err)
+{
+    sk_secbuf text = SK_SECBUF_INIT;
+    int rc = sk_read_file(path, SK_MAX_INPUT, &text, err);
+    if (rc != SK_OK) return rc;
+    const char *s = (const char *)text.data;
+    if (strstr(s, "PRIVATE KEY") != NULL || strstr(s, "tls.key") != NULL)
+        rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
+    else if (strstr(s, "-----BEGIN CERTIFICATE-----") != NULL)
+        rc = keep_cert_text(certs, path, &text, err);
+    else if (!in_folder)
+        rc = sk_error_set(err, SK_EPARSE, "no private key or certificate found in %s", path);
+    /* A folder may hold notes and sealed files beside the keys: those are passed over. */
+    sk_secbuf_free(&text);
+    return rc;
+}
+
+static int load_folder(sk_keyring *kr, cert_texts *certs, const char *dir, sk_error *err)
+{
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, NULL, alphasort);
+    if (n < 0) return sk_error_set(err, SK_EIO, "cannot list %s", dir);
+    int rc = SK_OK;
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        struct stat st;
+        size_t dl = strlen(dir);
+        snprintf(path, sizeof path, "%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? "" : "/",
+                 list[i]->d_name);
+        if (rc == SK_OK && list[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            rc = load_file(kr, certs, path, 1, err);
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+static int load_all(const keys_args *a, sk_keyring *kr, sk_error *err)
+{
+    cert_texts certs = {0};
+    int rc = SK_OK;
+    for (size_t i = 0; rc == SK_OK && i < a->paths.n; i++) {
+        struct stat st;
+        const char *p = a->paths.v[i];
+        rc = stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? load_folder(kr, &certs, p, err)
+                                                      : load_file(kr, &certs, p, 0, err);
+    }
+    for (size_t i = 0; rc == SK_OK && i < certs.n; i++)
+        rc = sk_keyring_add_certs(kr, (const char *)certs.text[i].data, certs.text[i].len,
+                                  certs.path[i], NULL, err);
+    cert_texts_free(&certs);
+    if (rc == SK_OK && sk_keyring_count(kr) == 0)
+        rc = sk_error_set(err, SK_EINVAL, "no private key found in the given files");
+    return rc;
+}
+
+/* ---- output ---- */
+
+static const char *cert_state(int c)
+{
+    switch (c) {
+    case SK_KEY_CERT_OK:
+        return "ok";
+    case SK_KEY_CERT_MISMATCH:
+        return "mismatch";
+    case SK_KEY_CERT_UNREADABLE:
+        return "unreadable";
+    default:
+        return "none";
+    }
+}
+
+static int has_validity(const sk_key_info *in)
+{
+    return in->cert == SK_KEY_CERT_OK || in->cert == SK_KEY_CERT_MISMATCH;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *time_or_null(int have, int64_t t)
+{
+    char buf[32];
+    if (!have) return json_null();
+    sk_time_format(t, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *key_json(const sk_keyring *kr, size_t i, int newest)
+{
+    const sk_key_info *in = sk_keyring_info(kr, i);
+    json_t *o = json_object();
+    if (o == NULL) return NULL;
+    json_object_set_new(o, "fingerprint", json_string(sk_keyring_fingerprint(kr, i)));
+    json_object_set_new(o, "bits", json_integer(sk_keyring_bits(kr, i)));
+    json_object_set_new(o, "form", json_string(in->from_secret ? "secret" : "pem"));
+    json_object_set_new(o, "source", str_or_null(in->source));
+    json_object_set_new(o, "document",
+                        in->document ? json_integer((json_int_t)in->document) : json_null());
+    json_object_set_new(o, "item", in->item ? json_integer((json_int_t)in->item) : json_null());
+    json_object_set_new(o, "secret_name", str_or_null(in->name));
+    json_object_set_new(o, "secret_namespace", str_or_null(in->ns));
+    json_object_set_new(o, "label", str_or_null(in->label));
+    json_object_set_new(o, "creation_timestamp", str_or_null(in->created));
+    json_object_set_new(o, "certificate", json_string(cert_state(in->cert)));
+    json_object_set_new(o, "certificate_fingerprint",
+                        in->cert_fingerprint[0] ? json_string(in->cert_fingerprint) : json_null());
+    json_object_set_new(o, "not_before", time_or_null(has_validity(in), in->not_before));
+    json_object_set_new(o, "not_after", time_or_null(has_validity(in), in->not_after));
+    json_object_set_new(o, "seen", json_integer((json_int_t)in->seen));
+    json_object_set_new(o, "newest", json_boolean(newest));
+    return o;
+}
+
+static json_t *newest_json(const sk_keyring *kr, int found, size_t which)
+{
+    return found ? json_string(sk_keyring_fingerprint(kr, which)) : json_null();
+}
+
+static int print_json(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
+{
+    size_t nb = 0, nc = 0;
+    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb);
+    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc);
+    json_t *root = json_object(), *keys = json_array();
+    if (root == NULL || keys == NULL) {
+        json_decref(root);
+        json_decref(keys);
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    json_object_set_new(root, "schema", json_string("sealkit.keys/v1"));
+    json_object_set_new(root, "newest", newest_json(kr, has_nb, nb));
+    json_object_set_new(root, "newest_by_creation_timestamp", newest_json(kr, has_nc, nc));
+    for (size_t i = 0; i < sk_keyring_count(kr); i++)
+        json_array_append_new(keys, key_json(kr, i, has_nb && i == nb));
+    json_object_set_new(root, "keys", keys);
+    int rc = sk_emit_json(root, out, err);
+    json_decref(root);
+    return rc;
+}
+
+/* One table row: the cells, each a short string. */
+enum { COL_FP, COL_BITS, COL_NB, COL_NA, COL_LABEL, COL_SECRET, COL_SOURCE, COL_NOTES, NCOL };
+
+typedef struct row {
+    char cell[NCOL][600];
+} row;
+
+static void fill_notes(const sk_key_info *in, int newest, char *out, size_t outsz)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (newest) n += (size_t)snprintf(out + n, outsz - n, "newest; ");
+    if (n < outsz && in->cert == SK_KEY_CERT_MISMATCH)
+        n += (size_t)snprintf(out + n, outsz - n, "MISMATCH: tls.crt holds %s; ",
+                              in->cert_fingerprint[0] ? in->cert_fingerprint : "a non-RSA key");
+    if (n < outsz && in->cert == SK_KEY_CERT_UNREADABLE)
+        n += (size_t)snprintf(out + n, outsz - n, "tls.crt unreadable; ");
+    if (n < outsz && in->seen > 1)
+        n += (size_t)snprintf(out + n, outsz - n, "found %zu times; ", in->seen);
+    if (n >= 2 && n < outsz) out[n - 2] = '\0';
+    if (out[0] == '\0') snprintf(out, outsz, "-");
+}
+
+static void fill_row(const sk_keyring *kr, size_t i, int newest, row *r)
+{
+    const sk_key_info *in = sk_keyring_info(kr, i);
+    snprintf(r->cell[COL_FP], sizeof r->cell[0], "%s", sk_keyring_fingerprint(kr, i));
+    snprintf(r->cell[COL_BITS], sizeof r->cell[0], "%d", sk_keyring_bits(kr, i));
+    snprintf(r->cell[COL_NB], sizeof r->cell[0], "-");
+    snprintf(r->cell[COL_NA], sizeof r->cell[0], "-");
+    if (has_validity(in)) {
+        sk_time_format(in->not_before, r->cell[COL_NB], sizeof r->cell[0]);
+        sk_time_format(in->not_after, r->cell[COL_NA], sizeof r->cell[0]);
+    }
+    /* "none": a Secret without the label (the controller skips it); "-": no Secret at all. */
+    snprintf(r->cell[COL_LABEL], sizeof r->cell[0], "%.100s",
+             in->label         ? in->label
+             : in->from_secret ? "none"
+                               : "-");
+    if (in->from_secret)
+        snprintf(r->cell[COL_SECRET], sizeof r->cell[0], "%.120s/%.250s", in->ns ? in->ns : "-",
+                 in->name ? in->name : "-");
+    else
+        snprintf(r->cell[COL_SECRET], sizeof r->cell[0], "-");
+    if (in->item)
+        snprintf(r->cell[COL_SOURCE], sizeof r->cell[0], "%.400s (document %zu, item %zu)",
+                 in->source, in->document, in->item);
+    else if (in->document)
+        snprintf(r->cell[COL_SOURCE], sizeof r->cell[0], "%.400s (document %zu)", in->source,
+                 in->document);
+    else
+        snprintf(r->cell[COL_SOURCE], sizeof r->cell[0], "%.400s", in->source);
+    fill_notes(in, newest, r->cell[COL_NOTES], sizeof r->cell[0]);
+}
+
+static int append_row(const row *r, const size_t *width, sk_secbuf *out, sk_error *err)
+{
+    char line[NCOL * 620];
+    size_t n = 0;
+    for (int c = 0; c < NCOL && n < sizeof line; c++) {
+        if (c == NCOL - 1)
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s\n", r->cell[c]);
+        else
+            n += (size_t)snprintf(line + n, sizeof line - n, "%-*s  ", (int)width[c], r->cell[c]);
+    }
+    if (n >= sizeof line) return sk_error_set(err, SK_ELIMIT, "table row too long");
+    return sk_secbuf_puts(out, line, err);
+}
+
+static int footer(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
+{
+    char line[512];
+    size_t nb = 0, nc = 0;
+    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb);
+    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc);
+    if (has_nb)
+        snprintf(line, sizeof line,
+                 "\nnewest: %s (the controller's most recent key: greatest certificate notBefore "
+                 "among the keys it loads, spec 5.3)\n",
+                 sk_keyring_fingerprint(kr, nb));
+    else
+        snprintf(line, sizeof line,
+                 "\nnewest: none (no key the controller loads has a readable certificate)\n");
+    int rc = sk_secbuf_puts(out, line, err);
+    if (rc == SK_OK && has_nc && (!has_nb || nc != nb)) {
+        snprintf(line, sizeof line,
+                 "newest by creationTimestamp (--key-order-priority SecretCreationTimestamp): %s\n",
+                 sk_keyring_fingerprint(kr, nc));
+        rc = sk_secbuf_puts(out, line, err);
+    }
+    return rc;
+}
+
+static int print_text(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
+{
+    size_t n = sk_keyring_count(kr), newest = 0;
+    int has_newest = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &newest);
+    row *rows = calloc(n + 1, sizeof *rows);
+    if (rows == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    static const char *const head[NCOL] = {"FINGERPRINT", "BITS",   "NOT BEFORE", "NOT AFTER",
+                                           "LABEL",       "SECRET", "SOURCE",     "NOTES"};
+    size_t width[NCOL] = {0};
+    for (int c = 0; c < NCOL; c++)
+        snprintf(rows[0].cell[c], sizeof rows[0].cell[c], "%s", head[c]);
+    for (size_t i = 0; i < n; i++)
+        fill_row(kr, i, has_newest && i == newest, &rows[i + 1]);
+    for (size_t i = 0; i <= n; i++)
+        for (int c = 0; c < NCOL; c++)
+            if (strlen(rows[i].cell[c]) > width[c]) width[c] = strlen(rows[i].cell[c]);
+    int rc = SK_OK;
+    for (size_t i = 0; rc == SK_OK && i <= n; i++)
+        rc = append_row(&rows[i], width, out, err);
+    free(rows);
+    return rc == SK_OK ? footer(kr, out, err) : rc;
+}
+
+static int cmd_keys_list(int argc, char **argv)
+{
+    keys_args a = {0};
+    int rc = parse_flags(argc, argv, &a);
+    if (rc != 0) {
+        cli_list_free(&a.paths);
+        return rc < 0 ? EXIT_OK : rc;
+    }
+    sk_error err = {0};
+    sk_keyring *kr = NULL;
+    sk_secbuf out = SK_SECBUF_INIT;
+    int st = sk_keyring_new(&kr, &err);
+    if (st == SK_OK) st = load_all(&a, kr, &err);
+    if (st == SK_OK) st = a.json ? print_json(kr, &out, &err) : print_text(kr, &out, &err);
+    if (st == SK_OK) st = cli_output(NULL, &out, 0, &err);
+    sk_secbuf_free(&out);
+    sk_keyring_free(kr);
+    cli_list_free(&a.paths);
+    return st == SK_OK ? EXIT_OK : cli_fail(&err);
+}
+
+static const char keys_usage[] = "Usage: sealkit keys list [OPTIONS] [FILE|DIR]...\n"
+                                 "\n"
+                                 "Commands:\n"
+                                 "  list      print the inventory of private keys\n"
+                                 "\n"
+                                 "Run 'sealkit keys list --help' for its options.\n";
+
+int cmd_keys(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(keys_usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(keys_usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "list") == 0) return cmd_keys_list(argc - 1, argv + 1);
+    fprintf(stderr, "sealkit: error: unknown keys command \"%s\"\n%s", argv[1], keys_usage);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,23 @@
+/* Internal: how keyfile.c hands a Secret's details to the ring in keys.c. */
+#ifndef SK_KEYS_INTERNAL_H
+#define SK_KEYS_INTERNAL_H
+
+#include <stddef.h>
+#include <sealkit/keys.h>
+
+/* Where the keys of one PEM text come from; NULL strings are absent fields. */
+typedef struct sk_key_origin {
+    const char *source; /* the file, for sk_key_info (messages use the add call's source) */
+    size_t document, item;
+    int from_secret;
+    const char *name, *ns, *label, *created;
+    int has_crt;     /* the Secret has data[tls.crt] */
+    const char *crt; /* its decoded PEM, NULL when it did not decode */
+    size_t crt_len;
+} sk_key_origin;
+
+/* sk_keyring_add_pem, recording origin (may be NULL) in the info of every key of the text. */
+int sk_keyring_add_pem_from(sk_keyring *kr, const char *text, size_t len, const char *source,
+                            const sk_key_origin *origin, size_t *added, sk_error *err);
+
+#endif

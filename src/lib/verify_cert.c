@@ -1,0 +1,189 @@
+/*
+ * Certificate inventory for `sealkit cert` and for choosing the newest key:
+ * every certificate of a PEM text, of a TLS Secret's data["tls.crt"], of a
+ * List of them or of a multi-document key backup (spec 5.2, 8.4-8.5).
+ * Only certificates are decoded; tls.key values are never touched.
+ */
+#include <sealkit/verify.h>
+#include <sealkit/crypto.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_LABEL "sealedsecrets.bitnami.com/sealed-secrets-key"
+
+typedef struct cert_list {
+    sk_cert_info *v;
+    size_t n, cap;
+} cert_list;
+
+/* What the certificates found next share: where they came from. */
+typedef struct origin {
+    const char *source; /* "document 1, item 2: data[tls.crt]"; NULL for a bare PEM text */
+    const char *secret;
+    const char *state;
+} origin;
+
+static const char *find(const char *hay, size_t len, const char *needle)
+{
+    return memmem(hay, len, needle, strlen(needle));
+}
+
+static int add_info(cert_list *l, const sk_pubkey *pk, const origin *o, size_t block, sk_error *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        sk_cert_info *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    sk_cert_info *c = &l->v[l->n++];
+    memset(c, 0, sizeof *c);
+    if (o->source != NULL && block > 1)
+        snprintf(c->source, sizeof c->source, "%s, certificate %zu", o->source, block);
+    else if (o->source != NULL)
+        snprintf(c->source, sizeof c->source, "%s", o->source);
+    else
+        snprintf(c->source, sizeof c->source, "PEM block %zu", block);
+    snprintf(c->secret, sizeof c->secret, "%s", o->secret ? o->secret : "");
+    snprintf(c->state, sizeof c->state, "%s", o->state ? o->state : "");
+    snprintf(c->subject, sizeof c->subject, "%s", sk_pubkey_subject(pk));
+    snprintf(c->fingerprint, sizeof c->fingerprint, "%s", sk_pubkey_fingerprint(pk));
+    c->bits = sk_pubkey_bits(pk);
+    c->flags = sk_pubkey_flags(pk);
+    c->not_before = sk_pubkey_not_before(pk);
+    c->not_after = sk_pubkey_not_after(pk);
+    return SK_OK;
+}
+
+/* Each block from its BEGIN line to its END line (or the end of the text) is loaded alone. */
+static int scan_blocks(cert_list *l, const char *text, size_t len, const char *kind,
+                       const origin *o, time_t now, sk_error *err)
+{
+    char begin[48], end[48];
+    snprintf(begin, sizeof begin, "-----BEGIN %s-----", kind);
+    snprintf(end, sizeof end, "-----END %s-----", kind);
+    size_t pos = 0, block = 0;
+    const char *b;
+    while (pos < len && (b = find(text + pos, len - pos, begin)) != NULL) {
+        size_t from = (size_t)(b - text);
+        const char *e = find(b, len - from, end);
+        size_t to = e ? (size_t)(e - text) + strlen(end) : len;
+        sk_pubkey *pk = NULL;
+        int rc = sk_pubkey_from_pem_ex(b, to - from, now, SK_PUBKEY_ALLOW_EXPIRED, &pk, err);
+        block++;
+        if (rc == SK_OK) rc = add_info(l, pk, o, block, err);
+        sk_pubkey_free(pk);
+        if (rc != SK_OK) {
+            if (o->source != NULL) return sk_error_prefix(err, "%s: ", o->source);
+            return sk_error_prefix(err, "PEM block %zu: ", block);
+        }
+        pos = to;
+    }
+    return SK_OK;
+}
+
+static int scan_pem(cert_list *l, const char *text, size_t len, const origin *o, time_t now,
+                    sk_error *err)
+{
+    size_t before = l->n;
+    int rc = scan_blocks(l, text, len, "CERTIFICATE", o, now, err);
+    if (rc == SK_OK && l->n == before) rc = scan_blocks(l, text, len, "PUBLIC KEY", o, now, err);
+    return rc;
+}
+
+static int scan_secret(cert_list *l, const json_t *doc, const char *where, time_t now,
+                       sk_error *err)
+{
+    const json_t *crt = json_object_get(json_object_get(doc, "data"), "tls.crt");
+    if (!json_is_string(crt)) return SK_OK; /* not a key Secret: nothing to list */
+    const json_t *meta = json_object_get(doc, "metadata");
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *state =
+        json_string_value(json_object_get(json_object_get(meta, "labels"), KEY_LABEL));
+    char source[96], secret[256];
+    snprintf(source, sizeof source, "%s: data[tls.crt]", where);
+    snprintf(secret, sizeof secret, "%s%s%s", ns ? ns : "", ns ? "/" : "", name ? name : "");
+    origin o = {source, secret, state};
+    sk_secbuf pem = SK_SECBUF_INIT;
+    int rc = sk_base64_decode(json_string_value(crt), json_string_length(crt), &pem, err);
+    if (rc != SK_OK) return sk_error_prefix(err, "%s: ", source);
+    size_t before = l->n;
+    rc = scan_pem(l, (const char *)pem.data, pem.len, &o, now, err);
+    if (rc == SK_OK && l->n == before)
+        rc = sk_error_set(err, SK_EPARSE, "%s: holds no CERTIFICATE block", source);
+    sk_secbuf_free(&pem);
+    return rc;
+}
+
+static int scan_docs(cert_list *l, const char *text, size_t len, const char *source, time_t now,
+                     sk_error *err)
+{
+    sk_docs docs = {0};
+    int rc = sk_docs_parse((const unsigned char *)text, len, source, &docs, err);
+    for (size_t d = 0; rc == SK_OK && d < docs.n; d++) {
+        const json_t *doc = docs.doc[d];
+        const json_t *items = json_object_get(doc, "items");
+        char where[64];
+        if (!json_is_array(items)) {
+            snprintf(where, sizeof where, "document %zu", d + 1);
+            rc = scan_secret(l, doc, where, now, err);
+            continue;
+        }
+        for (size_t i = 0; rc == SK_OK && i < json_array_size(items); i++) {
+            snprintf(where, sizeof where, "document %zu, item %zu", d + 1, i + 1);
+            rc = scan_secret(l, json_array_get(items, i), where, now, err);
+        }
+    }
+    sk_docs_free(&docs);
+    return rc;
+}
+
+int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, sk_cert_info **out,
+                 size_t *n, sk_error *err)
+{
+    cert_list l = {0};
+    origin bare = {NULL, NULL, NULL};
+    *out = NULL;
+    *n = 0;
+    int rc = find(text, len, "-----BEGIN ") != NULL ? scan_pem(&l, text, len, &bare, now, err)
+                                                    : scan_docs(&l, text, len, source, now, err);
+    if (rc == SK_OK && l.n == 0) {
+        sk_error_set(err, SK_EINVAL, "no certificate found");
+        sk_error_hint(err, "give a PEM certificate, a key Secret with data[tls.crt], or a backup "
+                           "List of them");
+        rc = SK_EINVAL;
+    }
+    if (rc != SK_OK) {
+        free(l.v);
+        if (err != NULL && strncmp(err->msg, source, strlen(source)) != 0)
+            sk_error_prefix(err, "%s: ", source);
+        return rc;
+    }
+    *out = l.v;
+    *n = l.n;
+    return SK_OK;
+}
+
+long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_t n)
+{
+    long best = -1;
+    int64_t best_time = 0;
+    for (size_t i = 0; i < sk_keyring_count(kr); i++) {
+        const char *fp = sk_keyring_fingerprint(kr, i);
+        for (size_t j = 0; j < n; j++) {
+            if ((certs[j].flags & SK_CERT_IS_BARE_KEY) || strcmp(certs[j].fingerprint, fp) != 0)
+                continue;
+            /* Strictly newer wins; on a tie the first stays, as in the controller (spec 5.3). */
+            if (best < 0 || certs[j].not_before > best_time) {
+                best = (long)i;
+                best_time = certs[j].not_before;
+            }
+        }
+    }
+    if (best < 0 && sk_keyring_count(kr) > 0) best = (long)sk_keyring_count(kr) - 1;
+    return best;
+}

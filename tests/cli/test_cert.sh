@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# sealkit cert end to end: certificate files, TLS Secrets, backups, expiry warnings, JSON.
+source "$(dirname "$0")/lib.sh"
+SRC=${SK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+EXPIRED=$SK_TEST_DATA_DIR/verify/expired-2048.crt
+FP_CURRENT="SHA256:N0y6dUAHXtv73DQXpORtj6iqEbwinoh+RJ12OVMggAg"
+FP_OLD="SHA256:Hvcb8+5bi0XmFwn/+SaWENssGxbvF/Ik6OrMU8LOh3Q"
+expect_out() { grep -qF -- "$1" "$T/out" && ok || bad "$2: stdout lacks '$1': $(head -c 400 "$T/out")"; }
+
+# The interop certificates: every field the issue asks for.
+run "$SK" cert "$CERT"
+expect_rc 0 "current certificate"
+expect_out "certificate 1 of 1: PEM block 1" "current: header"
+expect_out "subject:     CN=sealed-secret" "current: subject"
+expect_out "fingerprint: $FP_CURRENT" "current: fingerprint"
+expect_out "key size:    4096 bits" "current: key size"
+expect_out "not before:  2026-11-25T19:40:40Z" "current: notBefore"
+expect_out "not after:   2036-11-22T19:40:40Z" "current: notAfter"
+expect_out "days left:   " "current: days left"
+# Days left is computed from the clock: check it against date(1).
+want=$(( ($(date -u -d 2036-11-22T19:40:40Z +%s) - $(date -u +%s)) / 86400 ))
+got=$(sed -n 's/^  days left: *//p' "$T/out")
+[ $((got - want)) -ge -1 ] && [ $((got - want)) -le 1 ] && ok || bad "days left $got, expected about $want"
+run "$SK" cert "$IOP/keys/old/tls.crt"
+expect_out "fingerprint: $FP_OLD" "old certificate"
+
+# A TLS Secret (the controller's key Secret): only its tls.crt is read.
+run "$SK" cert "$IOP/keys/old/sealed-secrets-key.yaml"
+expect_rc 0 "TLS Secret"
+expect_out "document 1: data[tls.crt] (Secret kube-system/" "TLS Secret: source"
+expect_out "fingerprint: $FP_OLD" "TLS Secret: fingerprint"
+grep -q 'PRIVATE' "$T/out" "$T/err" && bad "key material mentioned" || ok
+
+# The backup List: one block per certificate.
+run "$SK" cert "$IOP/keys/backup-list.yaml"
+expect_rc 0 "backup list"
+expect_out "certificate 1 of 2: document 1, item 1: data[tls.crt]" "backup: first"
+expect_out "certificate 2 of 2: document 1, item 2: data[tls.crt]" "backup: second"
+expect_out "fingerprint: $FP_CURRENT" "backup: current"
+expect_out "fingerprint: $FP_OLD" "backup: old"
+expect_out ", active)" "backup: key label"
+# The same Secrets as a multi-document file.
+{ cat "$IOP/keys/current/sealed-secrets-key.yaml"; echo '---'; cat "$IOP/keys/old/sealed-secrets-key.yaml"; } >"$T/multi.yaml"
+run "$SK" cert "$T/multi.yaml"
+expect_rc 0 "multi-document backup"
+expect_out "certificate 2 of 2: document 2: data[tls.crt]" "multi-document: second"
+
+# --warn-days: both the 10-year certificates expire in about 3600 days.
+run "$SK" cert --warn-days 4000 "$IOP/keys/backup-list.yaml"
+expect_rc 1 "--warn-days 4000"
+expect_err "expires in" "--warn-days 4000 warning"
+[ "$(grep -c 'sealkit: warning: certificate' "$T/err")" -eq 2 ] && ok || bad "a warning per certificate"
+run "$SK" cert --warn-days 10 "$IOP/keys/backup-list.yaml"
+expect_rc 0 "--warn-days 10"
+[ ! -s "$T/err" ] && ok || bad "--warn-days 10 warned: $(cat "$T/err")"
+# The boundary, from the days left computed above (the clock moves; the tests must not break).
+run "$SK" cert --warn-days=$((want + 2)) "$CERT"
+expect_rc 1 "--warn-days just above the days left"
+run "$SK" cert --warn-days $((want - 2)) "$CERT"
+expect_rc 0 "--warn-days just below the days left"
+
+# Default file: --cert, then SEALED_SECRETS_CERT.
+run env SEALED_SECRETS_CERT="$SRC/keys/dev-only-controller.crt" "$SK" cert
+expect_rc 0 "SEALED_SECRETS_CERT"
+expect_out "CN=sealed-secret-dev-only" "dev certificate by environment"
+run env SEALED_SECRETS_CERT="$SRC/keys/dev-only-controller.crt" "$SK" cert --cert "$CERT"
+expect_out "fingerprint: $FP_CURRENT" "--cert wins over the environment"
+run "$SK" cert - <"$CERT"
+expect_rc 0 "stdin"
+
+# An expired certificate is shown, and fails.
+run "$SK" cert "$EXPIRED"
+expect_rc 1 "expired"
+expect_out "subject:     CN=expired-test-cert" "expired: still shown"
+expect_out "key size:    2048 bits" "expired: key size"
+expect_out "status:      EXPIRED" "expired: status"
+expect_out "days left:   -" "expired: negative days"
+expect_err "has expired" "expired: warning"
+
+# A bare public key: no validity to check.
+openssl x509 -in "$CERT" -pubkey -noout >"$T/pub.pem"
+run "$SK" cert --warn-days 100000 "$T/pub.pem"
+expect_rc 0 "bare public key"
+expect_out "bare public key" "bare key status"
+expect_out "fingerprint: $FP_CURRENT" "bare key fingerprint"
+
+# JSON.
+run "$SK" cert --format json --warn-days 4000 "$IOP/keys/backup-list.yaml"
+expect_rc 1 "json with --warn-days 4000"
+python3 - "$T/out" <<'P' && ok || bad "cert JSON content"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "sealkit-cert/v1" and r["warn_days"] == 4000
+c = r["certificates"]
+assert len(c) == 2 and c[0]["fingerprint"].startswith("SHA256:N0y6") and c[1]["fingerprint"].startswith("SHA256:Hvcb")
+for x in c:
+    assert x["bits"] == 4096 and x["subject"] == "CN=sealed-secret" and x["due"] is True
+    assert x["expired"] is False and isinstance(x["days_left"], int) and 0 < x["days_left"] < 3700
+    assert x["state"] == "active" and x["secret"].startswith("kube-system/")
+    assert x["not_after"].endswith("Z") and x["bare_key"] is False
+P
+
+# Refusals.
+fails 2 "no certificate: give FILE or --cert FILE" "no file" env -u SEALED_SECRETS_CERT "$SK" cert
+fails 2 "no certificate found" "a file without certificates" "$SK" cert "$IOP/keys/current/tls.key"
+grep -q 'BEGIN' "$T/err" && bad "key text in the error" || ok
+fails 2 "--warn-days needs a number" "bad --warn-days" "$SK" cert --warn-days soon "$CERT"
+fails 2 "unsupported output format" "bad format" "$SK" cert -o xml "$CERT"
+fails 2 "No such file" "missing file" "$SK" cert "$T/nope.crt"
+printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >"$T/broken.crt"
+fails 2 "malformed" "broken PEM" "$SK" cert "$T/broken.crt"
+
+finish

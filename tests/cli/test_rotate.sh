@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# sealkit rotate: does nothing while the newest key is young, rotates when it is old (clock
+# injected with --now), finishes an interrupted run, and refuses to run twice at once.
+source "$(dirname "$0")/lib.sh"
+OLDSECRET=$IOP/keys/old/sealed-secrets-key.yaml   # notBefore 2026-09-26T19:40:40Z
+OLDCRT=$IOP/keys/old/tls.crt
+
+mkdir -p "$T/keys" "$T/repo"
+cp "$OLDSECRET" "$T/keys/"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: app, namespace: demo}\nstringData: {pw: s3cret, user: bob}\n' >"$T/s.yaml"
+"$SK" seal --cert "$OLDCRT" -o yaml -f "$T/s.yaml" -w "$T/repo/app.yaml"
+cp "$T/repo/app.yaml" "$T/app.orig"
+
+rot() { run "$SK" rotate --keys "$T/keys" --max-age 30d --bits 2048 -j 2 "$@" "$T/repo"; }
+
+# Young key, first run: the repo is already under it; nothing changes but the run is recorded.
+rot --now 2026-10-01T00:00:00Z
+expect_rc 0 "first run with a young key"
+cmp -s "$T/repo/app.yaml" "$T/app.orig" && ok || bad "young key: repo changed"
+[ "$(ls "$T/keys" | grep -c '^sealed-secrets-key-')" -eq 0 ] && ok || bad "young key: a key was made"
+rot --now 2026-10-02T00:00:00Z
+expect_rc 0 "second run with a young key"
+expect_err "nothing to do" "young key: nothing to do"
+
+# 55 days later the key is old: a new key (Secret 0600 + certificate) and a resealed repo.
+rot --now 2026-11-20T00:00:00Z
+expect_rc 0 "rotation"
+key=$(ls "$T/keys"/sealed-secrets-key-20261120T000000Z.yaml 2>/dev/null || true)
+[ -n "$key" ] && ok || bad "no new key Secret in the folder"
+[ "$(stat -c %a "$key")" = 600 ] && ok || bad "key Secret must be 0600"
+[ -f "$T/keys/sealed-secrets-key-20261120T000000Z.crt" ] && ok || bad "no certificate beside it"
+grep -q 'sealedsecrets.bitnami.com/sealed-secrets-key: active' "$key" && ok || bad "key Secret lacks the active label"
+run "$SK" unseal --key "$key" -o yaml -f "$T/repo/app.yaml"
+expect_rc 0 "repo opens with the new key alone"
+grep -q "pw: $(printf s3cret | base64)" "$T/out" && ok || bad "values kept"
+run "$SK" unseal --key "$IOP/keys/old/tls.key" -f "$T/repo/app.yaml"
+expect_rc 1 "repo no longer opens with the old key"
+cp "$T/repo/app.yaml" "$T/app.new"
+
+# The day after: nothing to do, nothing touched.
+rot --now 2026-11-21T00:00:00Z
+expect_rc 0 "after rotation"
+expect_err "nothing to do" "fresh key: nothing to do"
+cmp -s "$T/repo/app.yaml" "$T/app.new" && ok || bad "fresh key: repo changed"
+
+# An interrupted run (key made, reseal not finished) is finished by the next run.
+cp "$T/app.orig" "$T/repo/app.yaml"
+rm "$T/keys/.sealkit-rotate-done"
+rot --now 2026-11-22T00:00:00Z
+expect_rc 0 "resume"
+run "$SK" unseal --key "$key" -f "$T/repo/app.yaml"
+expect_rc 0 "resume resealed the repo under the newest key"
+[ "$(ls "$T/keys" | grep -c '\.yaml$')" -eq 2 ] && ok || bad "resume must not make another key"
+
+# Two runs at once: the second one stops with exit 3.
+flock "$T/keys/.sealkit-rotate.lock" sleep 3 &
+holder=$!
+sleep 0.3
+rot --now 2027-06-01T00:00:00Z
+expect_rc 3 "locked"
+expect_err "another sealkit rotate is running" "lock message"
+wait "$holder"
+
+fails 2 "--max-age" "no max age" "$SK" rotate --keys "$T/keys" "$T/repo"
+fails 2 "--bits" "bad bits" "$SK" rotate --keys "$T/keys" --max-age 1d --bits 1024 "$T/repo"
+fails 2 "--now" "bad clock" "$SK" rotate --keys "$T/keys" --max-age 1d --now yesterday "$T/repo"
+
+finish
