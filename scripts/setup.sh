@@ -4,7 +4,9 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang
           libssl-dev libsodium-dev libyaml-dev libjansson-dev libcmocka-dev libarchive-dev
-          python3 python3-cryptography python3-yaml)
+          python3 python3-cryptography python3-yaml
+          strace valgrind # hardening tests: plaintext-leak tracing, memcheck
+          libcurl4-openssl-dev openssl groff-base zsh) # --cert https://; its test; man and zsh tests
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,12 +18,14 @@
 #include "unseal.h"
 #include "reseal.h"
 #include "create.h"
+#include "fetch.h"
 #include "verify.h"
 #include "package.h"
 
 /*
  * Call once before anything else. Initialises libsodium and makes jansson
  * wipe every block it frees, since parsed documents hold base64 plaintext,
+ * and calls curl_global_init for sk_fetch_https. (jansson's allocator and
  * libcurl's global setup are process-wide; they are the only global state.
  * Call it from one thread, before starting others.)
  */
