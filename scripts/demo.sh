@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# The main job: seal the example secrets of examples/seldon-system/ under the dev-only certificate.
+# The main job: the seldon-system secrets (fake values) from env files to a verified package,
+# sealed under the dev-only certificate in keys/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 scripts/build.sh "$root/build" >/dev/null
-out="$root/out/seldon-system"
-mkdir -p "$out"
-for f in examples/seldon-system/*-secret.yaml; do
-  build/sealkit seal --cert keys/dev-only-controller.crt -f "$f" -w "$out/$(basename "$f")"
-  echo "sealed $f -> out/seldon-system/$(basename "$f")"
-done
-echo "(sealed under keys/dev-only-controller.crt: a development key, never for real secrets)"
+examples/seldon-system/flow.sh "$root/build/sealkit" keys/dev-only-controller.crt \
+  keys/dev-only-controller.key "$root/out"
+echo "package: out/seldon-system-ml-secrets-20250704.tar.gz (production/kustomization.yaml,"
+echo "         production/ml-platform-secret.yaml, production/ghcr-secret.yaml)"
+echo "sealed under keys/dev-only-controller.crt: a development key, never for real secrets"
