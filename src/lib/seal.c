@@ -223,7 +223,7 @@ int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char 
 
 static int check_string_map(const json_t *m, const char *field, sk_error *err)
 {
-    if (m == NULL) return SK_OK;
+    if (m == NULL || json_is_null(m)) return SK_OK;
     if (!json_is_object(m)) return sk_error_set(err, SK_EINVAL, "%s: must be a map", field);
     const char *k;
     const json_t *v;
@@ -234,28 +234,66 @@ static int check_string_map(const json_t *m, const char *field, sk_error *err)
     return SK_OK;
 }
 
-int sk_sealed_check(const json_t *doc, sk_scope *scope, sk_error *err)
+/* A member that may be absent (or null) but otherwise must have type `want`. */
+static int check_type(const json_t *v, const char *field, json_type want, const char *what,
+                      sk_error *err)
 {
-    if (!json_is_object(doc)) return sk_error_set(err, SK_EINVAL, "not a mapping");
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    if (v == NULL || json_is_null(v) || json_typeof(v) == want) return SK_OK;
+    return sk_error_set(err, SK_EINVAL, "%s: must be %s", field, what);
+}
+
+static int check_identity(const json_t *doc, sk_error *err)
+{
+    const json_t *kind = json_object_get(doc, "kind");
     const char *api = json_string_value(json_object_get(doc, "apiVersion"));
-    if (kind == NULL || strcmp(kind, SK_SEALED_KIND) != 0)
+    if (!json_is_string(kind) || strcmp(json_string_value(kind), SK_SEALED_KIND) != 0)
         return sk_error_set(err, SK_EINVAL, "kind: expected SealedSecret, found %.64s",
-                            kind ? kind : "nothing");
+                            json_is_string(kind) ? json_string_value(kind)
+                            : kind != NULL   ? "a non-string"
+                                             : "nothing");
     if (api == NULL || strcmp(api, SK_SEALED_API) != 0)
         return sk_error_set(err, SK_EINVAL, "apiVersion: expected " SK_SEALED_API);
     const json_t *meta = json_object_get(doc, "metadata");
-    if (!json_is_object(meta) || !json_is_string(json_object_get(meta, "name")))
-        return sk_error_set(err, SK_EINVAL, "metadata.name: missing");
-    const json_t *ns = json_object_get(meta, "namespace");
-    if (ns != NULL && !json_is_string(ns) && !json_is_null(ns))
-        return sk_error_set(err, SK_EINVAL, "metadata.namespace: must be a string");
-    int rc = check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", err);
+    int rc = check_type(meta, "metadata", JSON_OBJECT, "a map", err);
+    if (rc == SK_OK && !json_is_object(meta)) rc = sk_error_set(err, SK_EINVAL, "metadata: missing");
+    if (rc == SK_OK && !json_is_string(json_object_get(meta, "name")))
+        rc = json_object_get(meta, "name") ? sk_error_set(err, SK_EINVAL, "metadata.name: must be a string")
+                                           : sk_error_set(err, SK_EINVAL, "metadata.name: missing");
+    if (rc == SK_OK) rc = check_type(json_object_get(meta, "namespace"), "metadata.namespace", JSON_STRING, "a string", err);
+    if (rc == SK_OK) rc = check_string_map(json_object_get(meta, "labels"), "metadata.labels", err);
+    if (rc == SK_OK) rc = check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", err);
+    return rc;
+}
+
+/* The template is what the controller turns into the Secret: every field must have its type. */
+static int check_template(const json_t *spec, sk_error *err)
+{
+    const json_t *t = json_object_get(spec, "template");
+    int rc = check_type(t, "spec.template", JSON_OBJECT, "a map", err);
+    if (rc != SK_OK || !json_is_object(t)) return rc;
+    const json_t *tmeta = json_object_get(t, "metadata");
+    const json_t *imm = json_object_get(t, "immutable");
+    rc = check_type(tmeta, "spec.template.metadata", JSON_OBJECT, "a map", err);
+    if (rc == SK_OK) rc = check_string_map(json_object_get(tmeta, "labels"), "spec.template.metadata.labels", err);
+    if (rc == SK_OK) rc = check_string_map(json_object_get(tmeta, "annotations"), "spec.template.metadata.annotations", err);
+    if (rc == SK_OK) rc = check_string_map(json_object_get(t, "data"), "spec.template.data", err);
+    if (rc == SK_OK) rc = check_type(json_object_get(t, "type"), "spec.template.type", JSON_STRING, "a string", err);
+    if (rc == SK_OK && imm != NULL && !json_is_null(imm) && !json_is_boolean(imm))
+        rc = sk_error_set(err, SK_EINVAL, "spec.template.immutable: must be true or false");
+    return rc;
+}
+
+int sk_sealed_check(const json_t *doc, sk_scope *scope, sk_error *err)
+{
+    if (!json_is_object(doc)) return sk_error_set(err, SK_EINVAL, "not a mapping");
+    int rc = check_identity(doc, err);
     const json_t *spec = json_object_get(doc, "spec");
-    if (rc == SK_OK && !json_is_object(spec)) return sk_error_set(err, SK_EINVAL, "spec: missing");
+    if (rc == SK_OK && spec == NULL) rc = sk_error_set(err, SK_EINVAL, "spec: missing");
+    if (rc == SK_OK) rc = check_type(spec, "spec", JSON_OBJECT, "a map", err);
     if (rc == SK_OK) rc = check_string_map(json_object_get(spec, "encryptedData"), "spec.encryptedData", err);
+    if (rc == SK_OK) rc = check_template(spec, err);
     if (rc != SK_OK) return rc;
-    *scope = sk_scope_from_annotations(json_object_get(meta, "annotations"));
+    *scope = sk_scope_from_annotations(json_object_get(json_object_get(doc, "metadata"), "annotations"));
     return SK_OK;
 }
 
