@@ -84,7 +84,8 @@ static int load_secret(sk_secret **s, sk_error *err)
     sk_docs docs = {0};
     sk_origin *origins = NULL;
     size_t n = 0;
-    int rc = sk_docs_parse((const unsigned char *)secret_yaml, sizeof secret_yaml - 1, "bench", &docs, err);
+    int rc = sk_docs_parse((const unsigned char *)secret_yaml, sizeof secret_yaml - 1, "bench",
+                           &docs, err);
     if (rc == SK_OK) rc = sk_secrets_from_docs(&docs, s, &origins, &n, err);
     sk_docs_free(&docs);
     free(origins);
@@ -120,7 +121,8 @@ int main(int argc, char **argv)
     long pem_len = BIO_get_mem_data(bio, &pem);
     sk_pubkey *pk = NULL;
     sk_secret *s = NULL;
-    if (sk_pubkey_from_pem(pem, (size_t)pem_len, time(NULL), &pk, &err) != SK_OK) return die("pubkey", &err);
+    if (sk_pubkey_from_pem(pem, (size_t)pem_len, time(NULL), &pk, &err) != SK_OK)
+        return die("pubkey", &err);
     if (load_secret(&s, &err) != SK_OK) return die("secret", &err);
 
     /* Interleaved rounds, so that a busy neighbour slows all three alike. */

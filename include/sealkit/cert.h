@@ -12,9 +12,9 @@
 #define SK_FINGERPRINT_MAX 64 /* "SHA256:" + 43 base64 chars + NUL */
 
 enum sk_cert_flags {
-    SK_CERT_IS_BARE_KEY = 1u << 0,      /* a PUBLIC KEY block, no certificate */
-    SK_CERT_NOT_YET_VALID = 1u << 1,    /* now < notBefore: accepted, warn */
-    SK_CERT_EXPIRED = 1u << 2,          /* now > notAfter: only with SK_PUBKEY_ALLOW_EXPIRED */
+    SK_CERT_IS_BARE_KEY = 1u << 0,   /* a PUBLIC KEY block, no certificate */
+    SK_CERT_NOT_YET_VALID = 1u << 1, /* now < notBefore: accepted, warn */
+    SK_CERT_EXPIRED = 1u << 2,       /* now > notAfter: only with SK_PUBKEY_ALLOW_EXPIRED */
 };
 
 /* Flags of sk_pubkey_from_pem_ex. */

@@ -18,8 +18,8 @@ typedef enum sk_format { SK_FORMAT_JSON = 0, SK_FORMAT_YAML = 1 } sk_format;
 #define SK_MAX_NODES 1000000  /* scalars, maps and sequences in one input */
 
 typedef struct sk_docs {
-    json_t **doc;      /* each document (an object, array or scalar) */
-    size_t *line;      /* 1-based line where each document starts */
+    json_t **doc; /* each document (an object, array or scalar) */
+    size_t *line; /* 1-based line where each document starts */
     size_t n;
     sk_format format;
 } sk_docs;

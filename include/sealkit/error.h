@@ -11,15 +11,15 @@
 
 enum sk_status {
     SK_OK = 0,
-    SK_EIO = 1,       /* reading or writing a file failed */
-    SK_EPARSE = 2,    /* malformed YAML, JSON, PEM or base64 */
-    SK_EINVAL = 3,    /* well-formed input with wrong content */
-    SK_ECERT = 4,     /* certificate or key rejected */
-    SK_EDECRYPT = 5,  /* no key could open a blob */
-    SK_ECRYPTO = 6,   /* the crypto library failed */
-    SK_ELIMIT = 7,    /* input exceeds a documented limit */
-    SK_ENOMEM = 8,    /* out of memory */
-    SK_EUSAGE = 9     /* an API or CLI argument is wrong */
+    SK_EIO = 1,      /* reading or writing a file failed */
+    SK_EPARSE = 2,   /* malformed YAML, JSON, PEM or base64 */
+    SK_EINVAL = 3,   /* well-formed input with wrong content */
+    SK_ECERT = 4,    /* certificate or key rejected */
+    SK_EDECRYPT = 5, /* no key could open a blob */
+    SK_ECRYPTO = 6,  /* the crypto library failed */
+    SK_ELIMIT = 7,   /* input exceeds a documented limit */
+    SK_ENOMEM = 8,   /* out of memory */
+    SK_EUSAGE = 9    /* an API or CLI argument is wrong */
 };
 
 #define SK_ERROR_MSG_MAX 640

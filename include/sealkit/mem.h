@@ -14,7 +14,10 @@ typedef struct sk_secbuf {
     size_t cap;
 } sk_secbuf;
 
-#define SK_SECBUF_INIT {NULL, 0, 0}
+#define SK_SECBUF_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Ensures room for cap bytes plus a terminating NUL. */
 SK_API int sk_secbuf_reserve(sk_secbuf *b, size_t cap, sk_error *err);

@@ -29,8 +29,8 @@ typedef struct sk_reseal_counts {
  * and out is left empty. When counts.resealed is 0 the output equals the
  * input.
  */
-SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *source,
-                          sk_keyring *keys, const sk_pubkey *target, sk_rng *rng,
-                          sk_secbuf *out, sk_reseal_counts *counts, sk_error *err);
+SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
+                          const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
+                          sk_reseal_counts *counts, sk_error *err);
 
 #endif

@@ -28,7 +28,7 @@ SK_API int sk_scope_set_annotations(json_t *annotations, sk_scope s, sk_error *e
  * The label: strict "ns/name", namespace-wide "ns", cluster-wide empty.
  * *label is malloc'd and NUL-terminated; *len excludes the NUL.
  */
-SK_API int sk_scope_label(sk_scope s, const char *ns, const char *name, char **label,
-                          size_t *len, sk_error *err);
+SK_API int sk_scope_label(sk_scope s, const char *ns, const char *name, char **label, size_t *len,
+                          sk_error *err);
 
 #endif

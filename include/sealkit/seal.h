@@ -10,13 +10,13 @@
 #include "secret.h"
 
 typedef struct sk_seal_opts {
-    int has_scope;         /* --scope given */
-    sk_scope scope;        /* strict cannot downgrade an annotated Secret (spec 2.4)... */
-    int force_scope;       /* ...unless this is set (--merge-into imposes the file's scope) */
-    const char *name;      /* --name: renames every Secret; NULL keeps it */
+    int has_scope;          /* --scope given */
+    sk_scope scope;         /* strict cannot downgrade an annotated Secret (spec 2.4)... */
+    int force_scope;        /* ...unless this is set (--merge-into imposes the file's scope) */
+    const char *name;       /* --name: renames every Secret; NULL keeps it */
     const char *namespace_; /* -n: used when the Secret has none; a different one is an error */
-    int allow_empty;       /* --allow-empty-data */
-    sk_rng *rng;           /* tests only; NULL in production */
+    int allow_empty;        /* --allow-empty-data */
+    sk_rng *rng;            /* tests only; NULL in production */
 } sk_seal_opts;
 
 /*
@@ -29,8 +29,7 @@ SK_API int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts 
 
 /* Seals one value as --raw does: *b64 is the base64 blob (malloc'd), no newline. */
 SK_API int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
-                       const unsigned char *pt, size_t len, sk_rng *rng, char **b64,
-                       sk_error *err);
+                       const unsigned char *pt, size_t len, sk_rng *rng, char **b64, sk_error *err);
 
 /*
  * Checks that doc is a SealedSecret (apiVersion bitnami.com/v1alpha1, kind

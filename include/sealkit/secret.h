@@ -24,8 +24,8 @@ typedef struct sk_secret {
      * sealing.
      */
     json_t *metadata;
-    char *type;    /* NULL when absent */
-    int immutable; /* -1 absent, 0 false, 1 true */
+    char *type;     /* NULL when absent */
+    int immutable;  /* -1 absent, 0 false, 1 true */
     sk_item *items; /* sorted by key (byte order); stringData has won duplicates */
     size_t n_items;
 } sk_secret;

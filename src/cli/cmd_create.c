@@ -39,8 +39,20 @@ typedef struct create_args {
     cli_list literals, files, env_files;
 } create_args;
 
-enum { OPT_LITERAL = 256, OPT_FILE, OPT_ENV_FILE, OPT_TYPE, OPT_SEAL, OPT_CERT, OPT_SCOPE,
-       OPT_SERVER, OPT_USER, OPT_PASSWORD, OPT_PASSWORD_STDIN, OPT_EMAIL };
+enum {
+    OPT_LITERAL = 256,
+    OPT_FILE,
+    OPT_ENV_FILE,
+    OPT_TYPE,
+    OPT_SEAL,
+    OPT_CERT,
+    OPT_SCOPE,
+    OPT_SERVER,
+    OPT_USER,
+    OPT_PASSWORD,
+    OPT_PASSWORD_STDIN,
+    OPT_EMAIL
+};
 
 static const struct option options[] = {
     {"namespace", required_argument, NULL, 'n'},
@@ -68,27 +80,61 @@ static int parse_flags(int argc, char **argv, create_args *a)
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "hn:o:w:", options, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return -1;
-        case 'n': a->ns = optarg; break;
-        case OPT_LITERAL: rc = cli_list_push(&a->literals, optarg) ? EXIT_FAIL : 0; break;
-        case OPT_FILE: rc = cli_list_push(&a->files, optarg) ? EXIT_FAIL : 0; break;
-        case OPT_ENV_FILE: rc = cli_list_push(&a->env_files, optarg) ? EXIT_FAIL : 0; break;
-        case OPT_TYPE: a->type = optarg; break;
-        case OPT_SEAL: a->seal = 1; break;
-        case OPT_CERT: a->cert = optarg; break;
-        case OPT_SCOPE: a->scope = optarg; break;
-        case 'o': a->format = optarg; break;
-        case 'w': a->output = optarg; break;
-        case OPT_SERVER: a->server = optarg; break;
-        case OPT_USER: a->user = optarg; break;
-        case OPT_PASSWORD: a->password = optarg; break;
-        case OPT_PASSWORD_STDIN: a->password_stdin = 1; break;
-        case OPT_EMAIL: a->email = optarg; break;
-        default: return cli_usage_error("create", "invalid option");
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case 'n':
+            a->ns = optarg;
+            break;
+        case OPT_LITERAL:
+            rc = cli_list_push(&a->literals, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_FILE:
+            rc = cli_list_push(&a->files, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_ENV_FILE:
+            rc = cli_list_push(&a->env_files, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_TYPE:
+            a->type = optarg;
+            break;
+        case OPT_SEAL:
+            a->seal = 1;
+            break;
+        case OPT_CERT:
+            a->cert = optarg;
+            break;
+        case OPT_SCOPE:
+            a->scope = optarg;
+            break;
+        case 'o':
+            a->format = optarg;
+            break;
+        case 'w':
+            a->output = optarg;
+            break;
+        case OPT_SERVER:
+            a->server = optarg;
+            break;
+        case OPT_USER:
+            a->user = optarg;
+            break;
+        case OPT_PASSWORD:
+            a->password = optarg;
+            break;
+        case OPT_PASSWORD_STDIN:
+            a->password_stdin = 1;
+            break;
+        case OPT_EMAIL:
+            a->email = optarg;
+            break;
+        default:
+            return cli_usage_error("create", "invalid option");
         }
     }
     if (rc != 0) return rc;
-    if (argc - optind != 2) return cli_usage_error("create", "expected a kind (generic or docker-registry) and a NAME");
+    if (argc - optind != 2)
+        return cli_usage_error("create", "expected a kind (generic or docker-registry) and a NAME");
     a->kind = argv[optind];
     a->name = argv[optind + 1];
     return 0;
@@ -96,17 +142,23 @@ static int parse_flags(int argc, char **argv, create_args *a)
 
 static int check_args(const create_args *a)
 {
-    if (a->kind == NULL || a->name == NULL) return cli_usage_error("create", "expected a kind and a NAME");
+    if (a->kind == NULL || a->name == NULL)
+        return cli_usage_error("create", "expected a kind and a NAME");
     int generic = strcmp(a->kind, "generic") == 0;
     if (!generic && strcmp(a->kind, "docker-registry") != 0)
-        return cli_usage_error("create", "unknown kind \"%s\": use generic or docker-registry", a->kind);
+        return cli_usage_error("create", "unknown kind \"%s\": use generic or docker-registry",
+                               a->kind);
     if (generic && a->literals.n + a->files.n + a->env_files.n == 0)
-        return cli_usage_error("create", "no items: pass --from-literal, --from-file or --from-env-file");
+        return cli_usage_error("create",
+                               "no items: pass --from-literal, --from-file or --from-env-file");
     if (!generic && (a->user == NULL || (a->password == NULL && !a->password_stdin)))
-        return cli_usage_error("create", "docker-registry needs --docker-username and --docker-password-stdin");
+        return cli_usage_error(
+            "create", "docker-registry needs --docker-username and --docker-password-stdin");
     if (!generic && a->password != NULL && a->password_stdin)
-        return cli_usage_error("create", "give the password once: --docker-password or --docker-password-stdin");
-    if (a->format != NULL && strcasecmp(a->format, "json") != 0 && strcasecmp(a->format, "yaml") != 0)
+        return cli_usage_error(
+            "create", "give the password once: --docker-password or --docker-password-stdin");
+    if (a->format != NULL && strcasecmp(a->format, "json") != 0 &&
+        strcasecmp(a->format, "yaml") != 0)
         return cli_usage_error("create", "unsupported output format: %s", a->format);
     if (a->seal && (a->cert == NULL || *a->cert == '\0'))
         return cli_usage_error("create", "--seal needs --cert FILE (or SEALED_SECRETS_CERT)");
@@ -136,16 +188,20 @@ static int add_generic_items(const create_args *a, sk_secret *s, sk_error *err)
     for (size_t i = 0; rc == SK_OK && i < a->literals.n; i++) {
         const char *kv = a->literals.v[i];
         const char *eq = strchr(kv, '=');
-        if (eq == NULL || eq == kv) return sk_error_set(err, SK_EUSAGE, "--from-literal needs KEY=VALUE");
+        if (eq == NULL || eq == kv)
+            return sk_error_set(err, SK_EUSAGE, "--from-literal needs KEY=VALUE");
         char key[254];
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
         rc = sk_secret_add_new(s, key, (const unsigned char *)eq + 1, strlen(eq + 1), err);
     }
-    for (size_t i = 0; rc == SK_OK && i < a->files.n; i++) rc = add_file_item(s, a->files.v[i], err);
+    for (size_t i = 0; rc == SK_OK && i < a->files.n; i++)
+        rc = add_file_item(s, a->files.v[i], err);
     for (size_t i = 0; rc == SK_OK && i < a->env_files.n; i++) {
         sk_secbuf text = SK_SECBUF_INIT;
         rc = sk_read_file(a->env_files.v[i], SK_MAX_INPUT, &text, err);
-        if (rc == SK_OK) rc = sk_secret_add_env_file(s, (const char *)text.data, text.len, a->env_files.v[i], err);
+        if (rc == SK_OK)
+            rc = sk_secret_add_env_file(s, (const char *)text.data, text.len, a->env_files.v[i],
+                                        err);
         sk_secbuf_free(&text);
     }
     return rc;
@@ -167,7 +223,8 @@ static int add_docker_item(const create_args *a, sk_secret *s, sk_error *err)
     sk_secbuf pw = SK_SECBUF_INIT, json = SK_SECBUF_INIT;
     const char *server = a->server ? a->server : "https://index.docker.io/v1/";
     int rc = read_password(a, &pw, err);
-    if (rc == SK_OK) rc = sk_dockerconfig_json(server, a->user, pw.data, pw.len, a->email, &json, err);
+    if (rc == SK_OK)
+        rc = sk_dockerconfig_json(server, a->user, pw.data, pw.len, a->email, &json, err);
     if (rc == SK_OK) rc = sk_secret_add_new(s, ".dockerconfigjson", json.data, json.len, err);
     sk_secbuf_free(&pw);
     sk_secbuf_free(&json);
@@ -199,7 +256,8 @@ static int run(const create_args *a)
     int generic = a->kind != NULL && strcmp(a->kind, "generic") == 0;
     if (a->literals.n > 0 || a->password != NULL)
         cli_warn("a secret value on the command line is visible to other users (ps) and in shell "
-                 "history; prefer %s", generic ? "--from-file or --from-env-file" : "--docker-password-stdin");
+                 "history; prefer %s",
+                 generic ? "--from-file or --from-env-file" : "--docker-password-stdin");
     sk_error err = {0};
     sk_secret s;
     sk_secbuf out = SK_SECBUF_INIT;

@@ -60,16 +60,15 @@ _Static_assert(sizeof(record) <= 4096, "a record must be one atomic pipe write")
 
 enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT };
 
-static const struct option options[] = {
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"recovery-private-key", required_argument, NULL, OPT_KEY},
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"jobs", required_argument, NULL, 'j'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
+                                        {"key", required_argument, NULL, OPT_KEY},
+                                        {"recovery-private-key", required_argument, NULL, OPT_KEY},
+                                        {"check", no_argument, NULL, OPT_CHECK},
+                                        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                                        {"jobs", required_argument, NULL, 'j'},
+                                        {"format", required_argument, NULL, OPT_FORMAT},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, long *out)
 {
@@ -91,18 +90,31 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "hj:", options, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return -1;
-        case OPT_CERT: a->cert = optarg; break;
-        case OPT_KEY: rc = cli_list_add_csv(&a->keys, optarg) ? EXIT_FAIL : 0; break;
-        case OPT_CHECK: a->check = 1; break;
-        case OPT_DRY_RUN: a->dry_run = 1; break;
-        case 'j': rc = parse_jobs(optarg, &a->jobs); break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case OPT_CERT:
+            a->cert = optarg;
+            break;
+        case OPT_KEY:
+            rc = cli_list_add_csv(&a->keys, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_CHECK:
+            a->check = 1;
+            break;
+        case OPT_DRY_RUN:
+            a->dry_run = 1;
+            break;
+        case 'j':
+            rc = parse_jobs(optarg, &a->jobs);
+            break;
         case OPT_FORMAT:
             if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
                 return cli_usage_error("reseal", "unsupported report format: %s", optarg);
             a->json = strcasecmp(optarg, "json") == 0;
             break;
-        default: return cli_usage_error("reseal", "invalid option");
+        default:
+            return cli_usage_error("reseal", "invalid option");
         }
     }
     if (rc != 0) return rc;
@@ -246,7 +258,8 @@ static void run_parallel(const work *w, const cli_list *files, file_result *res,
     record rec;
     size_t done = 0;
     ssize_t got;
-    while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec || (got < 0 && errno == EINTR)) {
+    while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec ||
+           (got < 0 && errno == EINTR)) {
         if (got < 0 || rec.index >= files->n) continue;
         res[rec.index] = rec.r;
         progress(w->a, ++done, files->n);
@@ -287,15 +300,19 @@ static void report_text(const reseal_args *a, const cli_list *files, file_result
 {
     for (size_t i = 0; i < files->n; i++) {
         file_result *r = &res[i];
-        if (!r->done) sk_error_set(&r->err, SK_EIO, "%s: not processed (a worker died)", files->v[i]);
-        if (!r->done || r->rc != SK_OK) cli_fail(&r->err);
+        if (!r->done)
+            sk_error_set(&r->err, SK_EIO, "%s: not processed (a worker died)", files->v[i]);
+        if (!r->done || r->rc != SK_OK)
+            cli_fail(&r->err);
         else if (r->c.resealed > 0 && (a->check || a->dry_run))
             printf("would reseal %s (%zu items)\n", files->v[i], r->c.resealed);
         tally(r, t);
     }
-    fprintf(stderr, "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
-            "%zu files changed, %zu failed\n", t->files, t->items.sealed_secrets, t->items.resealed,
-            t->items.unchanged, t->changed, t->failed);
+    fprintf(stderr,
+            "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
+            "%zu files changed, %zu failed\n",
+            t->files, t->items.sealed_secrets, t->items.resealed, t->items.unchanged, t->changed,
+            t->failed);
 }
 
 /* The --format json report; its schema is "sealkit-reseal/v1" (see README.md). */
@@ -357,11 +374,15 @@ static int reseal_paths(const work *w, int npaths, char **paths)
     file_result *res = calloc(files.n ? files.n : 1, sizeof *res);
     if (res == NULL) return EXIT_FAIL;
     size_t jobs = (size_t)w->a->jobs < files.n ? (size_t)w->a->jobs : files.n;
-    if (jobs > 1) run_parallel(w, &files, res, jobs);
-    else run_serial(w, &files, res);
+    if (jobs > 1)
+        run_parallel(w, &files, res, jobs);
+    else
+        run_serial(w, &files, res);
     totals t = {0};
-    if (w->a->json) report_json(w->a, &files, res, &t);
-    else report_text(w->a, &files, res, &t);
+    if (w->a->json)
+        report_json(w->a, &files, res, &t);
+    else
+        report_text(w->a, &files, res, &t);
     free(res);
     cli_list_free(&files);
     return t.failed > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
@@ -390,7 +411,8 @@ int cmd_reseal(int argc, char **argv)
         rc = cli_fail(&err);
     } else {
         work w = {&a, kr, pk};
-        rc = argc - optind == 0 ? reseal_stdin(kr, pk) : reseal_paths(&w, argc - optind, argv + optind);
+        rc = argc - optind == 0 ? reseal_stdin(kr, pk)
+                                : reseal_paths(&w, argc - optind, argv + optind);
     }
     sk_pubkey_free(pk);
     sk_keyring_free(kr);

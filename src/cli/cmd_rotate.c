@@ -60,17 +60,16 @@ typedef struct rotate_args {
 
 enum { OPT_KEYS = 256, OPT_MAX_AGE, OPT_BITS, OPT_CN, OPT_VALID_FOR, OPT_NAMESPACE, OPT_NOW };
 
-static const struct option options[] = {
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"max-age", required_argument, NULL, OPT_MAX_AGE},
-    {"bits", required_argument, NULL, OPT_BITS},
-    {"cn", required_argument, NULL, OPT_CN},
-    {"valid-for", required_argument, NULL, OPT_VALID_FOR},
-    {"namespace", required_argument, NULL, OPT_NAMESPACE},
-    {"jobs", required_argument, NULL, 'j'},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option options[] = {{"keys", required_argument, NULL, OPT_KEYS},
+                                        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+                                        {"bits", required_argument, NULL, OPT_BITS},
+                                        {"cn", required_argument, NULL, OPT_CN},
+                                        {"valid-for", required_argument, NULL, OPT_VALID_FOR},
+                                        {"namespace", required_argument, NULL, OPT_NAMESPACE},
+                                        {"jobs", required_argument, NULL, 'j'},
+                                        {"now", required_argument, NULL, OPT_NOW},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
 
 static int bad(const char *what, const sk_error *err)
 {
@@ -81,35 +80,55 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
 {
     sk_error err = {0};
     int c;
-    *a = (rotate_args){.cn = SK_KEYGEN_DEFAULT_CN, .ns = SK_KEYGEN_DEFAULT_NAMESPACE,
-                       .valid_for = 3650LL * 86400, .now = (int64_t)time(NULL),
-                       .bits = SK_KEYGEN_DEFAULT_BITS, .jobs = sysconf(_SC_NPROCESSORS_ONLN)};
+    *a = (rotate_args){.cn = SK_KEYGEN_DEFAULT_CN,
+                       .ns = SK_KEYGEN_DEFAULT_NAMESPACE,
+                       .valid_for = 3650LL * 86400,
+                       .now = (int64_t)time(NULL),
+                       .bits = SK_KEYGEN_DEFAULT_BITS,
+                       .jobs = sysconf(_SC_NPROCESSORS_ONLN)};
     optind = 1;
     while ((c = getopt_long(argc, argv, "hj:", options, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return -1;
-        case OPT_KEYS: a->dir = optarg; break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case OPT_KEYS:
+            a->dir = optarg;
+            break;
         case OPT_MAX_AGE:
-            if (sk_duration_parse(optarg, &a->max_age, &err) != SK_OK) return bad("--max-age", &err);
+            if (sk_duration_parse(optarg, &a->max_age, &err) != SK_OK)
+                return bad("--max-age", &err);
             break;
-        case OPT_BITS: a->bits = (int)strtol(optarg, NULL, 10); break;
-        case OPT_CN: a->cn = optarg; break;
+        case OPT_BITS:
+            a->bits = (int)strtol(optarg, NULL, 10);
+            break;
+        case OPT_CN:
+            a->cn = optarg;
+            break;
         case OPT_VALID_FOR:
-            if (sk_duration_parse(optarg, &a->valid_for, &err) != SK_OK) return bad("--valid-for", &err);
+            if (sk_duration_parse(optarg, &a->valid_for, &err) != SK_OK)
+                return bad("--valid-for", &err);
             break;
-        case OPT_NAMESPACE: a->ns = optarg; break;
-        case 'j': a->jobs = strtol(optarg, NULL, 10); break;
+        case OPT_NAMESPACE:
+            a->ns = optarg;
+            break;
+        case 'j':
+            a->jobs = strtol(optarg, NULL, 10);
+            break;
         case OPT_NOW:
             if (sk_time_parse(optarg, &a->now, &err) != SK_OK) return bad("--now", &err);
             break;
-        default: return cli_usage_error("rotate", "invalid option");
+        default:
+            return cli_usage_error("rotate", "invalid option");
         }
     }
     if (a->dir == NULL) return cli_usage_error("rotate", "no key folder: pass --keys DIR");
-    if (a->max_age <= 0) return cli_usage_error("rotate", "no --max-age: say how old a key may get");
+    if (a->max_age <= 0)
+        return cli_usage_error("rotate", "no --max-age: say how old a key may get");
     if (a->bits != 2048 && a->bits != 3072 && a->bits != 4096)
         return cli_usage_error("rotate", "--bits must be 2048, 3072 or 4096");
-    if (a->jobs < 1 || a->jobs > 256) return cli_usage_error("rotate", "-j needs a number from 1 to 256");
+    if (a->jobs < 1 || a->jobs > 256)
+        return cli_usage_error("rotate", "-j needs a number from 1 to 256");
     if (optind >= argc) return cli_usage_error("rotate", "no PATH to reseal");
     return 0;
 }
@@ -169,8 +188,11 @@ static int write_new_key(const rotate_args *a, sk_error *err)
     if (rc == SK_OK) rc = sk_keypair_cert_pem(kp, &crt, err);
     snprintf(path, sizeof path, "%s.yaml", base);
     if (rc == SK_OK) rc = sk_write_new(path, yaml.data, yaml.len, 0600, err);
-    if (rc == SK_OK) fprintf(stderr, "sealkit: new key %s (%s); apply it to the cluster and restart "
-                             "the controller\n", path, sk_keypair_fingerprint(kp));
+    if (rc == SK_OK)
+        fprintf(stderr,
+                "sealkit: new key %s (%s); apply it to the cluster and restart "
+                "the controller\n",
+                path, sk_keypair_fingerprint(kp));
     snprintf(path, sizeof path, "%s.crt", base);
     if (rc == SK_OK) rc = sk_write_new(path, crt.data, crt.len, 0644, err);
     json_decref(secret);
@@ -186,7 +208,8 @@ static int public_half(EVP_PKEY *key, sk_pubkey **pk, int64_t now, sk_error *err
     BIO *bio = BIO_new(BIO_s_mem());
     char *pem = NULL;
     long len = 0;
-    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, key) || (len = BIO_get_mem_data(bio, &pem)) <= 0) {
+    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, key) ||
+        (len = BIO_get_mem_data(bio, &pem)) <= 0) {
         BIO_free(bio);
         return sk_error_set(err, SK_ECRYPTO, "cannot write the new key's public half");
     }
@@ -198,7 +221,8 @@ static int public_half(EVP_PKEY *key, sk_pubkey **pk, int64_t now, sk_error *err
 static int load_folder(const char *dir, sk_keyring **kr, size_t *newest, sk_error *err)
 {
     cli_list paths = {0};
-    int rc = cli_list_push(&paths, dir) == 0 ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc =
+        cli_list_push(&paths, dir) == 0 ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
     if (rc == SK_OK) rc = load_private_keys(&paths, kr, err);
     cli_list_free(&paths);
     if (rc != SK_OK) return rc;
@@ -213,7 +237,8 @@ static int has_files(const char *dir)
     DIR *d = opendir(dir);
     struct dirent *e;
     int found = 0;
-    while (d != NULL && !found && (e = readdir(d)) != NULL) found = e->d_name[0] != '.';
+    while (d != NULL && !found && (e = readdir(d)) != NULL)
+        found = e->d_name[0] != '.';
     if (d != NULL) closedir(d);
     return found;
 }
@@ -248,8 +273,10 @@ static int rotate(const rotate_args *a, int npaths, char **paths)
         return EXIT_OK;
     }
     if (rc == SK_OK) rc = public_half(sk_keyring_key(kr, newest), &target, a->now, &err);
-    int status = rc == SK_OK ? cli_reseal_paths(kr, target, a->jobs, npaths, paths) : cli_fail(&err);
-    if (rc == SK_OK && status == EXIT_OK && mark_done(a->dir, sk_keyring_fingerprint(kr, newest), &err) != SK_OK)
+    int status =
+        rc == SK_OK ? cli_reseal_paths(kr, target, a->jobs, npaths, paths) : cli_fail(&err);
+    if (rc == SK_OK && status == EXIT_OK &&
+        mark_done(a->dir, sk_keyring_fingerprint(kr, newest), &err) != SK_OK)
         status = cli_fail(&err);
     sk_pubkey_free(target);
     sk_keyring_free(kr);

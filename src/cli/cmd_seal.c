@@ -42,8 +42,16 @@ typedef struct seal_args {
     sk_format out_format;
 } seal_args;
 
-enum { OPT_CERT = 256, OPT_SCOPE, OPT_MERGE, OPT_ALLOW_EMPTY, OPT_RAW, OPT_NAME, OPT_FROM_FILE,
-       OPT_IGNORED };
+enum {
+    OPT_CERT = 256,
+    OPT_SCOPE,
+    OPT_MERGE,
+    OPT_ALLOW_EMPTY,
+    OPT_RAW,
+    OPT_NAME,
+    OPT_FROM_FILE,
+    OPT_IGNORED
+};
 
 static const struct option options[] = {
     {"cert", required_argument, NULL, OPT_CERT},
@@ -106,20 +114,46 @@ static int parse_flags(int argc, char **argv, seal_args *a)
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "ho:f:w:n:", options, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return -1;
-        case OPT_CERT: a->cert = optarg; break;
-        case OPT_SCOPE: a->scope = optarg; break;
-        case 'o': a->format = optarg; break;
-        case 'f': a->input = optarg; break;
-        case 'w': a->output = optarg; break;
-        case OPT_MERGE: a->merge_into = optarg; break;
-        case OPT_ALLOW_EMPTY: rc = flag_bool(optarg, &a->allow_empty); break;
-        case 'n': a->ns = optarg; break;
-        case OPT_NAME: a->name = optarg; break;
-        case OPT_RAW: rc = flag_bool(optarg, &a->raw); break;
-        case OPT_FROM_FILE: rc = cli_list_add_csv(&a->from_file, optarg) ? EXIT_FAIL : 0; break;
-        case OPT_IGNORED: break;
-        default: return cli_usage_error("seal", "invalid option");
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        case OPT_CERT:
+            a->cert = optarg;
+            break;
+        case OPT_SCOPE:
+            a->scope = optarg;
+            break;
+        case 'o':
+            a->format = optarg;
+            break;
+        case 'f':
+            a->input = optarg;
+            break;
+        case 'w':
+            a->output = optarg;
+            break;
+        case OPT_MERGE:
+            a->merge_into = optarg;
+            break;
+        case OPT_ALLOW_EMPTY:
+            rc = flag_bool(optarg, &a->allow_empty);
+            break;
+        case 'n':
+            a->ns = optarg;
+            break;
+        case OPT_NAME:
+            a->name = optarg;
+            break;
+        case OPT_RAW:
+            rc = flag_bool(optarg, &a->raw);
+            break;
+        case OPT_FROM_FILE:
+            rc = cli_list_add_csv(&a->from_file, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_IGNORED:
+            break;
+        default:
+            return cli_usage_error("seal", "invalid option");
         }
     }
     if (rc == 0 && optind < argc)
@@ -153,7 +187,8 @@ static int check_args(seal_args *a)
     if (a->cert == NULL || *a->cert == '\0') {
         fputs("sealkit: error: no certificate given\n"
               "sealkit: hint: pass --cert FILE or set SEALED_SECRETS_CERT "
-              "(get it once with 'kubeseal --fetch-cert')\n", stderr);
+              "(get it once with 'kubeseal --fetch-cert')\n",
+              stderr);
         return EXIT_USAGE;
     }
     return 0;
@@ -197,14 +232,17 @@ static int read_secrets(const char *path, sk_secret **secrets, sk_origin **origi
         rc = sk_error_set(err, SK_EINVAL, "no Secret found in the input");
         sk_error_hint(err, "the input must hold a v1 Secret in YAML or JSON");
     }
-    if (rc != SK_OK && strncmp(err->msg, name, strlen(name)) != 0) sk_error_prefix(err, "%s: ", name);
+    if (rc != SK_OK && strncmp(err->msg, name, strlen(name)) != 0)
+        sk_error_prefix(err, "%s: ", name);
     return rc;
 }
 
 static void origin_prefix(sk_error *err, const char *name, sk_origin o)
 {
-    if (o.item > 0) sk_error_prefix(err, "%s: document %zu, item %zu: ", name, o.document, o.item);
-    else sk_error_prefix(err, "%s: document %zu: ", name, o.document);
+    if (o.item > 0)
+        sk_error_prefix(err, "%s: document %zu, item %zu: ", name, o.document, o.item);
+    else
+        sk_error_prefix(err, "%s: document %zu: ", name, o.document);
 }
 
 static int seal_stream(const seal_args *a, const sk_pubkey *pk)
@@ -214,8 +252,11 @@ static int seal_stream(const seal_args *a, const sk_pubkey *pk)
     sk_origin *origins = NULL;
     size_t n = 0;
     sk_secbuf out = SK_SECBUF_INIT;
-    sk_seal_opts opts = {.has_scope = a->scope != NULL, .scope = a->scope_value, .name = a->name,
-                         .namespace_ = a->ns, .allow_empty = a->allow_empty};
+    sk_seal_opts opts = {.has_scope = a->scope != NULL,
+                         .scope = a->scope_value,
+                         .name = a->name,
+                         .namespace_ = a->ns,
+                         .allow_empty = a->allow_empty};
     int rc = read_secrets(a->input, &secrets, &origins, &n, &err);
     for (size_t i = 0; rc == SK_OK && i < n; i++) {
         json_t *sealed = NULL;
@@ -233,7 +274,8 @@ static int seal_stream(const seal_args *a, const sk_pubkey *pk)
 static int read_raw_value(const seal_args *a, sk_secbuf *value, sk_error *err)
 {
     if (a->from_file.n == 0) {
-        if (isatty(STDIN_FILENO)) fputs("(tty detected: expecting a secret to encrypt in stdin)\n", stderr);
+        if (isatty(STDIN_FILENO))
+            fputs("(tty detected: expecting a secret to encrypt in stdin)\n", stderr);
         return sk_read_file("-", SK_MAX_INPUT, value, err);
     }
     /* kubectl's [key=]path form: the key part means nothing for one raw value. */
@@ -246,15 +288,18 @@ static int seal_raw(const seal_args *a, const sk_pubkey *pk)
 {
     sk_scope scope = a->scope ? a->scope_value : SK_SCOPE_STRICT;
     if (scope != SK_SCOPE_CLUSTER_WIDE && (a->ns == NULL || *a->ns == '\0'))
-        return cli_usage_error("seal", "must provide the --namespace flag with --raw and --scope %s",
+        return cli_usage_error("seal",
+                               "must provide the --namespace flag with --raw and --scope %s",
                                sk_scope_name(scope));
     if (scope == SK_SCOPE_STRICT && (a->name == NULL || *a->name == '\0'))
-        return cli_usage_error("seal", "must provide the --name flag with --raw and --scope strict");
+        return cli_usage_error("seal",
+                               "must provide the --name flag with --raw and --scope strict");
     sk_error err = {0};
     sk_secbuf value = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
     char *b64 = NULL;
     int rc = read_raw_value(a, &value, &err);
-    if (rc == SK_OK) rc = sk_seal_raw(pk, scope, a->ns, a->name, value.data, value.len, NULL, &b64, &err);
+    if (rc == SK_OK)
+        rc = sk_seal_raw(pk, scope, a->ns, a->name, value.data, value.len, NULL, &b64, &err);
     sk_secbuf_free(&value);
     if (rc == SK_OK) rc = sk_secbuf_puts(&out, b64, &err);
     free(b64);
@@ -273,13 +318,14 @@ static int seal_for_target(const seal_args *a, const sk_pubkey *pk, json_t *targ
     sk_secret *secrets = NULL;
     sk_origin *origins = NULL;
     size_t n = 0;
-    sk_seal_opts opts = {.has_scope = 1, .scope = scope, .force_scope = 1,
-                         .allow_empty = a->allow_empty};
+    sk_seal_opts opts = {
+        .has_scope = 1, .scope = scope, .force_scope = 1, .allow_empty = a->allow_empty};
     int rc = read_secrets(a->input, &secrets, &origins, &n, err);
     for (size_t i = 0; rc == SK_OK && i < n; i++) {
         json_t *sealed = NULL;
         rc = sk_secret_set_name(&secrets[i], name, err);
-        if (rc == SK_OK && ns != NULL && *ns != '\0') rc = sk_secret_set_namespace(&secrets[i], ns, err);
+        if (rc == SK_OK && ns != NULL && *ns != '\0')
+            rc = sk_secret_set_namespace(&secrets[i], ns, err);
         if (rc == SK_OK) rc = sk_seal_secret(&secrets[i], pk, &opts, &sealed, err);
         if (rc == SK_OK) rc = sk_seal_merge(target, sealed, err);
         json_decref(sealed);
@@ -296,8 +342,10 @@ static int load_target(const char *path, sk_docs *docs, sk_scope *scope, sk_erro
     if (rc == SK_OK) rc = sk_docs_parse(in.data, in.len, path, docs, err);
     sk_secbuf_free(&in);
     if (rc == SK_OK && docs->n != 1)
-        rc = sk_error_set(err, SK_EINVAL, "%s: --merge-into needs exactly one SealedSecret, "
-                          "found %zu documents", path, docs->n);
+        rc = sk_error_set(err, SK_EINVAL,
+                          "%s: --merge-into needs exactly one SealedSecret, "
+                          "found %zu documents",
+                          path, docs->n);
     if (rc == SK_OK && (rc = sk_sealed_check(docs->doc[0], scope, err)) != SK_OK)
         sk_error_prefix(err, "%s: document 1: ", path);
     return rc;
@@ -314,14 +362,17 @@ static int merge_into(const seal_args *a, const sk_pubkey *pk)
     struct stat st;
     int rc = load_target(a->merge_into, &docs, &scope, &err);
     if (rc == SK_OK && a->scope != NULL && a->scope_value != scope) {
-        rc = sk_error_set(&err, SK_EINVAL, "%s is sealed %s; items sealed %s there could never "
-                          "be opened", a->merge_into, sk_scope_name(scope), sk_scope_name(a->scope_value));
+        rc = sk_error_set(&err, SK_EINVAL,
+                          "%s is sealed %s; items sealed %s there could never "
+                          "be opened",
+                          a->merge_into, sk_scope_name(scope), sk_scope_name(a->scope_value));
         sk_error_hint(&err, "drop --scope: --merge-into uses the file's scope");
     }
     if (rc == SK_OK) rc = seal_for_target(a, pk, docs.doc[0], scope, &err);
     if (rc == SK_OK) rc = emit(docs.doc[0], docs.format, &out, &err);
     if (rc == SK_OK && stat(a->merge_into, &st) != 0) st.st_mode = 0644;
-    if (rc == SK_OK) rc = sk_write_atomic(a->merge_into, out.data, out.len, st.st_mode & 07777, &err);
+    if (rc == SK_OK)
+        rc = sk_write_atomic(a->merge_into, out.data, out.len, st.st_mode & 07777, &err);
     sk_secbuf_free(&out);
     sk_docs_free(&docs);
     return rc == SK_OK ? EXIT_OK : cli_fail(&err);
@@ -336,9 +387,12 @@ int cmd_seal(int argc, char **argv)
     sk_pubkey *pk = NULL;
     if (rc == 0) rc = load_cert(&a, &pk);
     if (rc == 0) {
-        if (a.merge_into != NULL) rc = merge_into(&a, pk);
-        else if (a.raw) rc = seal_raw(&a, pk);
-        else rc = seal_stream(&a, pk);
+        if (a.merge_into != NULL)
+            rc = merge_into(&a, pk);
+        else if (a.raw)
+            rc = seal_raw(&a, pk);
+        else
+            rc = seal_stream(&a, pk);
     }
     sk_pubkey_free(pk);
     cli_list_free(&a.from_file);

@@ -19,7 +19,8 @@ static const char usage[] =
     "\n"
     "  --key FILE[,FILE]            private keys: PEM (PKCS#1/PKCS#8), a key Secret, a List of\n"
     "                               them (the controller's backup), or a folder of such files\n"
-    "  --recovery-private-key FILE  the same (kubeseal's name) [SEALED_SECRETS_RECOVERY_PRIVATE_KEY]\n"
+    "  --recovery-private-key FILE  the same (kubeseal's name) "
+    "[SEALED_SECRETS_RECOVERY_PRIVATE_KEY]\n"
     "  --recovery-unseal            accepted for kubeseal compatibility\n"
     "  -f, --secret-file FILE       read SealedSecrets from FILE instead of stdin\n"
     "  -o, --format FORMAT          json (default) or yaml\n"
@@ -39,20 +40,19 @@ typedef struct unseal_args {
 
 enum { OPT_KEY = 256, OPT_RECOVERY, OPT_RAW, OPT_SCOPE, OPT_NAME };
 
-static const struct option options[] = {
-    {"key", required_argument, NULL, OPT_KEY},
-    {"recovery-private-key", required_argument, NULL, OPT_KEY},
-    {"recovery-unseal", no_argument, NULL, OPT_RECOVERY},
-    {"secret-file", required_argument, NULL, 'f'},
-    {"format", required_argument, NULL, 'o'},
-    {"output", required_argument, NULL, 'w'},
-    {"sealed-secret-file", required_argument, NULL, 'w'},
-    {"raw", no_argument, NULL, OPT_RAW},
-    {"scope", required_argument, NULL, OPT_SCOPE},
-    {"namespace", required_argument, NULL, 'n'},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option options[] = {{"key", required_argument, NULL, OPT_KEY},
+                                        {"recovery-private-key", required_argument, NULL, OPT_KEY},
+                                        {"recovery-unseal", no_argument, NULL, OPT_RECOVERY},
+                                        {"secret-file", required_argument, NULL, 'f'},
+                                        {"format", required_argument, NULL, 'o'},
+                                        {"output", required_argument, NULL, 'w'},
+                                        {"sealed-secret-file", required_argument, NULL, 'w'},
+                                        {"raw", no_argument, NULL, OPT_RAW},
+                                        {"scope", required_argument, NULL, OPT_SCOPE},
+                                        {"namespace", required_argument, NULL, 'n'},
+                                        {"name", required_argument, NULL, OPT_NAME},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
 
 static int parse_flags(int argc, char **argv, unseal_args *a)
 {
@@ -63,19 +63,37 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "hf:o:w:n:", options, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return -1;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
         case OPT_KEY:
             if (cli_list_add_csv(&a->keys, optarg) != 0) return EXIT_FAIL;
             break;
-        case OPT_RECOVERY: break;
-        case 'f': a->input = optarg; break;
-        case 'o': a->format = optarg; break;
-        case 'w': a->output = optarg; break;
-        case OPT_RAW: a->raw = 1; break;
-        case OPT_SCOPE: a->scope = optarg; break;
-        case 'n': a->ns = optarg; break;
-        case OPT_NAME: a->name = optarg; break;
-        default: return cli_usage_error("unseal", "invalid option");
+        case OPT_RECOVERY:
+            break;
+        case 'f':
+            a->input = optarg;
+            break;
+        case 'o':
+            a->format = optarg;
+            break;
+        case 'w':
+            a->output = optarg;
+            break;
+        case OPT_RAW:
+            a->raw = 1;
+            break;
+        case OPT_SCOPE:
+            a->scope = optarg;
+            break;
+        case 'n':
+            a->ns = optarg;
+            break;
+        case OPT_NAME:
+            a->name = optarg;
+            break;
+        default:
+            return cli_usage_error("unseal", "invalid option");
         }
     }
     if (optind < argc) return cli_usage_error("unseal", "unexpected argument \"%s\"", argv[optind]);
@@ -85,8 +103,7 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
         a->out_format = SK_FORMAT_YAML;
     else
         return cli_usage_error("unseal", "unsupported output format: %s", a->format);
-    if (a->keys.n == 0)
-        return cli_usage_error("unseal", "no private key given: pass --key FILE");
+    if (a->keys.n == 0) return cli_usage_error("unseal", "no private key given: pass --key FILE");
     return 0;
 }
 
@@ -126,8 +143,10 @@ int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err)
     int rc = sk_keyring_new(kr, err);
     for (size_t i = 0; rc == SK_OK && i < paths->n; i++) {
         struct stat st;
-        if (stat(paths->v[i], &st) == 0 && S_ISDIR(st.st_mode)) rc = add_key_folder(*kr, paths->v[i], err);
-        else rc = add_key_file(*kr, paths->v[i], 0, err);
+        if (stat(paths->v[i], &st) == 0 && S_ISDIR(st.st_mode))
+            rc = add_key_folder(*kr, paths->v[i], err);
+        else
+            rc = add_key_file(*kr, paths->v[i], 0, err);
     }
     if (rc == SK_OK && sk_keyring_count(*kr) == 0)
         rc = sk_error_set(err, SK_EINVAL, "no private key found in the given files");
@@ -148,7 +167,8 @@ static int unseal_one(const json_t *doc, sk_keyring *kr, sk_format f, sk_secbuf 
     if (rc != SK_OK) return rc;
     rc = sk_secret_to_json(&s, &tree, err);
     sk_secret_free(&s);
-    if (rc == SK_OK) rc = f == SK_FORMAT_YAML ? sk_emit_yaml(tree, out, err) : sk_emit_json(tree, out, err);
+    if (rc == SK_OK)
+        rc = f == SK_FORMAT_YAML ? sk_emit_yaml(tree, out, err) : sk_emit_json(tree, out, err);
     json_decref(tree);
     return rc;
 }
@@ -171,13 +191,15 @@ static int unseal_docs(const sk_docs *docs, sk_keyring *kr, sk_format f, const c
         if (other_kind(doc, name, d)) continue;
         size_t n = is_list(doc) ? json_array_size(json_object_get(doc, "items")) : 1;
         for (size_t i = 0; i < n; i++) {
-            const json_t *one = is_list(doc) ? json_array_get(json_object_get(doc, "items"), i) : doc;
+            const json_t *one =
+                is_list(doc) ? json_array_get(json_object_get(doc, "items"), i) : doc;
             int rc = unseal_one(one, kr, f, out, err);
             if (rc == SK_OK) {
                 found++;
                 continue;
             }
-            if (is_list(doc)) return sk_error_prefix(err, "%s: document %zu, item %zu: ", name, d + 1, i + 1);
+            if (is_list(doc))
+                return sk_error_prefix(err, "%s: document %zu, item %zu: ", name, d + 1, i + 1);
             return sk_error_prefix(err, "%s: document %zu: ", name, d + 1);
         }
     }
@@ -206,21 +228,25 @@ static int unseal_raw(const unseal_args *a, sk_keyring *kr, sk_secbuf *out, sk_e
     int rc = sk_scope_parse(a->scope, &scope, err);
     if (rc != SK_OK) return rc;
     if (scope != SK_SCOPE_CLUSTER_WIDE && (a->ns == NULL || *a->ns == '\0'))
-        return sk_error_set(err, SK_EUSAGE, "must provide the --namespace flag with --raw and --scope %s",
+        return sk_error_set(err, SK_EUSAGE,
+                            "must provide the --namespace flag with --raw and --scope %s",
                             sk_scope_name(scope));
     if (scope == SK_SCOPE_STRICT && (a->name == NULL || *a->name == '\0'))
-        return sk_error_set(err, SK_EUSAGE, "must provide the --name flag with --raw and --scope strict");
+        return sk_error_set(err, SK_EUSAGE,
+                            "must provide the --name flag with --raw and --scope strict");
     sk_secbuf in = SK_SECBUF_INIT, blob = SK_SECBUF_INIT;
     char *label = NULL;
     size_t label_len = 0;
     rc = sk_read_file(a->input ? a->input : "-", SK_MAX_INPUT, &in, err);
-    while (rc == SK_OK && in.len > 0 && (in.data[in.len - 1] == '\n' || in.data[in.len - 1] == '\r' ||
-                                         in.data[in.len - 1] == ' '))
+    while (
+        rc == SK_OK && in.len > 0 &&
+        (in.data[in.len - 1] == '\n' || in.data[in.len - 1] == '\r' || in.data[in.len - 1] == ' '))
         in.len--;
     if (rc == SK_OK) rc = sk_base64_decode((const char *)in.data, in.len, &blob, err);
     if (rc == SK_OK) rc = sk_scope_label(scope, a->ns, a->name, &label, &label_len, err);
     if (rc == SK_OK)
-        rc = sk_keyring_decrypt(kr, (const unsigned char *)label, label_len, blob.data, blob.len, out, NULL, err);
+        rc = sk_keyring_decrypt(kr, (const unsigned char *)label, label_len, blob.data, blob.len,
+                                out, NULL, err);
     free(label);
     sk_secbuf_free(&in);
     sk_secbuf_free(&blob);
@@ -239,7 +265,8 @@ int cmd_unseal(int argc, char **argv)
     sk_keyring *kr = NULL;
     sk_secbuf out = SK_SECBUF_INIT;
     int st = load_private_keys(&a.keys, &kr, &err);
-    if (st == SK_OK) st = a.raw ? unseal_raw(&a, kr, &out, &err) : unseal_stream(&a, kr, &out, &err);
+    if (st == SK_OK)
+        st = a.raw ? unseal_raw(&a, kr, &out, &err) : unseal_stream(&a, kr, &out, &err);
     if (st == SK_OK) st = cli_output(a.output, &out, 0600, &err);
     sk_secbuf_free(&out);
     sk_keyring_free(kr);

@@ -117,7 +117,8 @@ int cli_list_add_csv(cli_list *l, const char *csv)
 
 void cli_list_free(cli_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
     l->v = NULL;
     l->n = 0;

@@ -11,7 +11,8 @@ int sk_secret_new(const char *name, const char *ns, const char *type, sk_secret 
     out->immutable = -1;
     if (name == NULL || *name == '\0') return sk_error_set(err, SK_EUSAGE, "a Secret needs a name");
     out->metadata = json_object();
-    int rc = out->metadata ? sk_secret_set_name(out, name, err) : sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc = out->metadata ? sk_secret_set_name(out, name, err)
+                           : sk_error_set(err, SK_ENOMEM, "out of memory");
     if (rc == SK_OK && ns != NULL && *ns != '\0') rc = sk_secret_set_namespace(out, ns, err);
     if (rc == SK_OK && type != NULL && *type != '\0' && (out->type = strdup(type)) == NULL)
         rc = sk_error_set(err, SK_ENOMEM, "out of memory");
@@ -19,7 +20,8 @@ int sk_secret_new(const char *name, const char *ns, const char *type, sk_secret 
     return rc;
 }
 
-int sk_secret_add_new(sk_secret *s, const char *key, const unsigned char *v, size_t len, sk_error *err)
+int sk_secret_add_new(sk_secret *s, const char *key, const unsigned char *v, size_t len,
+                      sk_error *err)
 {
     if (!sk_valid_item_key(key)) {
         sk_error_set(err, SK_EINVAL, "key \"%.128s\" is not a valid Secret key", key);
@@ -35,7 +37,8 @@ int sk_secret_add_new(sk_secret *s, const char *key, const unsigned char *v, siz
 
 static int add_env_line(sk_secret *s, const char *line, size_t n, size_t lineno, sk_error *err)
 {
-    while (n > 0 && (*line == ' ' || *line == '\t')) line++, n--;
+    while (n > 0 && (*line == ' ' || *line == '\t'))
+        line++, n--;
     if (n > 0 && line[n - 1] == '\r') n--;
     if (n == 0 || line[0] == '#') return SK_OK;
     const char *eq = memchr(line, '=', n);
@@ -50,7 +53,8 @@ static int add_env_line(sk_secret *s, const char *line, size_t n, size_t lineno,
     return rc == SK_OK ? rc : sk_error_prefix(err, "line %zu: ", lineno);
 }
 
-int sk_secret_add_env_file(sk_secret *s, const char *text, size_t len, const char *source, sk_error *err)
+int sk_secret_add_env_file(sk_secret *s, const char *text, size_t len, const char *source,
+                           sk_error *err)
 {
     size_t lineno = 0, pos = 0;
     while (pos < len) {

@@ -380,8 +380,8 @@ int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_le
 {
     unsigned char *key = sodium_malloc(SK_SESSION_KEY_LEN);
     if (key == NULL) return oom(err);
-    int rc = sk_hybrid_encrypt_keybuf(pub, label, label_len, pt, pt_len, rng, key, blob, blob_len,
-                                      err);
+    int rc =
+        sk_hybrid_encrypt_keybuf(pub, label, label_len, pt, pt_len, rng, key, blob, blob_len, err);
     sodium_free(key);
     return rc;
 }

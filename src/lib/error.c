@@ -55,16 +55,27 @@ void sk_error_clear(sk_error *err)
 const char *sk_status_name(int code)
 {
     switch (code) {
-    case SK_OK: return "ok";
-    case SK_EIO: return "i/o error";
-    case SK_EPARSE: return "parse error";
-    case SK_EINVAL: return "invalid input";
-    case SK_ECERT: return "certificate rejected";
-    case SK_EDECRYPT: return "cannot decrypt";
-    case SK_ECRYPTO: return "crypto failure";
-    case SK_ELIMIT: return "limit exceeded";
-    case SK_ENOMEM: return "out of memory";
-    case SK_EUSAGE: return "usage error";
-    default: return "unknown error";
+    case SK_OK:
+        return "ok";
+    case SK_EIO:
+        return "i/o error";
+    case SK_EPARSE:
+        return "parse error";
+    case SK_EINVAL:
+        return "invalid input";
+    case SK_ECERT:
+        return "certificate rejected";
+    case SK_EDECRYPT:
+        return "cannot decrypt";
+    case SK_ECRYPTO:
+        return "crypto failure";
+    case SK_ELIMIT:
+        return "limit exceeded";
+    case SK_ENOMEM:
+        return "out of memory";
+    case SK_EUSAGE:
+        return "usage error";
+    default:
+        return "unknown error";
     }
 }

@@ -91,7 +91,9 @@ int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     char tmp[4096 + 64];
     if (strlen(path) > 4096) return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
     int fd = open_temp_beside(path, mode, tmp, sizeof tmp);
-    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot create a file beside %s: %s", path, strerror(errno));
+    if (fd < 0)
+        return sk_error_set(err, SK_EIO, "cannot create a file beside %s: %s", path,
+                            strerror(errno));
     /* The umask must not widen or narrow what the caller asked for. */
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;

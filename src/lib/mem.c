@@ -11,7 +11,8 @@ int sk_secbuf_reserve(sk_secbuf *b, size_t cap, sk_error *err)
     if (cap > SIZE_MAX / 2 - 1) return sk_error_set(err, SK_ELIMIT, "buffer too large");
     /* sodium_malloc rounds up to whole pages anyway, so start with most of one. */
     size_t want = b->cap ? b->cap : 4095;
-    while (want < cap) want *= 2;
+    while (want < cap)
+        want *= 2;
     /* sodium_malloc cannot grow in place: copy into a fresh guarded block. */
     unsigned char *p = sodium_malloc(want + 1);
     if (p == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory (guarded allocation)");

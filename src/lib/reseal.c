@@ -49,8 +49,8 @@ static int reseal_item(ctx *c, const json_t *v, const char *label, size_t label_
         rc = sk_keyring_decrypt(c->keys, (const unsigned char *)label, label_len, blob.data,
                                 blob.len, &plain, &which, err);
     sk_secbuf_free(&blob);
-    if (rc == SK_OK && strcmp(sk_keyring_fingerprint(c->keys, which),
-                              sk_pubkey_fingerprint(c->target)) == 0) {
+    if (rc == SK_OK &&
+        strcmp(sk_keyring_fingerprint(c->keys, which), sk_pubkey_fingerprint(c->target)) == 0) {
         c->counts->unchanged++;
         sk_secbuf_free(&plain);
         return SK_OK;
@@ -62,8 +62,10 @@ static int reseal_item(ctx *c, const json_t *v, const char *label, size_t label_
     if (rc == SK_OK) rc = sk_base64_encode(fresh, fresh_len, &b64, err);
     free(fresh);
     if (rc == SK_OK) rc = push_swap(&c->sw, v, b64, err);
-    if (rc != SK_OK) free(b64);
-    else c->counts->resealed++;
+    if (rc != SK_OK)
+        free(b64);
+    else
+        c->counts->resealed++;
     return rc;
 }
 
@@ -80,7 +82,8 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
     const char *k;
     const json_t *v;
     json_t *enc = json_object_get(json_object_get(doc, "spec"), "encryptedData");
-    json_object_foreach(enc, k, v) {
+    json_object_foreach(enc, k, v)
+    {
         if (rc != SK_OK) break;
         rc = reseal_item(c, v, label, label_len, err);
         if (rc != SK_OK) sk_error_prefix(err, "spec.encryptedData[%.128s]: ", k);
@@ -126,7 +129,8 @@ static int locate(swaps *s, const unsigned char *in, size_t len, sk_error *err)
         const unsigned char *hit = memmem(in + from, len - from, s->v[i].old_b64, s->v[i].old_len);
         if (hit == NULL) hit = memmem(in, len, s->v[i].old_b64, s->v[i].old_len);
         if (hit == NULL)
-            return sk_error_set(err, SK_EINVAL, "an encryptedData value is not written as one "
+            return sk_error_set(err, SK_EINVAL,
+                                "an encryptedData value is not written as one "
                                 "plain string in the file; cannot rewrite it in place");
         s->v[i].at = (size_t)(hit - in);
         from = s->v[i].at + s->v[i].old_len;
@@ -134,13 +138,15 @@ static int locate(swaps *s, const unsigned char *in, size_t len, sk_error *err)
     if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, by_offset);
     for (size_t i = 1; i < s->n; i++) {
         if (s->v[i].at < s->v[i - 1].at + s->v[i - 1].old_len)
-            return sk_error_set(err, SK_EINVAL, "the same sealed value appears twice; "
+            return sk_error_set(err, SK_EINVAL,
+                                "the same sealed value appears twice; "
                                 "refusing to rewrite it ambiguously");
     }
     return SK_OK;
 }
 
-static int splice(const swaps *s, const unsigned char *in, size_t len, sk_secbuf *out, sk_error *err)
+static int splice(const swaps *s, const unsigned char *in, size_t len, sk_secbuf *out,
+                  sk_error *err)
 {
     size_t pos = 0;
     int rc = sk_secbuf_reserve(out, len + 64, err);
@@ -154,17 +160,19 @@ static int splice(const swaps *s, const unsigned char *in, size_t len, sk_secbuf
 }
 
 int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
-                   const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
-                   sk_reseal_counts *counts, sk_error *err)
+                   const sk_pubkey *target, sk_rng *rng, sk_secbuf *out, sk_reseal_counts *counts,
+                   sk_error *err)
 {
     memset(counts, 0, sizeof *counts);
     ctx c = {keys, target, rng, counts, {NULL, 0}};
     sk_docs docs = {0};
     int rc = sk_docs_parse(in, len, source, &docs, err);
-    for (size_t i = 0; rc == SK_OK && i < docs.n; i++) rc = visit_doc(&c, docs.doc[i], i + 1, err);
+    for (size_t i = 0; rc == SK_OK && i < docs.n; i++)
+        rc = visit_doc(&c, docs.doc[i], i + 1, err);
     if (rc == SK_OK) rc = locate(&c.sw, in, len, err);
     if (rc == SK_OK) rc = splice(&c.sw, in, len, out, err);
-    for (size_t i = 0; i < c.sw.n; i++) free(c.sw.v[i].new_b64);
+    for (size_t i = 0; i < c.sw.n; i++)
+        free(c.sw.v[i].new_b64);
     free(c.sw.v);
     sk_docs_free(&docs);
     if (rc != SK_OK) {

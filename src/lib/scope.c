@@ -12,8 +12,10 @@ int sk_scope_parse(const char *s, sk_scope *out, sk_error *err)
     } else if (strcmp(s, "cluster-wide") == 0) {
         *out = SK_SCOPE_CLUSTER_WIDE;
     } else {
-        sk_error_set(err, SK_EUSAGE, "invalid scope \"%.64s\": must be one of: strict, "
-                     "namespace-wide, cluster-wide", s);
+        sk_error_set(err, SK_EUSAGE,
+                     "invalid scope \"%.64s\": must be one of: strict, "
+                     "namespace-wide, cluster-wide",
+                     s);
         return SK_EUSAGE;
     }
     return SK_OK;
@@ -22,9 +24,12 @@ int sk_scope_parse(const char *s, sk_scope *out, sk_error *err)
 const char *sk_scope_name(sk_scope s)
 {
     switch (s) {
-    case SK_SCOPE_STRICT: return "strict";
-    case SK_SCOPE_NAMESPACE_WIDE: return "namespace-wide";
-    case SK_SCOPE_CLUSTER_WIDE: return "cluster-wide";
+    case SK_SCOPE_STRICT:
+        return "strict";
+    case SK_SCOPE_NAMESPACE_WIDE:
+        return "namespace-wide";
+    case SK_SCOPE_CLUSTER_WIDE:
+        return "cluster-wide";
     }
     return "undefined";
 }

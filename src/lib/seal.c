@@ -12,14 +12,20 @@
 #define SK_SEALED_KIND "SealedSecret"
 
 /* Fields the API server owns; kubeseal strips them (spec 3.2 step 1). */
-static const char *const server_fields[] = {
-    "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences", NULL};
+static const char *const server_fields[] = {"selfLink",
+                                            "uid",
+                                            "resourceVersion",
+                                            "generation",
+                                            "creationTimestamp",
+                                            "deletionTimestamp",
+                                            "deletionGracePeriodSeconds",
+                                            "ownerReferences",
+                                            NULL};
 
 /* They can hold the whole plaintext Secret (spec 2.7). */
-static const char *const leaky_annotations[] = {
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "kubecfg.ksonnet.io/last-applied-configuration", NULL};
+static const char *const leaky_annotations[] = {"kubectl.kubernetes.io/last-applied-configuration",
+                                                "kubecfg.ksonnet.io/last-applied-configuration",
+                                                NULL};
 
 static int oom(sk_error *err)
 {
@@ -38,7 +44,8 @@ static int apply_scope(sk_secret *s, const sk_seal_opts *o, sk_scope *scope, sk_
     if (o->has_scope && (o->scope != SK_SCOPE_STRICT || o->force_scope)) {
         if (ann == NULL) {
             ann = json_object();
-            if (ann == NULL || json_object_set_new(s->metadata, "annotations", ann) != 0) return oom(err);
+            if (ann == NULL || json_object_set_new(s->metadata, "annotations", ann) != 0)
+                return oom(err);
             json_t *ordered = NULL;
             int rc = sk_meta_normalize(s->metadata, &ordered, err);
             if (rc != SK_OK) return rc;
@@ -59,14 +66,18 @@ static int resolve_namespace(sk_secret *s, const sk_seal_opts *o, sk_error *err)
     if (!is_blank(ns) && !is_blank(o->namespace_) && strcmp(ns, o->namespace_) != 0) {
         sk_error_set(err, SK_EINVAL,
                      "namespace mismatch: input secret is in namespace \"%.64s\" but \"%.64s\" "
-                     "was specified", ns, o->namespace_);
+                     "was specified",
+                     ns, o->namespace_);
         sk_error_hint(err, "drop -n/--namespace or change metadata.namespace");
         return SK_EINVAL;
     }
-    if (is_blank(ns) && !is_blank(o->namespace_)) return sk_secret_set_namespace(s, o->namespace_, err);
+    if (is_blank(ns) && !is_blank(o->namespace_))
+        return sk_secret_set_namespace(s, o->namespace_, err);
     if (is_blank(ns)) {
-        sk_error_set(err, SK_EINVAL, "metadata.namespace: missing; the secret must declare a namespace");
-        sk_error_hint(err, "set metadata.namespace or pass -n NAMESPACE (sealkit never reads a kubeconfig)");
+        sk_error_set(err, SK_EINVAL,
+                     "metadata.namespace: missing; the secret must declare a namespace");
+        sk_error_hint(
+            err, "set metadata.namespace or pass -n NAMESPACE (sealkit never reads a kubeconfig)");
         return SK_EINVAL;
     }
     return SK_OK;
@@ -95,7 +106,8 @@ static json_t *template_metadata(const json_t *meta)
 {
     json_t *t = json_deep_copy(meta);
     if (t == NULL) return NULL;
-    for (size_t i = 0; server_fields[i] != NULL; i++) json_object_del(t, server_fields[i]);
+    for (size_t i = 0; server_fields[i] != NULL; i++)
+        json_object_del(t, server_fields[i]);
     json_t *ann = json_object_get(t, "annotations");
     for (size_t i = 0; ann != NULL && leaky_annotations[i] != NULL; i++)
         json_object_del(ann, leaky_annotations[i]);
@@ -103,8 +115,10 @@ static json_t *template_metadata(const json_t *meta)
     const char *k;
     json_t *v;
     void *tmp;
-    json_object_foreach_safe(t, tmp, k, v) {
-        if ((json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0))
+    json_object_foreach_safe(t, tmp, k, v)
+    {
+        if ((json_is_object(v) && json_object_size(v) == 0) ||
+            (json_is_array(v) && json_array_size(v) == 0))
             json_object_del(t, k);
     }
     return t;
@@ -156,7 +170,8 @@ static json_t *sealed_skeleton(const sk_secret *s, sk_scope scope, json_t **enc)
     json_t *tmeta = template_metadata(s->metadata);
     *enc = json_object();
     if (!root || !spec || !tmpl || !tmeta || !*enc) {
-        json_decref(root), json_decref(spec), json_decref(tmpl), json_decref(tmeta), json_decref(*enc);
+        json_decref(root), json_decref(spec), json_decref(tmpl), json_decref(tmeta),
+            json_decref(*enc);
         return NULL;
     }
     json_object_set_new(root, "kind", json_string(SK_SEALED_KIND));
@@ -227,7 +242,8 @@ static int check_string_map(const json_t *m, const char *field, sk_error *err)
     if (!json_is_object(m)) return sk_error_set(err, SK_EINVAL, "%s: must be a map", field);
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)m, k, v) {
+    json_object_foreach((json_t *)m, k, v)
+    {
         if (!json_is_string(v))
             return sk_error_set(err, SK_EINVAL, "%s[%.128s]: must be a string", field, k);
     }
@@ -249,19 +265,24 @@ static int check_identity(const json_t *doc, sk_error *err)
     if (!json_is_string(kind) || strcmp(json_string_value(kind), SK_SEALED_KIND) != 0)
         return sk_error_set(err, SK_EINVAL, "kind: expected SealedSecret, found %.64s",
                             json_is_string(kind) ? json_string_value(kind)
-                            : kind != NULL   ? "a non-string"
-                                             : "nothing");
+                            : kind != NULL       ? "a non-string"
+                                                 : "nothing");
     if (api == NULL || strcmp(api, SK_SEALED_API) != 0)
         return sk_error_set(err, SK_EINVAL, "apiVersion: expected " SK_SEALED_API);
     const json_t *meta = json_object_get(doc, "metadata");
     int rc = check_type(meta, "metadata", JSON_OBJECT, "a map", err);
-    if (rc == SK_OK && !json_is_object(meta)) rc = sk_error_set(err, SK_EINVAL, "metadata: missing");
+    if (rc == SK_OK && !json_is_object(meta))
+        rc = sk_error_set(err, SK_EINVAL, "metadata: missing");
     if (rc == SK_OK && !json_is_string(json_object_get(meta, "name")))
-        rc = json_object_get(meta, "name") ? sk_error_set(err, SK_EINVAL, "metadata.name: must be a string")
-                                           : sk_error_set(err, SK_EINVAL, "metadata.name: missing");
-    if (rc == SK_OK) rc = check_type(json_object_get(meta, "namespace"), "metadata.namespace", JSON_STRING, "a string", err);
+        rc = json_object_get(meta, "name")
+                 ? sk_error_set(err, SK_EINVAL, "metadata.name: must be a string")
+                 : sk_error_set(err, SK_EINVAL, "metadata.name: missing");
+    if (rc == SK_OK)
+        rc = check_type(json_object_get(meta, "namespace"), "metadata.namespace", JSON_STRING,
+                        "a string", err);
     if (rc == SK_OK) rc = check_string_map(json_object_get(meta, "labels"), "metadata.labels", err);
-    if (rc == SK_OK) rc = check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", err);
+    if (rc == SK_OK)
+        rc = check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", err);
     return rc;
 }
 
@@ -274,10 +295,16 @@ static int check_template(const json_t *spec, sk_error *err)
     const json_t *tmeta = json_object_get(t, "metadata");
     const json_t *imm = json_object_get(t, "immutable");
     rc = check_type(tmeta, "spec.template.metadata", JSON_OBJECT, "a map", err);
-    if (rc == SK_OK) rc = check_string_map(json_object_get(tmeta, "labels"), "spec.template.metadata.labels", err);
-    if (rc == SK_OK) rc = check_string_map(json_object_get(tmeta, "annotations"), "spec.template.metadata.annotations", err);
+    if (rc == SK_OK)
+        rc = check_string_map(json_object_get(tmeta, "labels"), "spec.template.metadata.labels",
+                              err);
+    if (rc == SK_OK)
+        rc = check_string_map(json_object_get(tmeta, "annotations"),
+                              "spec.template.metadata.annotations", err);
     if (rc == SK_OK) rc = check_string_map(json_object_get(t, "data"), "spec.template.data", err);
-    if (rc == SK_OK) rc = check_type(json_object_get(t, "type"), "spec.template.type", JSON_STRING, "a string", err);
+    if (rc == SK_OK)
+        rc = check_type(json_object_get(t, "type"), "spec.template.type", JSON_STRING, "a string",
+                        err);
     if (rc == SK_OK && imm != NULL && !json_is_null(imm) && !json_is_boolean(imm))
         rc = sk_error_set(err, SK_EINVAL, "spec.template.immutable: must be true or false");
     return rc;
@@ -290,10 +317,12 @@ int sk_sealed_check(const json_t *doc, sk_scope *scope, sk_error *err)
     const json_t *spec = json_object_get(doc, "spec");
     if (rc == SK_OK && spec == NULL) rc = sk_error_set(err, SK_EINVAL, "spec: missing");
     if (rc == SK_OK) rc = check_type(spec, "spec", JSON_OBJECT, "a map", err);
-    if (rc == SK_OK) rc = check_string_map(json_object_get(spec, "encryptedData"), "spec.encryptedData", err);
+    if (rc == SK_OK)
+        rc = check_string_map(json_object_get(spec, "encryptedData"), "spec.encryptedData", err);
     if (rc == SK_OK) rc = check_template(spec, err);
     if (rc != SK_OK) return rc;
-    *scope = sk_scope_from_annotations(json_object_get(json_object_get(doc, "metadata"), "annotations"));
+    *scope =
+        sk_scope_from_annotations(json_object_get(json_object_get(doc, "metadata"), "annotations"));
     return SK_OK;
 }
 

@@ -8,11 +8,22 @@
 #include "meta.h"
 
 /* ObjectMeta members in Go struct order; others are dropped as Go's decoder would. */
-const char *const sk_meta_order[] = {
-    "name",        "generateName",      "namespace",   "selfLink",
-    "uid",         "resourceVersion",   "generation",  "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers",    "managedFields", NULL};
+const char *const sk_meta_order[] = {"name",
+                                     "generateName",
+                                     "namespace",
+                                     "selfLink",
+                                     "uid",
+                                     "resourceVersion",
+                                     "generation",
+                                     "creationTimestamp",
+                                     "deletionTimestamp",
+                                     "deletionGracePeriodSeconds",
+                                     "labels",
+                                     "annotations",
+                                     "ownerReferences",
+                                     "finalizers",
+                                     "managedFields",
+                                     NULL};
 
 int sk_valid_item_key(const char *key)
 {
@@ -34,7 +45,8 @@ static int string_map_ok(const json_t *map, const char *field, sk_error *err)
         return sk_error_set(err, SK_EINVAL, "metadata.%s: must be a map of strings", field);
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)map, k, v) {
+    json_object_foreach((json_t *)map, k, v)
+    {
         if (!json_is_string(v)) {
             sk_error_set(err, SK_EINVAL, "metadata.%s[%.128s]: must be a string", field, k);
             sk_error_hint(err, "quote the value in YAML, e.g. \"true\" or \"8080\"");
@@ -92,7 +104,8 @@ int sk_meta_reorder(json_t *meta)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(meta, k, v) {
+    json_object_foreach(meta, k, v)
+    {
         if (json_object_get(ordered, k) == NULL) json_object_set(ordered, k, v);
     }
     json_object_clear(meta);
@@ -140,7 +153,8 @@ static int read_data(const json_t *data, sk_secret *s, sk_error *err)
     if (!json_is_object(data)) return sk_error_set(err, SK_EINVAL, "data: must be a map");
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)data, k, v) {
+    json_object_foreach((json_t *)data, k, v)
+    {
         int rc = check_key("data", k, err);
         if (rc != SK_OK) return rc;
         if (!json_is_string(v) && !json_is_null(v))
@@ -167,7 +181,8 @@ static int read_string_data(const json_t *sd, sk_secret *s, sk_error *err)
     if (!json_is_object(sd)) return sk_error_set(err, SK_EINVAL, "stringData: must be a map");
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)sd, k, v) {
+    json_object_foreach((json_t *)sd, k, v)
+    {
         int rc = check_key("stringData", k, err);
         if (rc != SK_OK) return rc;
         if (!json_is_string(v)) {
@@ -175,8 +190,8 @@ static int read_string_data(const json_t *sd, sk_secret *s, sk_error *err)
             sk_error_hint(err, "quote the value in YAML, e.g. \"5432\" or \"true\"");
             return SK_EINVAL;
         }
-        rc = sk_secret_put(s, k, (const unsigned char *)json_string_value(v),
-                           json_string_length(v), err);
+        rc = sk_secret_put(s, k, (const unsigned char *)json_string_value(v), json_string_length(v),
+                           err);
         if (rc != SK_OK) return rc;
     }
     return SK_OK;
@@ -213,7 +228,8 @@ static int read_scalars(const json_t *doc, sk_secret *s, sk_error *err)
         return sk_error_set(err, SK_EINVAL, "type: must be a string");
     }
     const json_t *imm = json_object_get(doc, "immutable");
-    if (json_is_boolean(imm)) s->immutable = json_is_true(imm);
+    if (json_is_boolean(imm))
+        s->immutable = json_is_true(imm);
     else if (imm != NULL && !json_is_null(imm))
         return sk_error_set(err, SK_EINVAL, "immutable: must be true or false");
     return SK_OK;
@@ -228,7 +244,8 @@ int sk_secret_from_json(const json_t *doc, sk_secret *out, sk_error *err)
     const json_t *meta = json_object_get(doc, "metadata");
     if (rc == SK_OK && meta != NULL && !json_is_object(meta) && !json_is_null(meta))
         rc = sk_error_set(err, SK_EINVAL, "metadata: must be a map");
-    if (rc == SK_OK) rc = sk_meta_normalize(json_is_object(meta) ? meta : NULL, &out->metadata, err);
+    if (rc == SK_OK)
+        rc = sk_meta_normalize(json_is_object(meta) ? meta : NULL, &out->metadata, err);
     if (rc == SK_OK) rc = read_scalars(doc, out, err);
     if (rc == SK_OK) rc = read_data(json_object_get(doc, "data"), out, err);
     /* stringData last: it wins over data for the same key, as in Kubernetes. */
@@ -267,8 +284,10 @@ static int append_secret(const json_t *doc, sk_origin origin, sk_secret **out, s
     if (s == NULL || o == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     int rc = sk_secret_from_json(doc, &s[*n], err);
     if (rc != SK_OK) {
-        if (origin.item > 0) sk_error_prefix(err, "document %zu, item %zu: ", origin.document, origin.item);
-        else sk_error_prefix(err, "document %zu: ", origin.document);
+        if (origin.item > 0)
+            sk_error_prefix(err, "document %zu, item %zu: ", origin.document, origin.item);
+        else
+            sk_error_prefix(err, "document %zu: ", origin.document);
         return rc;
     }
     o[*n] = origin;
@@ -282,10 +301,11 @@ static int add_doc(const json_t *doc, size_t docno, sk_secret **out, sk_origin *
     if (!is_list(doc)) return append_secret(doc, (sk_origin){docno, 0}, out, origins, n, err);
     const json_t *items = json_object_get(doc, "items");
     if (!json_is_array(items))
-        return sk_error_set(err, SK_EINVAL, "document %zu: items: a List needs a list of items", docno);
+        return sk_error_set(err, SK_EINVAL, "document %zu: items: a List needs a list of items",
+                            docno);
     for (size_t i = 0; i < json_array_size(items); i++) {
-        int rc = append_secret(json_array_get(items, i), (sk_origin){docno, i + 1}, out, origins,
-                               n, err);
+        int rc = append_secret(json_array_get(items, i), (sk_origin){docno, i + 1}, out, origins, n,
+                               err);
         if (rc != SK_OK) return rc;
     }
     return SK_OK;
@@ -312,7 +332,8 @@ int sk_secrets_from_docs(const sk_docs *docs, sk_secret **out, sk_origin **origi
 
 void sk_secrets_free(sk_secret *s, sk_origin *origins, size_t n)
 {
-    for (size_t i = 0; i < n; i++) sk_secret_free(&s[i]);
+    for (size_t i = 0; i < n; i++)
+        sk_secret_free(&s[i]);
     free(s);
     free(origins);
 }

@@ -14,14 +14,16 @@
 static const sk_item *find_item(const sk_secret *s, const char *key, size_t n)
 {
     for (size_t i = 0; i < s->n_items; i++) {
-        if (strlen(s->items[i].key) == n && memcmp(s->items[i].key, key, n) == 0) return &s->items[i];
+        if (strlen(s->items[i].key) == n && memcmp(s->items[i].key, key, n) == 0)
+            return &s->items[i];
     }
     return NULL;
 }
 
 static const char *skip_space(const char *p, const char *end)
 {
-    while (p < end && isspace((unsigned char)*p)) p++;
+    while (p < end && isspace((unsigned char)*p))
+        p++;
     return p;
 }
 
@@ -29,7 +31,8 @@ static const char *skip_space(const char *p, const char *end)
 static int parse_ref(const char *p, const char *end, const char **key, size_t *n)
 {
     p = skip_space(p, end);
-    while (end > p && isspace((unsigned char)end[-1])) end--;
+    while (end > p && isspace((unsigned char)end[-1]))
+        end--;
     if (p < end && *p == '(' && end[-1] == ')') return parse_ref(p + 1, end - 1, key, n);
     if (p < end && *p == '.') {
         *key = p + 1;
@@ -58,7 +61,8 @@ static int render_action(const char *p, const char *end, const sk_secret *s, sk_
     const char *key;
     size_t n;
     if (parse_ref(json ? p + 6 : p, end, &key, &n) != 0)
-        return sk_error_set(err, SK_EINVAL, "uses template syntax sealkit does not render "
+        return sk_error_set(err, SK_EINVAL,
+                            "uses template syntax sealkit does not render "
                             "(only {{ .key }}, {{ index . \"key\" }} and {{ toJson .key }})");
     const sk_item *it = find_item(s, key, n);
     if (it == NULL)
@@ -70,7 +74,8 @@ static int render_action(const char *p, const char *end, const sk_secret *s, sk_
 
 static void trim_right(sk_secbuf *out, size_t floor)
 {
-    while (out->len > floor && isspace(out->data[out->len - 1])) out->len--;
+    while (out->len > floor && isspace(out->data[out->len - 1]))
+        out->len--;
     out->data[out->len] = '\0';
 }
 

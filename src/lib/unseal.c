@@ -61,11 +61,13 @@ int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t blob_l
 static void explain(sk_keyring *keys, const sk_secbuf *blob, const item_ctx *c, sk_error *why)
 {
     sk_scope opens = c->scope;
-    if (why->code != SK_EDECRYPT ||
-        sk_diagnose_scope(keys, blob->data, blob->len, c->ns, c->name, c->scope, &opens, NULL) != SK_OK)
+    if (why->code != SK_EDECRYPT || sk_diagnose_scope(keys, blob->data, blob->len, c->ns, c->name,
+                                                      c->scope, &opens, NULL) != SK_OK)
         return;
-    snprintf(why->msg, sizeof why->msg, "it was sealed %s but the SealedSecret is %s; "
-             "fix the scope annotations of its metadata", sk_scope_name(opens), sk_scope_name(c->scope));
+    snprintf(why->msg, sizeof why->msg,
+             "it was sealed %s but the SealedSecret is %s; "
+             "fix the scope annotations of its metadata",
+             sk_scope_name(opens), sk_scope_name(c->scope));
 }
 
 static int open_item(const char *key, const json_t *v, sk_keyring *keys, const item_ctx *c,
@@ -124,19 +126,23 @@ static int render_templates(const json_t *tdata, sk_secret *out, sk_error *err)
     const char *k;
     const json_t *v;
     int rc = SK_OK;
-    json_object_foreach((json_t *)tdata, k, v) {
+    json_object_foreach((json_t *)tdata, k, v)
+    {
         if (!json_is_string(v)) rc = sk_error_set(err, SK_EINVAL, "must be a string");
         if (rc == SK_OK)
-            rc = sk_template_render(json_string_value(v), json_string_length(v), out, &text[i], err);
+            rc =
+                sk_template_render(json_string_value(v), json_string_length(v), out, &text[i], err);
         if (rc != SK_OK) {
-            sk_error_hint(err, "the controller renders the whole Go template language; sealkit a subset");
+            sk_error_hint(
+                err, "the controller renders the whole Go template language; sealkit a subset");
             sk_error_prefix(err, "spec.template.data[%.128s]: ", k);
             break;
         }
         i++;
     }
     i = 0;
-    json_object_foreach((json_t *)tdata, k, v) {
+    json_object_foreach((json_t *)tdata, k, v)
+    {
         if (rc == SK_OK) rc = sk_secret_put(out, k, text[i].data, text[i].len, err);
         sk_secbuf_free(&text[i++]);
     }
@@ -150,7 +156,8 @@ static int open_items(const json_t *enc, sk_keyring *keys, const item_ctx *c, sk
     failures f = {0};
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)enc, k, v) {
+    json_object_foreach((json_t *)enc, k, v)
+    {
         int rc = open_item(k, v, keys, c, out, &f, err);
         if (rc != SK_OK) return rc;
     }
@@ -171,7 +178,8 @@ int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *
     const json_t *tmpl = json_object_get(spec, "template");
     const json_t *legacy = json_object_get(spec, "data");
     if (legacy != NULL && !json_is_null(legacy)) {
-        sk_error_set(err, SK_EINVAL, "spec.data: the legacy v1 format (kubeseal < 0.7) is not supported");
+        sk_error_set(err, SK_EINVAL,
+                     "spec.data: the legacy v1 format (kubeseal < 0.7) is not supported");
         sk_error_hint(err, "re-encrypt it with the controller first");
         return SK_EINVAL;
     }

@@ -32,7 +32,8 @@ static json_t *seal_golden(const char *seed, int has_scope, sk_scope scope)
     json_t *sealed = NULL;
     /* Pinned inside the certificate's validity so the test never expires. */
     assert_int_equal(sk_pubkey_from_file(crt, 1893456000 /* 2030-01-01 */, &pk, &err), SK_OK);
-    assert_int_equal(sk_rng_new_deterministic((const unsigned char *)seed, strlen(seed), &rng, &err), SK_OK);
+    assert_int_equal(
+        sk_rng_new_deterministic((const unsigned char *)seed, strlen(seed), &rng, &err), SK_OK);
     assert_int_equal(sk_docs_parse((unsigned char *)text, len, in, &docs, &err), SK_OK);
     assert_int_equal(sk_secrets_from_docs(&docs, &s, &origins, &n, &err), SK_OK);
     sk_seal_opts o = {.has_scope = has_scope, .scope = scope, .rng = rng};

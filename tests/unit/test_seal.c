@@ -74,7 +74,8 @@ static json_t *seal_and_check(fixture *f, sk_secret *s, const sk_seal_opts *o)
     for (size_t i = 0; i < s->n_items; i++) {
         assert_string_equal(back.items[i].key, s->items[i].key);
         assert_int_equal(back.items[i].value.len, s->items[i].value.len);
-        assert_memory_equal(back.items[i].value.data, s->items[i].value.data, s->items[i].value.len);
+        assert_memory_equal(back.items[i].value.data, s->items[i].value.data,
+                            s->items[i].value.len);
     }
     assert_string_equal(sk_secret_name(&back), sk_secret_name(s));
     sk_secret_free(&back);
@@ -104,7 +105,8 @@ static void test_scopes_round_trip(void **state)
         assert_int_equal(got, scopes[i]);
         if (scopes[i] == SK_SCOPE_CLUSTER_WIDE)
             assert_string_equal(outer_annotation(sealed, SK_ANNOTATION_CLUSTER_WIDE), "true");
-        if (scopes[i] == SK_SCOPE_STRICT) assert_null(json_object_get(json_object_get(sealed, "metadata"), "annotations"));
+        if (scopes[i] == SK_SCOPE_STRICT)
+            assert_null(json_object_get(json_object_get(sealed, "metadata"), "annotations"));
         json_decref(sealed);
         free_secrets(s, 1);
     }
@@ -131,18 +133,23 @@ static void test_binary_and_large_values(void **state)
     fixture *f = *state;
     sk_error err = {0};
     sk_secret *s = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: b, namespace: ns}\n", &s, &err), 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: b, namespace: ns}\n", &s, &err),
+                     1);
     unsigned char all[256];
-    for (int i = 0; i < 256; i++) all[i] = (unsigned char)i;
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
     size_t big_len = 1024 * 1024;
     unsigned char *big = malloc(big_len);
-    for (size_t i = 0; i < big_len; i++) big[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (unsigned char)(i * 7 + 3);
     assert_int_equal(sk_secret_put(&s[0], "all-bytes", all, sizeof all, &err), SK_OK);
-    assert_int_equal(sk_secret_put(&s[0], "nul.ff", (const unsigned char *)"\0\xff\0", 3, &err), SK_OK);
+    assert_int_equal(sk_secret_put(&s[0], "nul.ff", (const unsigned char *)"\0\xff\0", 3, &err),
+                     SK_OK);
     assert_int_equal(sk_secret_put(&s[0], "one-mib", big, big_len, &err), SK_OK);
     assert_int_equal(sk_secret_put(&s[0], "empty", (const unsigned char *)"", 0, &err), SK_OK);
     json_t *sealed = seal_and_check(f, &s[0], NULL);
-    const char *b = json_string_value(json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "one-mib"));
+    const char *b = json_string_value(json_object_get(
+        json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "one-mib"));
     assert_true(strlen(b) > big_len * 4 / 3);
     json_decref(sealed);
     free(big);
@@ -155,7 +162,8 @@ static void test_empty_secret_needs_flag(void **state)
     sk_error err = {0};
     sk_secret *s = NULL;
     json_t *sealed = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: e, namespace: ns}\n", &s, &err), 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: e, namespace: ns}\n", &s, &err),
+                     1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
     assert_non_null(strstr(err.hint, "--allow-empty-data"));
     sk_seal_opts o = {.allow_empty = 1};
@@ -170,10 +178,11 @@ static void test_empty_secret_needs_flag(void **state)
 static void test_multi_document_and_list(void **state)
 {
     fixture *f = *state;
-    const char *text = "---\nkind: Secret\nmetadata: {name: one, namespace: ns}\ndata: {a: YQ==}\n"
-                       "---\napiVersion: v1\nkind: List\nitems:\n"
-                       "- kind: Secret\n  metadata: {name: two, namespace: ns}\n  stringData: {b: bee}\n"
-                       "- kind: Secret\n  metadata: {name: three, namespace: ns}\n  stringData: {c: sea}\n";
+    const char *text =
+        "---\nkind: Secret\nmetadata: {name: one, namespace: ns}\ndata: {a: YQ==}\n"
+        "---\napiVersion: v1\nkind: List\nitems:\n"
+        "- kind: Secret\n  metadata: {name: two, namespace: ns}\n  stringData: {b: bee}\n"
+        "- kind: Secret\n  metadata: {name: three, namespace: ns}\n  stringData: {c: sea}\n";
     sk_error err = {0};
     sk_secret *s = NULL;
     assert_int_equal(parse_secrets(text, &s, &err), 3);
@@ -190,8 +199,11 @@ static void test_string_data_wins(void **state)
     (void)state;
     sk_error err = {0};
     sk_secret *s = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: x}\ndata: {fss: YnJy}\nstringData: {fss: baa}\n",
-                                   &s, &err), 1);
+    assert_int_equal(
+        parse_secrets(
+            "kind: Secret\nmetadata: {name: x}\ndata: {fss: YnJy}\nstringData: {fss: baa}\n", &s,
+            &err),
+        1);
     assert_int_equal(s[0].n_items, 1);
     assert_memory_equal(s[0].items[0].value.data, "baa", 3);
     free_secrets(s, 1);
@@ -204,7 +216,8 @@ static void test_template_shape(void **state)
         "apiVersion: v1\nkind: Secret\ntype: Opaque\nimmutable: true\n"
         "metadata:\n  name: web\n  namespace: prod\n  uid: \"1234\"\n  resourceVersion: \"9\"\n"
         "  creationTimestamp: \"2024-01-01T00:00:00Z\"\n  labels: {app: web}\n"
-        "  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":\"leak\"}'\n"
+        "  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "
+        "'{\"data\":\"leak\"}'\n"
         "    foo.bar.io/foo-bar-baz: keep\n"
         "  ownerReferences: [{apiVersion: v1, kind: X, name: y, uid: z}]\n"
         "data: {k: dg==}\n";
@@ -223,7 +236,8 @@ static void test_template_shape(void **state)
     json_t *ann = json_object_get(tmeta, "annotations");
     assert_null(json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration"));
     assert_string_equal(json_string_value(json_object_get(ann, "foo.bar.io/foo-bar-baz")), "keep");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(tmeta, "labels"), "app")), "web");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(tmeta, "labels"), "app")),
+                        "web");
     assert_string_equal(json_string_value(json_object_get(tmpl, "type")), "Opaque");
     assert_true(json_is_true(json_object_get(tmpl, "immutable")));
     /* Outer metadata carries the identity only. */
@@ -238,7 +252,8 @@ static void expect_parse_error(const char *text, int code, const char *needle)
     sk_secret *s = NULL;
     assert_int_equal(parse_secrets(text, &s, &err), 0);
     assert_int_equal(err.code, code);
-    if (strstr(err.msg, needle) == NULL) print_error("message \"%s\" lacks \"%s\"\n", err.msg, needle);
+    if (strstr(err.msg, needle) == NULL)
+        print_error("message \"%s\" lacks \"%s\"\n", err.msg, needle);
     assert_non_null(strstr(err.msg, needle));
     assert_null(strstr(err.msg, "hunter2"));
 }
@@ -246,17 +261,23 @@ static void expect_parse_error(const char *text, int code, const char *needle)
 static void test_bad_secrets(void **state)
 {
     (void)state;
-    expect_parse_error("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n", SK_EINVAL, "document 1: kind: ConfigMap");
+    expect_parse_error("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n", SK_EINVAL,
+                       "document 1: kind: ConfigMap");
     expect_parse_error("kind: Foo\n", SK_EINVAL, "kind: Foo is not a Secret");
     expect_parse_error("metadata: {name: a}\n", SK_EINVAL, "kind: missing");
     expect_parse_error("kind: Secret\napiVersion: v2\n", SK_EINVAL, "apiVersion");
-    expect_parse_error("---\nkind: Secret\nmetadata: {name: a}\n---\nkind: Secret\ndata: {password: 'hunter2!!'}\n",
+    expect_parse_error("---\nkind: Secret\nmetadata: {name: a}\n---\nkind: Secret\ndata: "
+                       "{password: 'hunter2!!'}\n",
                        SK_EPARSE, "document 2: data[password]");
-    expect_parse_error("kind: Secret\nstringData: {port: 5432}\n", SK_EINVAL, "stringData[port]: must be a string");
-    expect_parse_error("kind: Secret\nmetadata: {labels: {on: true}}\n", SK_EINVAL, "metadata.labels[on]");
+    expect_parse_error("kind: Secret\nstringData: {port: 5432}\n", SK_EINVAL,
+                       "stringData[port]: must be a string");
+    expect_parse_error("kind: Secret\nmetadata: {labels: {on: true}}\n", SK_EINVAL,
+                       "metadata.labels[on]");
     expect_parse_error("kind: Secret\nmetadata: {name: 12}\n", SK_EINVAL, "metadata.name");
-    expect_parse_error("kind: Secret\nstringData: {'bad key': x}\n", SK_EINVAL, "not a valid Secret key");
-    expect_parse_error("kind: List\nitems:\n- kind: Secret\n- kind: Pod\n", SK_EINVAL, "document 1, item 2: kind: Pod");
+    expect_parse_error("kind: Secret\nstringData: {'bad key': x}\n", SK_EINVAL,
+                       "not a valid Secret key");
+    expect_parse_error("kind: List\nitems:\n- kind: Secret\n- kind: Pod\n", SK_EINVAL,
+                       "document 1, item 2: kind: Pod");
     expect_parse_error("kind: Secret\ndata: [1, 2]\n", SK_EINVAL, "data: must be a map");
     expect_parse_error("kind: Secret\nimmutable: maybe\n", SK_EINVAL, "immutable");
 }
@@ -267,26 +288,34 @@ static void test_missing_identity(void **state)
     sk_error err = {0};
     sk_secret *s = NULL;
     json_t *sealed = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
     assert_non_null(strstr(err.msg, "metadata.name"));
     free_secrets(s, 1);
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
     assert_non_null(strstr(err.msg, "namespace"));
     assert_non_null(strstr(err.hint, "-n"));
     /* The namespace flag fills it in; a cluster-wide Secret needs none. */
     sk_seal_opts o = {.namespace_ = "flagns"};
     json_t *ok = seal_and_check(f, &s[0], &o);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ok, "metadata"), "namespace")), "flagns");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ok, "metadata"), "namespace")), "flagns");
     json_decref(ok);
     free_secrets(s, 1);
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: secretns}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: a, namespace: secretns}\ndata: {k: dg==}\n",
+                      &s, &err),
+        1);
     o.namespace_ = "flagns";
     assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_EINVAL);
-    assert_non_null(strstr(err.msg, "namespace mismatch: input secret is in namespace \"secretns\" but \"flagns\""));
+    assert_non_null(strstr(
+        err.msg, "namespace mismatch: input secret is in namespace \"secretns\" but \"flagns\""));
     free_secrets(s, 1);
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
     sk_seal_opts cw = {.has_scope = 1, .scope = SK_SCOPE_CLUSTER_WIDE};
     ok = seal_and_check(f, &s[0], &cw);
     assert_null(json_object_get(json_object_get(ok, "metadata"), "namespace"));
@@ -299,7 +328,11 @@ static void test_renamed_fails_to_open(void **state)
     fixture *f = *state;
     sk_error err = {0};
     sk_secret *s = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==, j: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets(
+            "kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==, j: dg==}\n", &s,
+            &err),
+        1);
     json_t *sealed = seal_and_check(f, &s[0], NULL);
     json_object_set_new(json_object_get(sealed, "metadata"), "name", json_string("renamed"));
     sk_secret back;
@@ -314,7 +347,10 @@ static void test_scope_diagnosis(void **state)
     fixture *f = *state;
     sk_error err = {0};
     sk_secret *s = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==}\n", &s,
+                      &err),
+        1);
     sk_seal_opts o = {.has_scope = 1, .scope = SK_SCOPE_NAMESPACE_WIDE};
     json_t *sealed = seal_and_check(f, &s[0], &o);
     /* Drop the outer annotation: the label becomes strict's and nothing opens. */
@@ -322,14 +358,19 @@ static void test_scope_diagnosis(void **state)
     sk_secret back;
     assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EDECRYPT);
     assert_non_null(strstr(err.msg, "sealed namespace-wide but the SealedSecret is strict"));
-    const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "k"));
+    const char *b64 = json_string_value(
+        json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "k"));
     sk_secbuf blob = SK_SECBUF_INIT;
     assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
     sk_scope opens = SK_SCOPE_STRICT;
-    assert_int_equal(sk_diagnose_scope(f->kr, blob.data, blob.len, "ns", "a", SK_SCOPE_STRICT, &opens, &err), SK_OK);
+    assert_int_equal(
+        sk_diagnose_scope(f->kr, blob.data, blob.len, "ns", "a", SK_SCOPE_STRICT, &opens, &err),
+        SK_OK);
     assert_int_equal(opens, SK_SCOPE_NAMESPACE_WIDE);
     /* Another namespace: no scope's label opens it. */
-    assert_int_equal(sk_diagnose_scope(f->kr, blob.data, blob.len, "other", "a", SK_SCOPE_STRICT, &opens, &err), SK_EDECRYPT);
+    assert_int_equal(
+        sk_diagnose_scope(f->kr, blob.data, blob.len, "other", "a", SK_SCOPE_STRICT, &opens, &err),
+        SK_EDECRYPT);
     sk_secbuf_free(&blob);
     json_decref(sealed);
     free_secrets(s, 1);
@@ -347,13 +388,17 @@ static void test_template_data(void **state)
     fixture *f = *state;
     sk_error err = {0};
     sk_secret *s = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: t, namespace: ns}\n"
-                                   "stringData: {server1: 'a<b\"c', user: bob, db-name: main, over: sealed}\n", &s, &err), 1);
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: t, namespace: ns}\n"
+                      "stringData: {server1: 'a<b\"c', user: bob, db-name: main, over: sealed}\n",
+                      &s, &err),
+        1);
     json_t *sealed = seal_and_check(f, &s[0], NULL);
     json_t *tmpl = json_object_get(json_object_get(sealed, "spec"), "template");
     json_t *data = json_object();
-    json_object_set_new(data, "config.json", json_string("{\"s\": {{ toJson .server1 }}, \"u\": \"{{ .user }}\", "
-                                                          "\"d\": \"{{index . \"db-name\"}}\"}\n  {{- .user -}}  x"));
+    json_object_set_new(data, "config.json",
+                        json_string("{\"s\": {{ toJson .server1 }}, \"u\": \"{{ .user }}\", "
+                                    "\"d\": \"{{index . \"db-name\"}}\"}\n  {{- .user -}}  x"));
     json_object_set_new(data, "over", json_string("{{ .user }}-templated"));
     json_object_set_new(tmpl, "data", data);
     sk_secret back;
@@ -382,13 +427,21 @@ static void test_raw(void **state)
     fixture *f = *state;
     sk_error err = {0};
     char *b64 = NULL;
-    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_STRICT, "ns", NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_EUSAGE);
-    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_NAMESPACE_WIDE, NULL, NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_EUSAGE);
-    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_CLUSTER_WIDE, NULL, NULL, (const unsigned char *)"v", 1, NULL, &b64, &err), SK_OK);
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_STRICT, "ns", NULL, (const unsigned char *)"v", 1,
+                                 NULL, &b64, &err),
+                     SK_EUSAGE);
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_NAMESPACE_WIDE, NULL, NULL,
+                                 (const unsigned char *)"v", 1, NULL, &b64, &err),
+                     SK_EUSAGE);
+    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_CLUSTER_WIDE, NULL, NULL,
+                                 (const unsigned char *)"v", 1, NULL, &b64, &err),
+                     SK_OK);
     assert_int_equal(strncmp(b64, "Ag", 2), 0);
     sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
     assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
-    assert_int_equal(sk_keyring_decrypt(f->kr, (const unsigned char *)"", 0, blob.data, blob.len, &pt, NULL, &err), SK_OK);
+    assert_int_equal(sk_keyring_decrypt(f->kr, (const unsigned char *)"", 0, blob.data, blob.len,
+                                        &pt, NULL, &err),
+                     SK_OK);
     assert_int_equal(pt.len, 1);
     assert_int_equal(pt.data[0], 'v');
     sk_secbuf_free(&blob);
@@ -401,8 +454,14 @@ static void test_merge(void **state)
     fixture *f = *state;
     sk_error err = {0};
     sk_secret *a = NULL, *b = NULL;
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, labels: {x: '1'}}\nstringData: {bar: one, foo: two}\n", &a, &err), 1);
-    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, annotations: {y: '2'}}\nstringData: {foo: new, zed: three}\n", &b, &err), 1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, labels: {x: "
+                                   "'1'}}\nstringData: {bar: one, foo: two}\n",
+                                   &a, &err),
+                     1);
+    assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, annotations: "
+                                   "{y: '2'}}\nstringData: {foo: new, zed: three}\n",
+                                   &b, &err),
+                     1);
     json_t *into = seal_and_check(f, &a[0], NULL);
     json_t *from = seal_and_check(f, &b[0], NULL);
     json_t *enc = json_object_get(json_object_get(into, "spec"), "encryptedData");
@@ -419,7 +478,8 @@ static void test_merge(void **state)
     sk_secret back;
     assert_int_equal(sk_unseal(into, f->kr, &back, &err), SK_OK);
     assert_memory_equal(back.items[1].value.data, "new", 3);
-    json_t *tmeta = json_object_get(json_object_get(json_object_get(into, "spec"), "template"), "metadata");
+    json_t *tmeta =
+        json_object_get(json_object_get(json_object_get(into, "spec"), "template"), "metadata");
     assert_non_null(json_object_get(json_object_get(tmeta, "labels"), "x"));
     assert_non_null(json_object_get(json_object_get(tmeta, "annotations"), "y"));
     sk_secret_free(&back);
