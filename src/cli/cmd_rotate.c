@@ -44,7 +44,7 @@ static const char usage[] =
     "  --cn NAME           certificate CN of a new key (default sealed-secret)\n"
     "  --valid-for AGE     certificate validity of a new key (default 3650d)\n"
     "  --namespace NS      namespace of the key Secret (default kube-system)\n"
-    "  -j, --jobs N        reseal worker processes (default: the number of cores)\n"
+    "  -j, --jobs N        reseal worker processes (default: twice the number of cores)\n"
     "  --now TIME          pretend the time is TIME (RFC 3339 or @SECONDS), for tests\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -85,7 +85,7 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
                        .valid_for = 3650LL * 86400,
                        .now = (int64_t)time(NULL),
                        .bits = SK_KEYGEN_DEFAULT_BITS,
-                       .jobs = sysconf(_SC_NPROCESSORS_ONLN)};
+                       .jobs = 2 * sysconf(_SC_NPROCESSORS_ONLN)};
     optind = 1;
     while ((c = getopt_long(argc, argv, "hj:", options, NULL)) != -1) {
         switch (c) {

@@ -25,13 +25,13 @@ typedef struct key_entry {
     char fp[SK_FINGERPRINT_MAX];
     sk_key_info info;     /* its strings point into own[] */
     char *own[OWN_COUNT]; /* strings owned by the entry */
+    uint64_t used;        /* ring tick of its last success; 0 = never */
 } key_entry;
 
 struct sk_keyring {
     key_entry *keys;
     size_t n, cap;
-    size_t last; /* the key that opened the previous blob: blobs of one document share a key */
-    int has_last;
+    uint64_t tick; /* counts successful decryptions, to order keys by recent use */
 };
 
 int sk_keyring_new(sk_keyring **out, sk_error *err)
@@ -494,12 +494,23 @@ int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which)
 
 /* ---- decryption ---- */
 
-/* Step 0 is the key that worked last time; the rest follow in ring order without it. */
-static size_t try_order(const sk_keyring *kr, size_t step)
+/*
+ * The order to try keys in: most recently successful first, then the others
+ * in ring order. The items of one document share a key, and so mostly do the
+ * documents of one repository, so a wrong key (a full RSA private operation)
+ * is rarely tried.
+ */
+static size_t *try_order(const sk_keyring *kr)
 {
-    if (!kr->has_last) return step;
-    if (step == 0) return kr->last;
-    return step <= kr->last ? step - 1 : step;
+    size_t *order = malloc(kr->n * sizeof *order);
+    if (order == NULL) return NULL;
+    for (size_t i = 0; i < kr->n; i++) {
+        size_t j = i;
+        for (; j > 0 && kr->keys[order[j - 1]].used < kr->keys[i].used; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return order;
 }
 
 int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_len,
@@ -514,21 +525,27 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
         sk_error_hint(err, "pass the controller's private key");
         return SK_EDECRYPT;
     }
+    size_t *order = try_order(kr);
+    if (order == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     for (size_t step = 0; step < kr->n; step++) {
-        size_t i = try_order(kr, step);
+        size_t i = order[step];
         /* Only a key with the modulus size the header announces can open it (spec 1.5). */
         if (need != 0 && kr->keys[i].modulus_len != need) continue;
         tried++;
         int rc = sk_hybrid_decrypt(kr->keys[i].pkey, label, label_len, blob, blob_len, pt, &why);
         if (rc == SK_OK) {
-            kr->last = i;
-            kr->has_last = 1;
+            kr->keys[i].used = ++kr->tick;
             if (which != NULL) *which = i;
+            free(order);
             return SK_OK;
         }
         sk_secbuf_free(pt);
-        if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", why.msg);
+        if (rc == SK_ENOMEM) {
+            free(order);
+            return sk_error_set(err, rc, "%s", why.msg);
+        }
     }
+    free(order);
     if (tried == 0) {
         sk_error_set(err, SK_EDECRYPT,
                      "no key could decrypt it: no key of %zu bits (the blob "
