@@ -8,8 +8,12 @@ scripts/setup.sh
 echo "== build and test (release)"
 scripts/build.sh "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)"
+scripts/lint.sh "$root/build"
 
 echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
 scripts/build.sh "$root/build-asan" -DSEALKIT_SANITIZE=ON -DSEALKIT_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j"$(nproc)"
+
+echo "== fuzz smoke (libFuzzer, clang, 20 s per target; scripts/fuzz.sh 600 runs them long)"
+FUZZ_JOBS="$(nproc)" scripts/fuzz.sh 20

@@ -13,10 +13,10 @@
 #include "verify.h"
 
 /* Limits for reading a package (documented in README.md). */
-#define SK_PACKAGE_MAX_ENTRY (4u * 1024u * 1024u)  /* bytes in one entry */
-#define SK_PACKAGE_MAX_ENTRIES 256                 /* entries, folders included */
-#define SK_PACKAGE_MAX_TOTAL (32u * 1024u * 1024u) /* bytes in all entries */
-#define SK_PACKAGE_MAX_RATIO 100                   /* entry bytes per archive byte */
+#define SK_PACKAGE_MAX_ENTRY (4u << 20)  /* bytes in one entry */
+#define SK_PACKAGE_MAX_ENTRIES 256       /* entries, folders included */
+#define SK_PACKAGE_MAX_TOTAL (32u << 20) /* bytes in all entries */
+#define SK_PACKAGE_MAX_RATIO 100         /* entry bytes per archive byte */
 
 #define SK_PACKAGE_OVERLAY "production"
 #define SK_PACKAGE_KUSTOMIZATION "kustomization.yaml"

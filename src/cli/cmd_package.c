@@ -228,7 +228,7 @@ typedef struct verify_ctx {
 static int load_cert(const char *path, sk_pubkey **pk, sk_error *err)
 {
     sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, 1024 * 1024, &text, err);
+    int rc = sk_read_file(path, (size_t)1 << 20, &text, err);
     if (rc == SK_OK)
         rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, time(NULL),
                                    SK_PUBKEY_ALLOW_EXPIRED, pk, err);
@@ -289,7 +289,7 @@ static void print_finding(const char *file, size_t document, size_t list_item, c
         snprintf(doc, sizeof doc, "%zu.%zu", document, list_item);
     else if (document > 0)
         snprintf(doc, sizeof doc, "%zu", document);
-    print_clean(file);
+    print_clean(file ? file : "-");
     printf(":%s:", doc);
     print_clean(item ? item : "-");
     printf(": %s: %s: ", severity, code);

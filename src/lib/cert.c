@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 
 /* A certificate is a few KiB; anything near this is not one. */
-#define CERT_FILE_LIMIT (1024u * 1024u)
+#define CERT_FILE_LIMIT (1u << 20)
 
 struct sk_pubkey {
     EVP_PKEY *pkey;
@@ -70,7 +70,8 @@ static int rsa_wire_form(EVP_PKEY *rsa, unsigned char **out, size_t *out_len, sk
         return sk_error_set(err, SK_ECRYPTO, "cannot read the RSA modulus and exponent");
     }
     static const char type[] = "ssh-rsa";
-    size_t cap = 4 + (sizeof type - 1) + 2 * 5 + (size_t)BN_num_bytes(e) + (size_t)BN_num_bytes(n);
+    size_t cap =
+        4 + (sizeof type - 1) + (size_t)2 * 5 + (size_t)BN_num_bytes(e) + (size_t)BN_num_bytes(n);
     unsigned char *buf = malloc(cap);
     if (buf == NULL) {
         BN_free(e);
@@ -104,9 +105,10 @@ int sk_fingerprint(EVP_PKEY *rsa, char out[SK_FINGERPRINT_MAX], sk_error *err)
         ERR_clear_error();
         return sk_error_set(err, SK_ECRYPTO, "SHA-256 failed");
     }
-    memcpy(out, "SHA256:", 7);
-    sodium_bin2base64(out + 7, SK_FINGERPRINT_MAX - 7, md, sizeof md,
-                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    static const char prefix[] = "SHA256:";
+    memcpy(out, prefix, sizeof prefix);
+    sodium_bin2base64(out + sizeof prefix - 1, SK_FINGERPRINT_MAX - (sizeof prefix - 1), md,
+                      sizeof md, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     return SK_OK;
 }
 

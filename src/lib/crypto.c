@@ -356,8 +356,11 @@ int sk_hybrid_encrypt_keybuf(EVP_PKEY *pub, const unsigned char *label, size_t l
         return sk_error_set(err, SK_ELIMIT, "value of %zu bytes is too large to seal", pt_len);
     size_t total = 2 + k + pt_len + SK_GCM_TAG_LEN;
     unsigned char *out = malloc(total);
-    if (out == NULL) rc = oom(err);
-    if (rc == SK_OK) rc = new_session_key(rng, key, err);
+    if (out == NULL) {
+        sk_wipe(key, SK_SESSION_KEY_LEN);
+        return oom(err);
+    }
+    rc = new_session_key(rng, key, err);
     if (rc == SK_OK) rc = wrap_key(pub, rng, label, label_len, key, out + 2, k, err);
     if (rc == SK_OK)
         rc = sk_aes256gcm_seal(key, zero_iv, sizeof zero_iv, NULL, 0, pt, pt_len, out + 2 + k,

@@ -31,6 +31,7 @@ int sk_doc_error(sk_error *err, int code, sk_doc_where at, const char *fmt, ...)
 
 int sk_doc_push(sk_docs *docs, json_t *doc, size_t line, sk_error *err)
 {
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of json_t pointers, not of json_t
     json_t **d = realloc(docs->doc, (docs->n + 1) * sizeof *d);
     if (d != NULL) docs->doc = d;
     size_t *l = d ? realloc(docs->line, (docs->n + 1) * sizeof *l) : NULL;
@@ -66,8 +67,7 @@ static int is_blank(unsigned char c)
 
 sk_format sk_detect_format(const unsigned char *buf, size_t len)
 {
-    size_t limit = len < DETECT_WINDOW ? len : DETECT_WINDOW;
-    for (size_t i = sk_doc_bom_len(buf, len); i < limit; i++) {
+    for (size_t i = sk_doc_bom_len(buf, len); i < len && i < DETECT_WINDOW; i++) {
         if (!is_blank(buf[i])) return buf[i] == '{' ? SK_FORMAT_JSON : SK_FORMAT_YAML;
     }
     return SK_FORMAT_YAML;
@@ -109,7 +109,7 @@ static const char *const false_words[] = {"n",   "N",   "no",    "No",    "NO", 
 static const char *const nonfinite_words[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",  ".INF",
                                               "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"};
 
-#define IN_LIST(list, s, n) in_list(list, sizeof list / sizeof list[0], s, n)
+#define IN_LIST(list, s, n) in_list((list), sizeof(list) / sizeof((list)[0]), (s), (n))
 
 static int in_list(const char *const *list, size_t count, const char *s, size_t n)
 {
@@ -191,7 +191,7 @@ static int go_parse_uint(const char *s, uint64_t *v)
 {
     unsigned base = 10;
     if (s[0] == '0' && s[1] != '\0') {
-        char p = s[1] | 0x20;
+        char p = (char)(s[1] | 0x20);
         int prefixed = s[2] != '\0' && (p == 'x' || p == 'o' || p == 'b');
         base = !prefixed ? 8 : p == 'x' ? 16 : p == 'o' ? 8 : 2;
         s += prefixed ? 2 : 1;
@@ -271,7 +271,7 @@ static char *strip_underscores(const char *s, size_t n)
 
 int sk_doc_resolve_plain(const char *s, size_t n, json_t **out)
 {
-    char c = n > 0 ? s[0] : '\0';
+    char c = (char)(n > 0 ? s[0] : '\0');
     *out = NULL;
     if (n == 0 || IN_LIST(null_words, s, n)) {
         *out = json_null();

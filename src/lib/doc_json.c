@@ -103,7 +103,7 @@ static int load_one(const unsigned char *buf, size_t len, size_t off, sk_doc_whe
     if (*doc == NULL) return load_failure(&je, buf + off, len - off, at, err);
     *used = (size_t)je.position;
     int rc = SK_OK;
-    enum tree_verdict v = TREE_OK;
+    enum tree_verdict v;
     if (!json_is_object(*doc))
         rc = sk_doc_error(err, SK_EPARSE, at, "a document must be a JSON object, not an array");
     else if ((v = check_tree(*doc, 1, nodes)) == TREE_TOO_DEEP)

@@ -87,7 +87,7 @@ static void printable(const char *s, size_t n, char *out, size_t cap)
     size_t k = 0;
     for (size_t i = 0; i < n && k + 4 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
-        out[k++] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+        out[k++] = (char)(c < 0x20 || c == 0x7F ? '?' : c);
     }
     if (k < n) {
         while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)

@@ -305,7 +305,7 @@ static void parse_e_text(const char *buf, struct go_digits *g)
     g->nd = 0;
     for (; *p != 'e'; p++)
         if (*p >= '0' && *p <= '9') g->d[g->nd++] = *p;
-    int exp = atoi(p + 1);
+    int exp = (int)strtol(p + 1, NULL, 10);
     while (g->nd > 1 && g->d[g->nd - 1] == '0')
         g->nd--;
     g->dp = exp + 1;
@@ -332,7 +332,7 @@ static void shortest_digits(double v, struct go_digits *g)
 static char *fmt_e(const struct go_digits *g, char *p)
 {
     if (g->neg) *p++ = '-';
-    *p++ = g->nd > 0 ? g->d[0] : '0';
+    *p++ = (char)(g->nd > 0 ? g->d[0] : '0');
     if (g->nd > 1) {
         *p++ = '.';
         memcpy(p, g->d + 1, (size_t)g->nd - 1);
@@ -354,7 +354,7 @@ static char *fmt_f(const struct go_digits *g, char *p)
     if (g->neg) *p++ = '-';
     if (g->dp > 0) {
         for (int i = 0; i < g->dp; i++)
-            *p++ = i < g->nd ? g->d[i] : '0';
+            *p++ = (char)(i < g->nd ? g->d[i] : '0');
     } else {
         *p++ = '0';
     }
@@ -363,7 +363,7 @@ static char *fmt_f(const struct go_digits *g, char *p)
         *p++ = '.';
         for (int i = 0; i < decimals; i++) {
             int j = g->dp + i;
-            *p++ = j < 0 || j >= g->nd ? '0' : g->d[j];
+            *p++ = (char)(j < 0 || j >= g->nd ? '0' : g->d[j]);
         }
     }
     *p = '\0';

@@ -83,6 +83,7 @@ static int put_string(struct jw *w, const char *str, size_t n)
     size_t start = 0, i = 0;
     int rc = put(w, "\"", 1);
     while (rc == SK_OK && i < n) {
+        // cppcheck-suppress variableScope ; esc can point into buf after the if that fills it
         char buf[7];
         const char *esc;
         size_t size = 1;

@@ -148,7 +148,7 @@ static int go_parse_uint(const char *s, size_t n, int base, uint64_t *out)
     if (base == 0) {
         base = 10;
         if (s[0] == '0') {
-            char c1 = n >= 3 ? (char)(s[1] | 0x20) : 0;
+            char c1 = (char)(n >= 3 ? s[1] | 0x20 : 0);
             size_t skip = c1 == 'b' || c1 == 'o' || c1 == 'x' ? 2 : 1;
             base = c1 == 'b' ? 2 : c1 == 'x' ? 16 : 8;
             s += skip;
@@ -313,7 +313,7 @@ static int ts_clock(const char *s, size_t n, size_t *i)
 static int ts_zone(const char *s, size_t n, size_t i)
 {
     if (i < n && s[i] == 'Z') return i + 1 == n;
-    if (n - i != 6 || s[i + 3] != ':' || (s[i] != '+' && s[i] != '-')) return 0;
+    if (i + 6 != n || s[i + 3] != ':' || (s[i] != '+' && s[i] != '-')) return 0;
     if (!is_digit(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 4]) || !is_digit(s[i + 5]))
         return 0;
     int hh = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
@@ -338,7 +338,7 @@ static int is_timestamp(const char *s, size_t n)
     size_t i = 0;
     skip_digits(s, n, &i);
     if (i != 4 || i == n || s[i] != '-') return 0;
-    int year = atoi(s) /* 4 digits then '-' */, month, day;
+    int year = (int)strtol(s, NULL, 10) /* 4 digits then '-' */, month, day;
     i = 5;
     if (!ts_num(s, n, &i, &month) || month < 1 || month > 12) return 0;
     if (i >= n || s[i++] != '-' || !ts_num(s, n, &i, &day)) return 0;
@@ -520,7 +520,7 @@ static int replace_invalid_utf8(const char *s, size_t n, sk_secbuf *fixed, sk_er
 static int emit_string(struct ye *y, const char *s, size_t n)
 {
     sk_secbuf fixed = SK_SECBUF_INIT;
-    if (!utf8_valid(s, n)) {
+    if (n > 0 && !utf8_valid(s, n)) {
         int rc = replace_invalid_utf8(s, n, &fixed, y->err);
         if (rc != SK_OK) {
             sk_secbuf_free(&fixed);
@@ -596,7 +596,7 @@ static int emit_mapping(struct ye *y, const json_t *obj, int depth)
     size_t n = json_object_size(obj);
     struct ykey *keys = rc == SK_OK && n > 0 ? calloc(2 * n, sizeof *keys) : NULL;
     if (rc == SK_OK && n > 0 && keys == NULL) rc = no_memory(y);
-    if (rc == SK_OK && n > 0) {
+    if (rc == SK_OK && keys != NULL) {
         size_t i = 0;
         for (void *it = json_object_iter((json_t *)obj); it != NULL && i < n;
              it = json_object_iter_next((json_t *)obj, it), i++) {

@@ -23,7 +23,7 @@ int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error 
         if (got == 0) break;
         if (out->len + (size_t)got > limit) {
             rc = sk_error_set(err, SK_ELIMIT, "%s is larger than the %zu MiB input limit", name,
-                              limit / (1024 * 1024));
+                              limit >> 20);
             break;
         }
         rc = sk_secbuf_append(out, chunk, (size_t)got, err);

@@ -381,11 +381,11 @@ static int parse_rfc3339_utc(const char *s, int64_t *out)
 {
     struct tm tm = {0};
     int used = 0;
-    if (strlen(s) != 20 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &used) != 6 ||
-        used != 20)
-        return 0;
+    if (strlen(s) != 20) return 0;
+    // NOLINTNEXTLINE(cert-err34-c): 2- and 4-digit fields cannot overflow; count and %n reject junk
+    int got = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used);
+    if (got != 6 || used != 20) return 0;
     struct tm want = tm;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -476,6 +476,15 @@ static int open_temp(const char *path, mode_t mode, char *tmp, size_t tmpsz)
     return -1;
 }
 
+/* No hard links on this file system (vfat, some FUSE); EOPNOTSUPP is ENOTSUP on Linux only. */
+static int link_unsupported(int e)
+{
+#if EOPNOTSUPP != ENOTSUP
+    if (e == EOPNOTSUPP) return 1;
+#endif
+    return e == EPERM || e == ENOTSUP || e == ENOSYS;
+}
+
 int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
 {
     char tmp[PATH_MAX + 64];
@@ -500,8 +509,7 @@ int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk
     int e = errno;
     unlink(tmp);
     if (linked != 0 && e == EEXIST) return exists_error(path, err);
-    if (linked != 0 && (e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS))
-        return write_new_direct(path, data, len, mode, err);
+    if (linked != 0 && link_unsupported(e)) return write_new_direct(path, data, len, mode, err);
     if (linked != 0) return sk_error_set(err, SK_EIO, "cannot create %s: %s", path, strerror(e));
     fsync_dir_of(path);
     return SK_OK;

@@ -34,7 +34,7 @@ void sk_pkg_printable(const char *s, char *out, size_t size)
 {
     size_t n = 0;
     for (; s[n] && n + 1 < size; n++)
-        out[n] = (unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f ? '?' : s[n];
+        out[n] = (char)((unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f ? '?' : s[n]);
     out[n] = '\0';
 }
 

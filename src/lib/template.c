@@ -33,8 +33,9 @@ static int parse_ref(const char *p, const char *end, const char **key, size_t *n
     p = skip_space(p, end);
     while (end > p && isspace((unsigned char)end[-1]))
         end--;
-    if (p < end && *p == '(' && end[-1] == ')') return parse_ref(p + 1, end - 1, key, n);
-    if (p < end && *p == '.') {
+    if (p >= end) return -1;
+    if (*p == '(' && end[-1] == ')') return parse_ref(p + 1, end - 1, key, n);
+    if (*p == '.') {
         *key = p + 1;
         *n = (size_t)(end - p - 1);
         for (const char *q = *key; q < end; q++)

@@ -140,11 +140,11 @@ static int render_templates(const json_t *tdata, sk_secret *out, sk_error *err)
         }
         i++;
     }
-    i = 0;
+    size_t j = 0;
     json_object_foreach((json_t *)tdata, k, v)
     {
-        if (rc == SK_OK) rc = sk_secret_put(out, k, text[i].data, text[i].len, err);
-        sk_secbuf_free(&text[i++]);
+        if (rc == SK_OK) rc = sk_secret_put(out, k, text[j].data, text[j].len, err);
+        sk_secbuf_free(&text[j++]);
     }
     free(text);
     return rc;

@@ -114,8 +114,9 @@ void sk_findings_free(sk_findings *f)
     memset(f, 0, sizeof *f);
 }
 
-static int add_v(sk_findings *f, const sk_where *w, sk_severity sev, const char *code,
-                 const char *fp, sk_error *err, const char *fmt, va_list ap)
+static SK_PRINTF(7, 0) int add_v(sk_findings *f, const sk_where *w, sk_severity sev,
+                                 const char *code, const char *fp, sk_error *err, const char *fmt,
+                                 va_list ap)
 {
     char msg[768];
     vsnprintf(msg, sizeof msg, fmt, ap);
