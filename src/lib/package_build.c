@@ -228,7 +228,9 @@ static struct archive *new_writer(void)
         archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         /* A NULL value turns the option off: gzip header mtime 0. */
         archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-        archive_write_set_filter_option(a, "gzip", "compression-level", "9") != ARCHIVE_OK) {
+        archive_write_set_filter_option(a, "gzip", "compression-level", "9") != ARCHIVE_OK ||
+        /* Without this the gzip stream is followed by zeros up to a 10 KiB block. */
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
         archive_write_free(a);
         return NULL;
     }
