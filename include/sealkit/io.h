@@ -23,4 +23,12 @@ SK_API int sk_read_file(const char *path, size_t limit, sk_secbuf *out, sk_error
 SK_API int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                            sk_error *err);
 
+/*
+ * Creates path with exactly mode and writes data, never replacing anything:
+ * the bytes go to a temporary file beside path, are fsync'ed, then linked to
+ * path, which fails when path exists (SK_EIO, "already exists"). A reader
+ * never sees a partial file; on failure nothing is left behind.
+ */
+SK_API int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err);
+
 #endif

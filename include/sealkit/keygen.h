@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include "cert.h"
 #include "error.h"
+#include "io.h"
 #include "mem.h"
 
 #define SK_KEYGEN_DEFAULT_BITS 4096
@@ -71,13 +72,5 @@ SK_API int sk_duration_parse(const char *s, int64_t *seconds, sk_error *err);
 SK_API int sk_time_parse(const char *s, int64_t *out, sk_error *err);
 /* Unix time as "YYYY-MM-DDTHH:MM:SSZ"; out holds at least 32 bytes. */
 SK_API void sk_time_format(int64_t t, char *out, size_t outsz);
-
-/*
- * Creates path with exactly mode and writes data, never replacing anything:
- * the bytes go to a temporary file (O_EXCL) beside path, are fsync'ed, then
- * linked to path, which fails when path exists (SK_EIO, "already exists").
- * A reader never sees a partial file; on failure nothing is left behind.
- */
-SK_API int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err);
 
 #endif

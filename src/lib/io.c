@@ -86,11 +86,13 @@ static int open_temp_beside(const char *path, mode_t mode, char *tmp, size_t tmp
     return -1;
 }
 
-int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
+/* A complete, fsync'ed copy of data in a new temporary file beside path (name in tmp). */
+static int write_temp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+                      size_t tmpsz, sk_error *err)
 {
-    char tmp[4096 + 64];
-    if (strlen(path) > 4096) return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
-    int fd = open_temp_beside(path, mode, tmp, sizeof tmp);
+    if (strlen(path) + 64 > tmpsz)
+        return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
+    int fd = open_temp_beside(path, mode, tmp, tmpsz);
     if (fd < 0)
         return sk_error_set(err, SK_EIO, "cannot create a file beside %s: %s", path,
                             strerror(errno));
@@ -101,7 +103,20 @@ int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
         unlink(tmp);
         return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    return SK_OK;
+}
+
+int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
+{
+    char tmp[4096 + 64];
+    int rc = write_temp(path, data, len, mode, tmp, sizeof tmp, err);
+    if (rc != SK_OK) return rc;
+    if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return sk_error_set(err, SK_EIO, "cannot replace %s: %s", path, strerror(e));
@@ -109,5 +124,57 @@ int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     if (fsync_dir_of(path) != 0)
         return sk_error_set(err, SK_EIO, "wrote %s but could not sync its folder: %s", path,
                             strerror(errno));
+    return SK_OK;
+}
+
+static int exists_error(const char *path, sk_error *err)
+{
+    sk_error_set(err, SK_EIO, "%s already exists; sealkit never overwrites it", path);
+    sk_error_hint(err, "choose another file name, or move the existing file away first");
+    return SK_EIO;
+}
+
+/* No hard links on this file system (vfat, some FUSE); EOPNOTSUPP is ENOTSUP on Linux only. */
+static int link_unsupported(int e)
+{
+#if EOPNOTSUPP != ENOTSUP
+    if (e == EOPNOTSUPP) return 1;
+#endif
+    return e == EPERM || e == ENOTSUP || e == ENOSYS;
+}
+
+/* Where hard links are not supported, O_EXCL on the final name still never overwrites. */
+static int write_new_direct(const char *path, const void *data, size_t len, mode_t mode,
+                            sk_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0 && errno == EEXIST) return exists_error(path, err);
+    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot create %s: %s", path, strerror(errno));
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    close(fd);
+    (void)fsync_dir_of(path); /* best effort: the file itself is on disk */
+    return SK_OK;
+}
+
+int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
+{
+    char tmp[4096 + 64];
+    struct stat st;
+    if (lstat(path, &st) == 0) return exists_error(path, err);
+    int rc = write_temp(path, data, len, mode, tmp, sizeof tmp, err);
+    if (rc != SK_OK) return rc;
+    /* link(2), unlike rename(2), fails when the name exists: the whole file appears or nothing. */
+    int linked = link(tmp, path);
+    int e = errno;
+    unlink(tmp);
+    if (linked != 0 && e == EEXIST) return exists_error(path, err);
+    if (linked != 0 && link_unsupported(e)) return write_new_direct(path, data, len, mode, err);
+    if (linked != 0) return sk_error_set(err, SK_EIO, "cannot create %s: %s", path, strerror(e));
+    (void)fsync_dir_of(path);
     return SK_OK;
 }
