@@ -46,6 +46,14 @@ int cmd_create(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 
+/* As 'sealkit verify' reads --cert: an expired certificate is inspected, with a warning (audit.c).
+ */
+int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
+/* Appends the certificates found in one key file: they tell which key is the newest. */
+void cli_add_key_certs(const char *path, sk_cert_info **certs, size_t *n);
+/* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
+void cli_print_finding(const sk_finding *x);
+
 /* Reseals files and folders in place as 'sealkit reseal PATH...' does (cmd_reseal.c). */
 int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths);
 

@@ -224,46 +224,12 @@ typedef struct verify_ctx {
     size_t n_certs;
 } verify_ctx;
 
-/* As 'sealkit verify' does: an expired certificate is inspected, with a warning. */
-static int load_cert(const char *path, sk_pubkey **pk, sk_error *err)
-{
-    sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, (size_t)1 << 20, &text, err);
-    if (rc == SK_OK)
-        rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, time(NULL),
-                                   SK_PUBKEY_ALLOW_EXPIRED, pk, err);
-    if (rc != SK_OK && strstr(err->msg, path) == NULL) sk_error_prefix(err, "%s: ", path);
-    sk_secbuf_free(&text);
-    if (rc == SK_OK && (sk_pubkey_flags(*pk) & SK_CERT_EXPIRED))
-        cli_warn("%s: the certificate has expired (see 'sealkit cert')", path);
-    return rc;
-}
-
-static void add_key_certs(verify_ctx *c, const char *path)
-{
-    sk_secbuf text = SK_SECBUF_INIT;
-    sk_cert_info *found = NULL;
-    size_t m = 0;
-    if (sk_read_file(path, SK_MAX_INPUT, &text, NULL) == SK_OK &&
-        sk_cert_scan((const char *)text.data, text.len, path, time(NULL), &found, &m, NULL) ==
-            SK_OK) {
-        sk_cert_info *grown = realloc(c->certs, (c->n_certs + m) * sizeof *grown);
-        if (grown != NULL) {
-            memcpy(grown + c->n_certs, found, m * sizeof *found);
-            c->certs = grown;
-            c->n_certs += m;
-        }
-    }
-    free(found);
-    sk_secbuf_free(&text);
-}
-
 static int load(const verify_args *a, verify_ctx *c, sk_error *err)
 {
-    int rc = a->cert != NULL ? load_cert(a->cert, &c->cert, err) : SK_OK;
+    int rc = a->cert != NULL ? cli_load_audit_cert(a->cert, &c->cert, err) : SK_OK;
     if (rc == SK_OK && a->keys.n > 0) rc = load_private_keys(&a->keys, &c->keys, err);
     for (size_t i = 0; rc == SK_OK && i < a->keys.n; i++)
-        add_key_certs(c, a->keys.v[i]);
+        cli_add_key_certs(a->keys.v[i], &c->certs, &c->n_certs);
     if (rc == SK_OK && a->policy != NULL) {
         sk_secbuf text = SK_SECBUF_INIT;
         rc = sk_read_file(a->policy, SK_MAX_INPUT, &text, err);
@@ -271,30 +237,6 @@ static int load(const verify_args *a, verify_ctx *c, sk_error *err)
         sk_secbuf_free(&text);
     }
     return rc;
-}
-
-/* Names come from the package: control characters would forge lines. */
-static void print_clean(const char *s)
-{
-    for (; *s; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
-/* FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE, as 'sealkit verify' prints. */
-static void print_finding(const char *file, size_t document, size_t list_item, const char *item,
-                          const char *severity, const char *code, const char *message)
-{
-    char doc[48] = "-";
-    if (document > 0 && list_item > 0)
-        snprintf(doc, sizeof doc, "%zu.%zu", document, list_item);
-    else if (document > 0)
-        snprintf(doc, sizeof doc, "%zu", document);
-    print_clean(file ? file : "-");
-    printf(":%s:", doc);
-    print_clean(item ? item : "-");
-    printf(": %s: %s: ", severity, code);
-    print_clean(message);
-    putchar('\n');
 }
 
 /* An archive sk_package_read refuses is a finding about the package, not a usage error. */
@@ -307,11 +249,8 @@ static const char *read_code(int rc)
 
 static int report(const verify_args *a, const sk_findings *f, const sk_package_summary *s)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        const sk_finding *x = &f->v[i];
-        print_finding(x->file, x->document, x->list_item, x->item, sk_severity_name(x->severity),
-                      x->code, x->message);
-    }
+    for (size_t i = 0; i < f->n; i++)
+        cli_print_finding(&f->v[i]);
     fflush(stdout);
     size_t opened = 0, e = sk_findings_count(f, SK_SEVERITY_ERROR);
     size_t w = sk_findings_count(f, SK_SEVERITY_WARNING) - e;
@@ -359,7 +298,11 @@ static int verify(const verify_args *a, verify_ctx *c)
     sk_secbuf_free(&buf);
     if (rc == SK_ENOMEM) return error_exit(&err);
     if (rc != SK_OK) {
-        print_finding(a->pkg, 0, 0, NULL, "error", read_code(rc), err.msg);
+        sk_finding refused = {.file = (char *)a->pkg,
+                              .severity = SK_SEVERITY_ERROR,
+                              .code = read_code(rc),
+                              .message = err.msg};
+        cli_print_finding(&refused);
         fprintf(stderr, "sealkit: %s: refused; nothing in it was checked\n", a->pkg);
         return EXIT_FAIL;
     }

@@ -135,20 +135,6 @@ static int collect(const char *path, int top, int any_name, cli_list *files, sk_
 
 /* ---- keys and the certificate ---- */
 
-static int load_cert(const char *path, sk_pubkey **pk, sk_error *err)
-{
-    sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, (size_t)1024 * 1024, &text, err);
-    if (rc == SK_OK)
-        rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, time(NULL),
-                                   SK_PUBKEY_ALLOW_EXPIRED, pk, err);
-    if (rc != SK_OK && strstr(err->msg, path) == NULL) sk_error_prefix(err, "%s: ", path);
-    sk_secbuf_free(&text);
-    if (rc == SK_OK && (sk_pubkey_flags(*pk) & SK_CERT_EXPIRED))
-        cli_warn("%s: the certificate has expired (see 'sealkit cert')", path);
-    return rc;
-}
-
 /* Certificates beside the keys (key Secrets carry tls.crt) tell which key is the newest. */
 static void key_certs(const cli_list *paths, sk_cert_info **certs, size_t *n)
 {
@@ -156,58 +142,17 @@ static void key_certs(const cli_list *paths, sk_cert_info **certs, size_t *n)
     sk_error ignored = {0};
     for (size_t i = 0; i < paths->n; i++)
         if (strcmp(paths->v[i], "-") != 0) collect(paths->v[i], 1, 1, &files, &ignored);
-    for (size_t i = 0; i < files.n; i++) {
-        sk_secbuf text = SK_SECBUF_INIT;
-        sk_cert_info *found = NULL;
-        size_t m = 0;
-        if (sk_read_file(files.v[i], SK_MAX_INPUT, &text, NULL) == SK_OK &&
-            sk_cert_scan((const char *)text.data, text.len, files.v[i], time(NULL), &found, &m,
-                         NULL) == SK_OK) {
-            sk_cert_info *grown = realloc(*certs, (*n + m) * sizeof *grown);
-            if (grown != NULL) {
-                memcpy(grown + *n, found, m * sizeof *found);
-                *certs = grown;
-                *n += m;
-            }
-        }
-        free(found);
-        sk_secbuf_free(&text);
-    }
+    for (size_t i = 0; i < files.n; i++)
+        cli_add_key_certs(files.v[i], certs, n);
     cli_list_free(&files);
 }
 
 /* ---- printing ---- */
 
-static void where_doc(size_t document, size_t list_item, char *out, size_t size)
-{
-    if (document == 0)
-        snprintf(out, size, "-");
-    else if (list_item == 0)
-        snprintf(out, size, "%zu", document);
-    else
-        snprintf(out, size, "%zu.%zu", document, list_item);
-}
-
-/* Names come from the files: control characters would forge lines. */
-static void print_clean(const char *s)
-{
-    for (; *s; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
 static void report_text(const sk_findings *f)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        const sk_finding *x = &f->v[i];
-        char doc[48];
-        where_doc(x->document, x->list_item, doc, sizeof doc);
-        print_clean(x->file);
-        printf(":%s:", doc);
-        print_clean(x->item ? x->item : "-");
-        printf(": %s: %s: ", sk_severity_name(x->severity), x->code);
-        print_clean(x->message);
-        putchar('\n');
-    }
+    for (size_t i = 0; i < f->n; i++)
+        cli_print_finding(&f->v[i]);
     fflush(stdout);
     size_t opened = 0;
     for (size_t i = 0; i < f->n_items; i++)
@@ -321,7 +266,7 @@ static int load_policy(const char *path, sk_policy **p, sk_error *err)
 static int prepare(const verify_args *a, run_state *s, sk_error *err)
 {
     int rc = SK_OK;
-    if (a->cert != NULL) rc = load_cert(a->cert, &s->cert, err);
+    if (a->cert != NULL) rc = cli_load_audit_cert(a->cert, &s->cert, err);
     if (rc == SK_OK && a->keys.n > 0) {
         rc = load_private_keys(&a->keys, &s->kr, err);
         key_certs(&a->keys, &s->certs, &s->n_certs);
