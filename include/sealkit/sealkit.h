@@ -23,11 +23,11 @@
 #include "package.h"
 
 /*
- * Call once before anything else. Initialises libsodium and makes jansson
- * wipe every block it frees, since parsed documents hold base64 plaintext,
- * and calls curl_global_init for sk_fetch_https. (jansson's allocator and
- * libcurl's global setup are process-wide; they are the only global state.
- * Call it from one thread, before starting others.)
+ * Call once before anything else, from one thread. Initialises libsodium and
+ * makes jansson wipe every block it frees, since parsed documents hold base64
+ * plaintext (jansson's allocator is process-wide: the only global state).
+ * sk_fetch_https loads libcurl on first use and runs its global set-up then;
+ * call it from one thread too.
  */
 SK_API int sk_init(void);
 SK_API const char *sk_version(void);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,65 @@
 #define WHY_HTTPS                                                                                  \
     "the certificate decides who can read the secrets, so it must come over an authenticated "     \
     "channel; use an https:// URL, or download it and pass the file"
+
+/*
+ * libcurl is opened only when a URL is fetched: linked in, it and the
+ * libraries it pulls (GnuTLS, Kerberos, LDAP, ICU...) would cost every sealkit
+ * run milliseconds of start-up, for a feature most runs never use.
+ */
+typedef struct curl_api {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    void (*free)(void *);
+    CURLU *(*url)(void);
+    void (*url_cleanup)(CURLU *);
+    CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+    CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+    const char *(*url_strerror)(CURLUcode);
+} curl_api;
+
+/* POSIX's way to take a function from dlsym's void pointer; remembers what is missing. */
+#define LOAD(lib, field, name)                                                                     \
+    if ((*(void **)(&api->field) = dlsym(lib, name)) == NULL) missing = name
+
+static int curl_open(curl_api *api, sk_error *err)
+{
+    /* Never unloaded: OpenSSL, loaded with it, keeps exit handlers in its code. */
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (lib == NULL) {
+        sk_error_set(err, SK_EIO, "cannot fetch https:// URLs: libcurl is not installed");
+        sk_error_hint(err,
+                      "install libcurl4 (Debian), or download the certificate and pass the file");
+        return SK_EIO;
+    }
+    const char *missing = NULL;
+    LOAD(lib, global_init, "curl_global_init");
+    LOAD(lib, easy_init, "curl_easy_init");
+    LOAD(lib, easy_setopt, "curl_easy_setopt");
+    LOAD(lib, easy_perform, "curl_easy_perform");
+    LOAD(lib, easy_getinfo, "curl_easy_getinfo");
+    LOAD(lib, easy_cleanup, "curl_easy_cleanup");
+    LOAD(lib, easy_strerror, "curl_easy_strerror");
+    LOAD(lib, free, "curl_free");
+    LOAD(lib, url, "curl_url");
+    LOAD(lib, url_cleanup, "curl_url_cleanup");
+    LOAD(lib, url_get, "curl_url_get");
+    LOAD(lib, url_set, "curl_url_set");
+    LOAD(lib, url_strerror, "curl_url_strerror");
+    dlclose(lib); /* drops our reference only: RTLD_NODELETE keeps the code mapped */
+    if (missing != NULL)
+        return sk_error_set(err, SK_EIO, "libcurl lacks %s: version 7.62 or later is needed",
+                            missing);
+    /* Idempotent after the first call; sealkit is single-threaded when it fetches. */
+    if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return sk_error_set(err, SK_EIO, "cannot start libcurl");
+    return SK_OK;
+}
 
 /* The CAs to trust; both NULL: libcurl's built-in system bundle and folder. */
 typedef struct trust {
@@ -40,34 +100,34 @@ int sk_is_url(const char *s)
 }
 
 /* The URL as messages show it: user info, query and fragment may carry credentials. */
-static void display_url(const char *url, char shown[SHOWN_MAX])
+static void display_url(const curl_api *api, const char *url, char shown[SHOWN_MAX])
 {
     static const CURLUPart secret_parts[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
                                              CURLUPART_QUERY, CURLUPART_FRAGMENT};
-    CURLU *u = curl_url();
+    CURLU *u = api->url();
     char *s = NULL;
     CURLUcode rc =
-        u ? curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) : CURLUE_OUT_OF_MEMORY;
+        u ? api->url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) : CURLUE_OUT_OF_MEMORY;
     for (size_t i = 0; rc == CURLUE_OK && i < sizeof secret_parts / sizeof *secret_parts; i++)
-        rc = curl_url_set(u, secret_parts[i], NULL, 0);
-    if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_URL, &s, 0);
+        rc = api->url_set(u, secret_parts[i], NULL, 0);
+    if (rc == CURLUE_OK) rc = api->url_get(u, CURLUPART_URL, &s, 0);
     snprintf(shown, SHOWN_MAX, "%s", rc == CURLUE_OK ? s : "the URL");
-    curl_free(s);
-    curl_url_cleanup(u);
+    api->free(s);
+    api->url_cleanup(u);
 }
 
 /* Only https:// passes; everything else is refused before any I/O. */
-static int check_url(const char *url, const char *shown, sk_error *err)
+static int check_url(const curl_api *api, const char *url, const char *shown, sk_error *err)
 {
     if (!sk_is_url(url))
         return sk_error_set(err, SK_EUSAGE, "%s: not a URL (expected https://HOST/PATH)", shown);
     size_t scheme_len = (size_t)(strstr(url, "://") - url);
     if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0) {
-        CURLU *u = curl_url();
-        CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
-        curl_url_cleanup(u);
+        CURLU *u = api->url();
+        CURLUcode rc = u ? api->url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+        api->url_cleanup(u);
         if (rc == CURLUE_OK) return SK_OK;
-        return sk_error_set(err, SK_EUSAGE, "not a valid https:// URL: %s", curl_url_strerror(rc));
+        return sk_error_set(err, SK_EUSAGE, "not a valid https:// URL: %s", api->url_strerror(rc));
     }
     sk_error_set(err, SK_EUSAGE, "%s: refusing a %.*s:// URL; only https:// is accepted", shown,
                  (int)scheme_len, url);
@@ -108,13 +168,14 @@ static trust trust_for(const char *ca_file)
     return t;
 }
 
-static CURLcode setup(CURL *c, const char *url, trust ca, sink *s, char *errbuf)
+static CURLcode setup(const curl_api *api, CURL *c, const char *url, trust ca, sink *s,
+                      char *errbuf)
 {
     /* curl_off_t is signed: a limit beyond it is left to on_data alone. */
     curl_off_t max_size = s->limit < (size_t)INT64_MAX ? (curl_off_t)s->limit : 0;
     CURLcode rc = CURLE_OK;
 #define SET(opt, value)                                                                            \
-    if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, value)
+    if (rc == CURLE_OK) rc = api->easy_setopt(c, opt, value)
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -145,8 +206,8 @@ static CURLcode setup(CURL *c, const char *url, trust ca, sink *s, char *errbuf)
     return rc;
 }
 
-static int transfer_error(CURLcode rc, const sink *s, const char *errbuf, const char *shown,
-                          trust ca, sk_error *err)
+static int transfer_error(const curl_api *api, CURLcode rc, const sink *s, const char *errbuf,
+                          const char *shown, trust ca, sk_error *err)
 {
     if (s->nomem)
         return sk_error_set(err, SK_ENOMEM, "%s: out of memory (guarded allocation)", shown);
@@ -156,7 +217,7 @@ static int transfer_error(CURLcode rc, const sink *s, const char *errbuf, const 
                             s->limit);
     int code = rc == CURLE_PEER_FAILED_VERIFICATION ? SK_ECERT : SK_EIO;
     sk_error_set(err, code, "cannot fetch %s: %s", shown,
-                 *errbuf ? errbuf : curl_easy_strerror(rc));
+                 *errbuf ? errbuf : api->easy_strerror(rc));
     if (rc == CURLE_PEER_FAILED_VERIFICATION && ca.file == NULL && ca.dir == NULL)
         sk_error_hint(err, "the server's TLS certificate is not trusted; if a private CA signed "
                            "it, set SSL_CERT_FILE to that CA's PEM file");
@@ -170,22 +231,22 @@ static int transfer_error(CURLcode rc, const sink *s, const char *errbuf, const 
     return code;
 }
 
-static int perform(CURL *c, const char *url, size_t limit, trust ca, sk_secbuf *out,
-                   const char *shown, sk_error *err)
+static int perform(const curl_api *api, CURL *c, const char *url, size_t limit, trust ca,
+                   sk_secbuf *out, const char *shown, sk_error *err)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     sink s = {.out = out, .limit = limit};
-    CURLcode rc = setup(c, url, ca, &s, errbuf);
+    CURLcode rc = setup(api, c, url, ca, &s, errbuf);
     if (rc != CURLE_OK)
-        return sk_error_set(err, SK_EIO, "cannot fetch %s: %s", shown, curl_easy_strerror(rc));
-    rc = curl_easy_perform(c);
+        return sk_error_set(err, SK_EIO, "cannot fetch %s: %s", shown, api->easy_strerror(rc));
+    rc = api->easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     /* A 404 page larger than the limit is still a 404; a refused redirect is not a 302. */
     int body_done = rc == CURLE_OK || s.over || rc == CURLE_FILESIZE_EXCEEDED;
     if (body_done && status != 200)
         return sk_error_set(err, SK_EIO, "cannot fetch %s: HTTP %ld", shown, status);
-    if (rc != CURLE_OK) return transfer_error(rc, &s, errbuf, shown, ca, err);
+    if (rc != CURLE_OK) return transfer_error(api, rc, &s, errbuf, shown, ca, err);
     return SK_OK;
 }
 
@@ -193,15 +254,18 @@ int sk_fetch_https(const char *url, size_t limit, const char *ca_file, sk_secbuf
                    sk_error *err)
 {
     char shown[SHOWN_MAX];
-    display_url(url, shown);
+    curl_api api;
     sk_secbuf_free(out);
-    int rc = check_url(url, shown, err);
+    int rc = curl_open(&api, err);
     if (rc != SK_OK) return rc;
-    CURL *c = curl_easy_init();
+    display_url(&api, url, shown);
+    rc = check_url(&api, url, shown, err);
+    if (rc != SK_OK) return rc;
+    CURL *c = api.easy_init();
     if (c == NULL)
         return sk_error_set(err, SK_ENOMEM, "cannot fetch %s: libcurl failed to start", shown);
-    rc = perform(c, url, limit, trust_for(ca_file), out, shown, err);
-    curl_easy_cleanup(c);
+    rc = perform(&api, c, url, limit, trust_for(ca_file), out, shown, err);
+    api.easy_cleanup(c);
     if (rc != SK_OK) sk_secbuf_free(out);
     return rc;
 }
@@ -214,11 +278,10 @@ int sk_fetch_pubkey(const char *path_or_url, time_t now, sk_pubkey **out, sk_err
     int rc = sk_fetch_https(path_or_url, SK_FETCH_MAX, NULL, &body, err);
     if (rc == SK_OK) {
         rc = sk_pubkey_from_pem((const char *)body.data, body.len, now, out, err);
-        if (rc != SK_OK) {
-            char shown[SHOWN_MAX];
-            display_url(path_or_url, shown);
-            sk_error_prefix(err, "%s: ", shown);
-        }
+        curl_api api;
+        char shown[SHOWN_MAX] = "the URL";
+        if (rc != SK_OK && curl_open(&api, NULL) == SK_OK) display_url(&api, path_or_url, shown);
+        if (rc != SK_OK) sk_error_prefix(err, "%s: ", shown);
     }
     sk_secbuf_free(&body);
     return rc;

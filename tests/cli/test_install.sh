@@ -50,7 +50,7 @@ grep -qx "$VERSION" "$T/out" && ok || bad "pkg-config --modversion: $(cat "$T/ou
 run pkg-config --print-requires sealkit
 grep -q '^libcrypto' "$T/out" && grep -q '^jansson' "$T/out" && ok || bad "Requires lacks libcrypto/jansson: $(cat "$T/out")"
 run pkg-config --print-requires-private sealkit
-for m in libsodium yaml-0.1 libarchive libcurl; do
+for m in libsodium yaml-0.1 libarchive; do
   grep -q "^$m" "$T/out" && ok || bad "Requires.private lacks $m"
 done
 run pkg-config --variable=includedir sealkit
