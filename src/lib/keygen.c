@@ -377,15 +377,33 @@ static int parse_unix(const char *s, int64_t *out)
     return 1;
 }
 
+/* The digits of s[at..at+n) as a number; -1 unless every one is a digit. */
+static int digits(const char *s, size_t at, size_t n)
+{
+    int v = 0;
+    for (size_t i = at; i < at + n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Exactly YYYY-MM-DDTHH:MM:SSZ: fixed positions, digits only, a real calendar date. */
 static int parse_rfc3339_utc(const char *s, int64_t *out)
 {
-    struct tm tm = {0};
-    int used = 0;
-    if (strlen(s) != 20) return 0;
-    // NOLINTNEXTLINE(cert-err34-c): 2- and 4-digit fields cannot overflow; count and %n reject junk
-    int got = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used);
-    if (got != 6 || used != 20) return 0;
+    static const char shape[] = "0000-00-00T00:00:00Z";
+    if (strlen(s) != sizeof shape - 1) return 0;
+    for (size_t i = 0; shape[i] != '\0'; i++)
+        if (shape[i] != '0' && s[i] != shape[i]) return 0;
+    struct tm tm = {.tm_year = digits(s, 0, 4),
+                    .tm_mon = digits(s, 5, 2),
+                    .tm_mday = digits(s, 8, 2),
+                    .tm_hour = digits(s, 11, 2),
+                    .tm_min = digits(s, 14, 2),
+                    .tm_sec = digits(s, 17, 2)};
+    if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
+        tm.tm_sec < 0)
+        return 0;
     struct tm want = tm;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -389,6 +389,10 @@ static void test_time_parse_and_format(void **state)
                                       "@12x",
                                       "yesterday",
                                       "",
+                                      "2024-+1-01T00:00:00Z",
+                                      "2024- 1-01T00:00:00Z",
+                                      "+024-01-01T00:00:00Z",
+                                      "2024-01-01T00:00:-1Z",
                                       NULL};
     for (size_t i = 0; bad[i]; i++)
         assert_int_equal(sk_time_parse(bad[i], &t, &err), SK_EUSAGE);
