@@ -21,6 +21,17 @@ tracked() {
   fi
 }
 
+echo "== self-contained"
+# A fresh clone has nothing beside it: no tracked file may reach outside the repository for
+# data or documents (the pattern is split so that this line does not match itself).
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  outside='\.\./'"shared|/work/"'shared'
+  if git grep -n -I -E "$outside" -- . ; then
+    echo "lint: the files above reach outside the repository: copy the data into tests/data" >&2
+    failed=1
+  fi
+fi
+
 echo "== clang-format"
 mapfile -t sources < <(tracked 'src/*.[ch]' 'include/*.[ch]' 'tests/unit/*.[ch]' 'bench/*.[ch]' \
   'tests/faultinject/*.[ch]' 'tests/consumer/*.[ch]' 'fuzz/*.[ch]')

@@ -6,6 +6,7 @@ packages=(build-essential cmake pkg-config clang
           libssl-dev libsodium-dev libyaml-dev libjansson-dev libcmocka-dev libarchive-dev
           python3 python3-cryptography python3-yaml
           strace valgrind # hardening tests: plaintext-leak tracing, memcheck
+          openssh-client # ssh-keygen: the fingerprint cross-check
           clang-tidy clang-format cppcheck # scripts/lint.sh
           libcurl4-openssl-dev openssl groff-base zsh) # --cert https://; its test; man and zsh tests
 

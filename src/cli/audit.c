@@ -11,7 +11,7 @@ int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
     sk_secbuf text = SK_SECBUF_INIT;
     int rc = sk_read_file(path, (size_t)1 << 20, &text, err);
     if (rc == SK_OK)
-        rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, time(NULL),
+        rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, cli_now(),
                                    SK_PUBKEY_ALLOW_EXPIRED, pk, err);
     if (rc != SK_OK && strstr(err->msg, path) == NULL) sk_error_prefix(err, "%s: ", path);
     sk_secbuf_free(&text);
@@ -26,7 +26,7 @@ void cli_add_key_certs(const char *path, sk_cert_info **certs, size_t *n)
     sk_cert_info *found = NULL;
     size_t m = 0;
     if (sk_read_file(path, SK_MAX_INPUT, &text, NULL) == SK_OK &&
-        sk_cert_scan((const char *)text.data, text.len, path, time(NULL), &found, &m, NULL) ==
+        sk_cert_scan((const char *)text.data, text.len, path, cli_now(), &found, &m, NULL) ==
             SK_OK) {
         sk_cert_info *grown = realloc(*certs, (*n + m) * sizeof *grown);
         if (grown != NULL) {

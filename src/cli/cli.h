@@ -3,6 +3,7 @@
 #define SK_CLI_H
 
 #include <stddef.h>
+#include <time.h>
 #include <sealkit/sealkit.h>
 
 /* Exit codes (documented in README.md and sealkit --help). */
@@ -19,6 +20,12 @@ const char *cli_env(const char *flag);
 void cli_env_name(const char *flag, char *name, size_t size);
 /* Go's strconv.ParseBool forms; -1 when s is none of them. */
 int cli_parse_bool(const char *s);
+
+/* The clock for certificate validity and key dates: SEALKIT_NOW when set (read once by
+ * main), else the system time. A pinned clock makes runs reproducible. */
+time_t cli_now(void);
+/* Reads SEALKIT_NOW; returns 0, or fills err when it is set but not a time. */
+int cli_clock_init(sk_error *err);
 
 /* Writes all of buf to stdout; returns 0 or -1. */
 int cli_write_stdout(const void *buf, size_t len);

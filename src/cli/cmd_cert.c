@@ -183,7 +183,7 @@ int cmd_cert(int argc, char **argv)
     sk_secbuf text = SK_SECBUF_INIT;
     sk_cert_info *v = NULL;
     size_t n = 0;
-    time_t now = time(NULL);
+    time_t now = cli_now();
     const char *name = strcmp(a.file, "-") == 0 ? "<stdin>" : a.file;
     rc = sk_read_file(a.file, SK_MAX_INPUT, &text, &err);
     if (rc == SK_OK) rc = sk_cert_scan((const char *)text.data, text.len, name, now, &v, &n, &err);

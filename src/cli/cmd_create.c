@@ -239,7 +239,7 @@ static int render(const create_args *a, sk_secret *s, sk_secbuf *out, sk_error *
         sk_pubkey *pk = NULL;
         sk_seal_opts o = {.has_scope = a->scope != NULL};
         rc = a->scope ? sk_scope_parse(a->scope, &o.scope, err) : SK_OK;
-        if (rc == SK_OK) rc = sk_fetch_pubkey(a->cert, time(NULL), &pk, err);
+        if (rc == SK_OK) rc = sk_fetch_pubkey(a->cert, cli_now(), &pk, err);
         if (rc == SK_OK) rc = sk_seal_secret(s, pk, &o, &tree, err);
         sk_pubkey_free(pk);
     } else {

@@ -213,7 +213,7 @@ int cmd_keygen(int argc, char **argv)
     keygen_args a = {.bits = SK_KEYGEN_DEFAULT_BITS,
                      .cn = SK_KEYGEN_DEFAULT_CN,
                      .ns = SK_KEYGEN_DEFAULT_NAMESPACE,
-                     .not_before = (int64_t)time(NULL),
+                     .not_before = (int64_t)cli_now(),
                      .valid_seconds = SK_KEYGEN_DEFAULT_VALID_SECONDS};
     int rc = parse_flags(argc, argv, &a);
     if (rc != 0) return rc < 0 ? EXIT_OK : rc;

@@ -119,7 +119,7 @@ static int package_time(const package_args *a, int64_t *t, sk_error *err)
     if (a->date != NULL) return sk_package_parse_date(a->date, t, err);
     const char *env = getenv("SOURCE_DATE_EPOCH");
     if (env != NULL && *env != '\0') return sk_package_parse_epoch(env, t, err);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)cli_now();
     *t = now - now % 86400;
     return SK_OK;
 }

@@ -407,7 +407,7 @@ int cmd_reseal(int argc, char **argv)
     sk_error err = {0};
     sk_keyring *kr = NULL;
     sk_pubkey *pk = NULL;
-    if (sk_fetch_pubkey(a.cert, time(NULL), &pk, &err) != SK_OK ||
+    if (sk_fetch_pubkey(a.cert, cli_now(), &pk, &err) != SK_OK ||
         load_private_keys(&a.keys, &kr, &err) != SK_OK) {
         rc = cli_fail(&err);
     } else {

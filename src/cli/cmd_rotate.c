@@ -83,7 +83,7 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
     *a = (rotate_args){.cn = SK_KEYGEN_DEFAULT_CN,
                        .ns = SK_KEYGEN_DEFAULT_NAMESPACE,
                        .valid_for = 3650LL * 86400,
-                       .now = (int64_t)time(NULL),
+                       .now = (int64_t)cli_now(),
                        .bits = SK_KEYGEN_DEFAULT_BITS,
                        .jobs = 2 * sysconf(_SC_NPROCESSORS_ONLN)};
     optind = 1;

@@ -198,7 +198,7 @@ static int load_cert(const seal_args *a, sk_pubkey **pk)
 {
     sk_error err = {0};
     /* A path, or an https:// URL fetched with TLS verification (sk_fetch_pubkey). */
-    if (sk_fetch_pubkey(a->cert, time(NULL), pk, &err) != SK_OK) return cli_fail(&err);
+    if (sk_fetch_pubkey(a->cert, cli_now(), pk, &err) != SK_OK) return cli_fail(&err);
     if (sk_pubkey_flags(*pk) & SK_CERT_NOT_YET_VALID)
         cli_warn("certificate %s is not valid yet; sealing anyway, as kubeseal does", a->cert);
     return 0;

@@ -55,6 +55,23 @@ const char *cli_env(const char *flag)
     return getenv(name);
 }
 
+static int64_t pinned_now;
+static int clock_pinned;
+
+int cli_clock_init(sk_error *err)
+{
+    const char *v = getenv("SEALKIT_NOW");
+    if (v == NULL || *v == '\0') return SK_OK;
+    if (sk_time_parse(v, &pinned_now, err) != SK_OK) return SK_EUSAGE;
+    clock_pinned = 1;
+    return SK_OK;
+}
+
+time_t cli_now(void)
+{
+    return clock_pinned ? (time_t)pinned_now : time(NULL);
+}
+
 int cli_parse_bool(const char *s)
 {
     static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True", NULL};

@@ -27,6 +27,9 @@ static const char usage[] =
     "  -h, --help     show this help\n"
     "  --version      show the version\n"
     "\n"
+    "Environment: SEALKIT_NOW=TIME (RFC 3339 or @SECONDS) pins the clock used for\n"
+    "certificate validity and key dates.\n"
+    "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n"
     "Run 'sealkit COMMAND --help' for a command's options.\n";
 
@@ -44,6 +47,11 @@ int main(int argc, char **argv)
     if (sk_init() != SK_OK) {
         fputs("sealkit: error: cannot initialise libsodium\n", stderr);
         return EXIT_FAIL;
+    }
+    sk_error err = {0};
+    if (cli_clock_init(&err) != SK_OK) {
+        fprintf(stderr, "sealkit: error: SEALKIT_NOW: %s\n", err.msg);
+        return EXIT_USAGE;
     }
     if (argc < 2) {
         fputs(usage, stderr);

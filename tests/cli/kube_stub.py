@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A discovery-only Kubernetes API stub on 127.0.0.1, so that `kubectl apply --dry-run=client`
 can run without a cluster: it serves /version, /api, /apis and /api/v1 (Secrets only) and
-answers 404 to every object GET. Writes its port to the file named by argv[1]; stops by itself
+answers 404 to every object GET. Writes its port and a newline to the file (a FIFO) named by argv[1]; stops by itself
 after argv[2] seconds (default 60)."""
 import json
 import sys
@@ -37,6 +37,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1], "w") as f:
-    f.write(str(server.server_address[1]))
+    f.write("%d\n" % server.server_address[1])
 threading.Timer(float(sys.argv[2]) if len(sys.argv) > 2 else 60.0, server.shutdown).start()
 server.serve_forever()

@@ -17,8 +17,8 @@ expect_out "key size:    4096 bits" "current: key size"
 expect_out "not before:  2026-11-25T19:40:40Z" "current: notBefore"
 expect_out "not after:   2036-11-22T19:40:40Z" "current: notAfter"
 expect_out "days left:   " "current: days left"
-# Days left is computed from the clock: check it against date(1).
-want=$(( ($(date -u -d 2036-11-22T19:40:40Z +%s) - $(date -u +%s)) / 86400 ))
+# Days left is computed from the (pinned) clock: check it against date(1).
+want=$(( ($(date -u -d 2036-11-22T19:40:40Z +%s) - NOW) / 86400 ))
 got=$(sed -n 's/^  days left: *//p' "$T/out")
 [ $((got - want)) -ge -1 ] && [ $((got - want)) -le 1 ] && ok || bad "days left $got, expected about $want"
 run "$SK" cert "$IOP/keys/old/tls.crt"
@@ -109,5 +109,13 @@ fails 2 "unsupported output format" "bad format" "$SK" cert -o xml "$CERT"
 fails 2 "No such file" "missing file" "$SK" cert "$T/nope.crt"
 printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >"$T/broken.crt"
 fails 2 "malformed" "broken PEM" "$SK" cert "$T/broken.crt"
+
+# The pinned clock: SEALKIT_NOW decides what is expired, and a bad value is a usage error.
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {a: b}\n' >"$T/clock.yaml"
+run env SEALKIT_NOW=2036-11-22T19:40:39Z "$SK" seal --cert "$CERT" -f "$T/clock.yaml"
+expect_rc 0 "seal one second before the certificate expires"
+fails 1 "expired" "seal one second after the certificate expired" \
+  env SEALKIT_NOW=2036-11-22T19:40:41Z "$SK" seal --cert "$CERT" -f "$T/clock.yaml"
+fails 2 "SEALKIT_NOW" "a SEALKIT_NOW that is not a time" env SEALKIT_NOW=tomorrow "$SK" seal --cert "$CERT" -f "$T/clock.yaml"
 
 finish

@@ -7,9 +7,9 @@ H=${SK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/hostile
 
 # An ASan build reserves terabytes of shadow memory, which no address-space limit allows.
 limit_kb=$((512 * 1024))
-if [[ "$(nm -D "$SK" 2>/dev/null)" == *__asan_init* ]]; then
-  echo "SKIP: memory limit: $SK is an ASan build (its shadow memory needs more than ${limit_kb} KiB"
-  echo "SKIP: of address space); the cases still run, with the timeout. The release build runs them limited."
+if is_asan_build; then
+  skip_part "memory limit: $SK is an ASan build (its shadow memory needs more than ${limit_kb} KiB" \
+    "of address space); the cases still run, with the timeout. The release build runs them limited."
   limit_kb=""
 elif ! (ulimit -v "$limit_kb" && "$SK" --version) >/dev/null 2>&1; then
   echo "FAIL: $SK --version does not run under ulimit -v $limit_kb" >&2

@@ -63,18 +63,19 @@ ctx.load_cert_chain(cert, key)
 # Handshakes happen in the handler threads, so a client that gives up cannot block accept().
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
 threading.Timer(120, srv.shutdown).start()  # bounded even if nobody kills it
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-os.rename(portfile + ".tmp", portfile)
+with open(portfile, "w") as f:  # a FIFO: the test waits on it
+    f.write("%d\n" % srv.server_address[1])
 srv.serve_forever()
 PY
 
+# The server writes its port to a FIFO once it listens; opened read-write here, so that the
+# read waits for the line (bounded) and a server that dies early cannot hang the test.
+mkfifo "$T/port"
+exec 3<>"$T/port"
 python3 "$T/server.py" "$T/www" "$T/server.crt" "$T/server.key" "$T/port" 2>"$T/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-[ -s "$T/port" ] || { echo "FAIL: the test HTTPS server did not start: $(cat "$T/server.log")" >&2; exit 1; }
-PORT=$(cat "$T/port")
+read -r -t 30 PORT <&3 || { echo "FAIL: the test HTTPS server did not start: $(cat "$T/server.log")" >&2; exit 1; }
 URL=https://127.0.0.1:$PORT
 
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {password: hunter2}\n' >"$T/s.yaml"

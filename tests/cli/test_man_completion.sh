@@ -150,9 +150,11 @@ while (( $# >= 2 )); do
     zpty -r -t z chunk && got+=$chunk || sleep 0.05
   done
   [[ ${got//$'\e'\[[0-9;?]#[a-zA-Z]/} == *"$2"* ]] && print "ok $1" || print "FAIL '$1' did not complete to '$2'"
+  # Abandon the line, then wait for a marker the shell prints after it: the next case starts
+  # from a clean prompt, without guessing how long that takes.
   zpty -w z $'\x03'
-  sleep 0.1
-  while zpty -r -t z chunk; do :; done
+  zpty -w z "print SYNC-\$(( $# * 1000 + 7 ))"
+  zpty -r z out "*SYNC-$(( $# * 1000 + 7 ))*"
   shift 2
 done
 zpty -d z

@@ -5,15 +5,13 @@ source "$(dirname "$0")/lib.sh"
 OLDCRT=$IOP/keys/old/tls.crt
 OLDKEY=$IOP/keys/old/tls.key
 
-if [[ "$(nm -D "$SK" 2>/dev/null)" == *__asan_init* ]]; then
-  echo "SKIP: $SK is an ASan build, which valgrind cannot run; the release build runs this test"
+if is_asan_build; then
+  skip_part "$SK is an ASan build, which valgrind cannot run; the release build runs this test"
   finish
-  exit 0
 fi
 if ! command -v valgrind >/dev/null; then
-  echo "!!! valgrind is not installed: memcheck NOT run (scripts/setup.sh installs it) !!!" >&2
-  [ "${SK_ALLOW_NO_VALGRIND:-0}" = 1 ] && { echo "SKIP: no valgrind (SK_ALLOW_NO_VALGRIND=1)"; finish; exit 0; }
-  exit 1
+  skip_part "valgrind is not installed: memcheck NOT run (scripts/setup.sh installs it)"
+  finish
 fi
 
 n=0

@@ -2,7 +2,7 @@
 """Writes the hostile-input corpus in this folder (the files cases.tsv names).
 
 The files are committed; run this only to change the corpus:
-    tests/hostile/gen.py build/sealkit ../shared/interop/keys/current/tls.crt
+    tests/hostile/gen.py build/sealkit tests/data/interop/keys/current/tls.crt
 sealkit seals the one real item the SealedSecret cases carry, so that each of
 them fails for the reason its name says and not for a bad blob. Inputs that are
 large or made of many pieces (100 MiB, a million nodes, truncations) are made

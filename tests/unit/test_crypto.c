@@ -49,7 +49,7 @@ static int free_keys(void **state)
 
 static EVP_PKEY *load_private_key(const char *rel)
 {
-    char *path = tu_path(SK_SHARED_DIR, rel);
+    char *path = tu_path(SK_TEST_DATA_DIR, rel);
     BIO *bio = BIO_new_file(path, "r");
     assert_non_null(bio);
     EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
@@ -61,7 +61,7 @@ static EVP_PKEY *load_private_key(const char *rel)
 
 static EVP_PKEY *load_cert_key(const char *rel)
 {
-    char *path = tu_path(SK_SHARED_DIR, rel);
+    char *path = tu_path(SK_TEST_DATA_DIR, rel);
     BIO *bio = BIO_new_file(path, "r");
     assert_non_null(bio);
     X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
@@ -315,15 +315,15 @@ static void open_upstream_case(const char *id, const char *wrong_label)
     EVP_PKEY *key = load_private_key("interop/keys/current/tls.key");
     size_t b64_len = 0, label_len = 0, want_len = 0;
     snprintf(rel, sizeof rel, "interop/cases/%s/blob.b64", id);
-    char *path = tu_path(SK_SHARED_DIR, rel);
+    char *path = tu_path(SK_TEST_DATA_DIR, rel);
     char *b64 = tu_read_file(path, &b64_len);
     free(path);
     snprintf(rel, sizeof rel, "interop/cases/%s/label.txt", id);
-    path = tu_path(SK_SHARED_DIR, rel);
+    path = tu_path(SK_TEST_DATA_DIR, rel);
     char *label = tu_read_file(path, &label_len);
     free(path);
     snprintf(rel, sizeof rel, "interop/cases/%s/plaintext.bin", id);
-    path = tu_path(SK_SHARED_DIR, rel);
+    path = tu_path(SK_TEST_DATA_DIR, rel);
     char *want = tu_read_file(path, &want_len);
     free(path);
 

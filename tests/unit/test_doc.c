@@ -310,7 +310,7 @@ static void test_json_stream_inline(void **state)
     assert_int_equal(docs.line[2], 2);
     sk_docs_free(&docs);
     /* the interop manifest is one big JSON object */
-    char *path = tu_path(SK_SHARED_DIR, "interop/cases.json");
+    char *path = tu_path(SK_TEST_DATA_DIR, "interop/cases.json");
     size_t len;
     char *big = tu_read_file(path, &len);
     parse_ok(big, len, 1, &docs);
@@ -381,7 +381,7 @@ static void test_interop_files(void **state)
         "interop/cases/*/expected.yaml", "interop/keys/*.yaml", "interop/keys/*/*.yaml"};
     size_t files = 0;
     for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
-        char *pattern = tu_path(SK_SHARED_DIR, patterns[p]);
+        char *pattern = tu_path(SK_TEST_DATA_DIR, patterns[p]);
         glob_t g;
         assert_int_equal(glob(pattern, 0, NULL, &g), 0);
         for (size_t i = 0; i < g.gl_pathc; i++) {

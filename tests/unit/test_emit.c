@@ -925,7 +925,7 @@ static void test_interop_fixtures_reemit(void **state)
         for (size_t f = 0; f < 2; f++) {
             char rel[160];
             snprintf(rel, sizeof rel, "interop/cases/%s/%s", cases[i], files[f]);
-            char *path = tu_path(SK_SHARED_DIR, rel);
+            char *path = tu_path(SK_TEST_DATA_DIR, rel);
             size_t len;
             char *text = tu_read_file(path, &len);
             json_t *doc = load_yaml((const unsigned char *)text, len);

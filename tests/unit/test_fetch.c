@@ -115,7 +115,7 @@ static void test_connection_refused(void **state)
 static void test_pubkey_from_path(void **state)
 {
     (void)state;
-    char *path = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.crt");
+    char *path = tu_path(SK_TEST_DATA_DIR, "interop/keys/current/tls.crt");
     sk_pubkey *pk = NULL;
     sk_error err = {0};
     assert_int_equal(sk_fetch_pubkey(path, NOW_2030, &pk, &err), SK_OK);

@@ -19,7 +19,7 @@
 static json_t *seal_golden(const char *seed, int has_scope, sk_scope scope)
 {
     sk_error err = {0};
-    char *crt = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.crt");
+    char *crt = tu_path(SK_TEST_DATA_DIR, "interop/keys/current/tls.crt");
     char *in = tu_path(SK_TEST_DATA_DIR, "golden/secret.yaml");
     size_t len;
     char *text = tu_read_file(in, &len);

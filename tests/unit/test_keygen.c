@@ -500,12 +500,12 @@ static void expect_fixture_key(const sk_keyring *kr, size_t i, json_t *k, size_t
 static void test_info_backup_list(void **state)
 {
     (void)state;
-    char *path = tu_path(SK_SHARED_DIR, "interop/cases.json");
+    char *path = tu_path(SK_TEST_DATA_DIR, "interop/cases.json");
     json_t *cases = json_load_file(path, 0, NULL);
     free(path);
     assert_non_null(cases);
     size_t len = 0;
-    path = tu_path(SK_SHARED_DIR, "interop/keys/backup-list.yaml");
+    path = tu_path(SK_TEST_DATA_DIR, "interop/keys/backup-list.yaml");
     char *text = tu_read_file(path, &len);
     sk_keyring *kr = ring_from(text, len, path);
     assert_int_equal(sk_keyring_count(kr), 2);
@@ -566,7 +566,7 @@ static void test_info_every_document(void **state)
 {
     (void)state;
     size_t len = 0;
-    char *path = tu_path(SK_SHARED_DIR, "interop/keys/backup-list.yaml");
+    char *path = tu_path(SK_TEST_DATA_DIR, "interop/keys/backup-list.yaml");
     char *list = tu_read_file(path, &len);
     char *extra =
         edited_secret(kp_c, "sealed-secrets-keyzzzzz", "active", "2026-11-26T19:40:40Z", NULL);

@@ -16,14 +16,6 @@
 #define FP_CURRENT "SHA256:N0y6dUAHXtv73DQXpORtj6iqEbwinoh+RJ12OVMggAg"
 #define FP_OLD "SHA256:Hvcb8+5bi0XmFwn/+SaWENssGxbvF/Ik6OrMU8LOh3Q"
 
-static char *shared_file(const char *rel, size_t *len)
-{
-    char *path = tu_path(SK_SHARED_DIR, rel);
-    char *text = tu_read_file(path, len);
-    free(path);
-    return text;
-}
-
 static sk_keyring *new_ring(void)
 {
     sk_keyring *kr = NULL;
@@ -46,7 +38,7 @@ static size_t add_ok(sk_keyring *kr, const char *text, size_t len, const char *s
 static void add_shared(sk_keyring *kr, const char *rel)
 {
     size_t len;
-    char *pem = shared_file(rel, &len);
+    char *pem = tu_data_file(rel, &len);
     assert_int_equal(add_ok(kr, pem, len, rel), 1);
     sodium_memzero(pem, len);
     free(pem);
@@ -137,7 +129,7 @@ static void test_pkcs1_and_pkcs8_collapse(void **state)
 
     /* Both forms in one text, into a fresh ring: one key. */
     size_t l1, blen;
-    char *pkcs1 = shared_file("interop/keys/current/tls.key", &l1);
+    char *pkcs1 = tu_data_file("interop/keys/current/tls.key", &l1);
     char *both = join(pkcs1, pkcs8, &blen);
     sk_keyring *fresh = new_ring();
     assert_int_equal(add_ok(fresh, both, blen, "both.pem"), 1);
@@ -161,9 +153,9 @@ static void test_two_keys_in_one_text(void **state)
 {
     (void)state;
     size_t l1, l2, len;
-    char *cur = shared_file("interop/keys/current/tls.key", &l1);
-    char *old = shared_file("interop/keys/old/tls.key", &l2);
-    char *cert = shared_file("interop/keys/current/tls.crt", &len);
+    char *cur = tu_data_file("interop/keys/current/tls.key", &l1);
+    char *old = tu_data_file("interop/keys/old/tls.key", &l2);
+    char *cert = tu_data_file("interop/keys/current/tls.crt", &len);
     /* A certificate between the keys is skipped, as in a tls.crt + tls.key bundle. */
     size_t hlen, blen;
     char *head = join(cur, cert, &hlen);
@@ -202,7 +194,7 @@ static void test_no_private_key(void **state)
     sk_keyring *kr = new_ring();
     sk_error err = {0};
     size_t len;
-    char *cert = shared_file("interop/keys/current/tls.crt", &len);
+    char *cert = tu_data_file("interop/keys/current/tls.crt", &len);
     assert_int_equal(add_fail(kr, cert, len, "tls.crt", &err), SK_EPARSE);
     assert_string_equal(err.msg, "no private key found in tls.crt");
     assert_true(err.hint[0] != '\0');
@@ -237,7 +229,7 @@ static void test_encrypted_refused(void **state)
 
     /* All or nothing: a good key before the encrypted one is not kept. */
     size_t l1, blen;
-    char *plain = shared_file("interop/keys/old/tls.key", &l1);
+    char *plain = tu_data_file("interop/keys/old/tls.key", &l1);
     char *mixed = join(plain, enc8, &blen);
     assert_int_equal(add_fail(fresh, mixed, blen, "mixed.pem", &err), SK_EPARSE);
     assert_non_null(strstr(err.msg, "PEM block 2"));
@@ -316,16 +308,16 @@ typedef struct raw_case {
 static void raw_strict(raw_case *c)
 {
     size_t b64_len;
-    char *b64 = shared_file("interop/cases/raw-strict/blob.b64", &b64_len);
+    char *b64 = tu_data_file("interop/cases/raw-strict/blob.b64", &b64_len);
     c->blob = malloc(b64_len);
     assert_non_null(c->blob);
     assert_int_equal(sodium_base642bin(c->blob, b64_len, b64, b64_len, "\r\n", &c->blob_len, NULL,
                                        sodium_base64_VARIANT_ORIGINAL),
                      0);
     free(b64);
-    c->label = shared_file("interop/cases/raw-strict/label.txt", &c->label_len);
+    c->label = tu_data_file("interop/cases/raw-strict/label.txt", &c->label_len);
     assert_string_equal(c->label, "demo/raw-target");
-    c->plain = shared_file("interop/cases/raw-strict/plaintext.bin", &c->plain_len);
+    c->plain = tu_data_file("interop/cases/raw-strict/plaintext.bin", &c->plain_len);
 }
 
 static void raw_free(raw_case *c)

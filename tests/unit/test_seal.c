@@ -20,8 +20,8 @@ static int setup(void **state)
 {
     static fixture f;
     sk_error err = {0};
-    char *crt = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.crt");
-    char *key = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.key");
+    char *crt = tu_path(SK_TEST_DATA_DIR, "interop/keys/current/tls.crt");
+    char *key = tu_path(SK_TEST_DATA_DIR, "interop/keys/current/tls.key");
     size_t len;
     char *pem = tu_read_file(key, &len);
     assert_int_equal(sk_pubkey_from_file(crt, time(NULL), &f.pk, &err), SK_OK);

@@ -24,18 +24,10 @@ typedef struct fixture {
     sk_keyring *both; /* [old, current] */
 } fixture;
 
-static char *shared(const char *rel, size_t *len)
-{
-    char *path = tu_path(SK_SHARED_DIR, rel);
-    char *text = tu_read_file(path, len);
-    free(path);
-    return text;
-}
-
 static void add_key(sk_keyring *kr, const char *rel)
 {
     size_t len;
-    char *pem = shared(rel, &len);
+    char *pem = tu_data_file(rel, &len);
     sk_error err = {0};
     assert_int_equal(sk_keyring_add_text(kr, pem, len, rel, NULL, &err), SK_OK);
     free(pem);
@@ -45,7 +37,7 @@ static int setup(void **state)
 {
     static fixture f;
     sk_error err = {0};
-    char *crt = tu_path(SK_SHARED_DIR, "interop/keys/current/tls.crt");
+    char *crt = tu_path(SK_TEST_DATA_DIR, "interop/keys/current/tls.crt");
     assert_int_equal(sk_pubkey_from_file(crt, NOW_2030, &f.cert, &err), SK_OK);
     free(crt);
     assert_int_equal(sk_keyring_new(&f.cur, &err), SK_OK);
@@ -93,7 +85,7 @@ static void verify_case(const char *id, const sk_verify_opts *o, sk_findings *f)
     char rel[128];
     size_t len;
     snprintf(rel, sizeof rel, "interop/cases/%s/sealed.yaml", id);
-    char *text = shared(rel, &len);
+    char *text = tu_data_file(rel, &len);
     verify_text(text, o, f);
     free(text);
 }
@@ -720,7 +712,7 @@ static void test_documents_and_lists(void **state)
 {
     fixture *fx = *state;
     size_t len;
-    char *one = shared("interop/cases/strict-basic/sealed.yaml", &len);
+    char *one = tu_data_file("interop/cases/strict-basic/sealed.yaml", &len);
     /* A List of two SealedSecrets between a ConfigMap and a mislabelled document. */
     json_t *a = seal_yaml(fx, plain_secret, SK_SCOPE_STRICT);
     json_t *list =
@@ -873,7 +865,7 @@ static void test_policy_refusals(void **state)
 static void scan_ok(const char *rel, time_t now, sk_cert_info **v, size_t *n)
 {
     size_t len;
-    char *text = shared(rel, &len);
+    char *text = tu_data_file(rel, &len);
     sk_error err = {0};
     int rc = sk_cert_scan(text, len, rel, now, v, n, &err);
     if (rc != SK_OK) print_error("scan %s: %s\n", rel, err.msg);
@@ -923,8 +915,8 @@ static void test_cert_scan_pem_bundle_and_bare(void **state)
 {
     (void)state;
     size_t a_len, b_len;
-    char *a = shared("interop/keys/current/tls.crt", &a_len);
-    char *b = shared("interop/keys/old/tls.crt", &b_len);
+    char *a = tu_data_file("interop/keys/current/tls.crt", &a_len);
+    char *b = tu_data_file("interop/keys/old/tls.crt", &b_len);
     char *both = malloc(a_len + b_len + 32);
     assert_non_null(both);
     sprintf(both, "# bundle\n%s\n%s", a, b);
@@ -1002,7 +994,7 @@ static void test_pubkey_ex_expired(void **state)
 {
     (void)state;
     size_t len;
-    char *text = shared("interop/keys/current/tls.crt", &len);
+    char *text = tu_data_file("interop/keys/current/tls.crt", &len);
     sk_pubkey *pk = NULL;
     sk_error err = {0};
     time_t later = (time_t)2208988800; /* 2040 */

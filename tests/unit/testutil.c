@@ -42,3 +42,11 @@ char *tu_path(const char *dir, const char *rel)
     snprintf(p, n, "%s/%s", dir, rel);
     return p;
 }
+
+char *tu_data_file(const char *rel, size_t *len)
+{
+    char *path = tu_path(SK_TEST_DATA_DIR, rel);
+    char *text = tu_read_file(path, len);
+    free(path);
+    return text;
+}

@@ -9,5 +9,7 @@
 char *tu_read_file(const char *path, size_t *len);
 /* Joins a directory and a relative path into a static-per-call buffer (malloc'd). */
 char *tu_path(const char *dir, const char *rel);
+/* Reads tests/data/REL (the repository's own test data) like tu_read_file. */
+char *tu_data_file(const char *rel, size_t *len);
 
 #endif
