@@ -49,7 +49,7 @@ SK_API const char *sk_pubkey_fingerprint(const sk_pubkey *pk);
 SK_API const char *sk_pubkey_subject(const sk_pubkey *pk);
 
 /*
- * Upstream's PublicKeyFingerprint (spec 5.8): "SHA256:" + unpadded base64 of
+ * Upstream's PublicKeyFingerprint (docs/format.md §5.5): "SHA256:" + unpadded base64 of
  * SHA-256 over the SSH wire form of the RSA public key. out must hold
  * SK_FINGERPRINT_MAX bytes.
  */

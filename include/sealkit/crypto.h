@@ -1,5 +1,5 @@
 /*
- * The Sealed Secrets hybrid cipher (spec section 1):
+ * The Sealed Secrets hybrid cipher (docs/format.md §1):
  *   blob = u16be(k) || RSA-OAEP-SHA256(session key, label) || AES-256-GCM(plaintext)
  * with a fresh 32-byte session key per item, a 12-byte zero nonce and no AAD.
  */

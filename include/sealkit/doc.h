@@ -1,7 +1,7 @@
 /*
  * Reading Kubernetes manifests. Documents are jansson trees whose objects
  * keep input order. Input is a JSON stream when its first non-blank byte is
- * '{', YAML otherwise (spec 3.6).
+ * '{', YAML otherwise (docs/format.md §3.6).
  */
 #ifndef SEALKIT_DOC_H
 #define SEALKIT_DOC_H

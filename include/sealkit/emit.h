@@ -1,5 +1,5 @@
 /*
- * Writing manifests in kubeseal's exact shape (spec 3.3 and 3.4). Output goes
+ * Writing manifests in kubeseal's exact shape (docs/format.md §3.3 and §3.4). Output goes
  * to guarded memory because recovered Secrets carry plaintext.
  */
 #ifndef SEALKIT_EMIT_H
@@ -29,7 +29,7 @@ SK_API int sk_emit_yaml(const json_t *doc, sk_secbuf *out, sk_error *err);
 /* Appends s as one JSON string literal, quotes included, with Go's escaping. */
 SK_API int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err);
 
-/* go-yaml v2's key order (spec 3.4): negative, zero or positive like strcmp. */
+/* go-yaml v2's key order (docs/format.md §3.4): negative, zero or positive like strcmp. */
 SK_API int sk_yaml_key_cmp(const char *a, const char *b);
 /*
  * Non-zero when go-yaml v2 would read the plain scalar s back as a string and

@@ -1,7 +1,9 @@
 /*
  * Errors: every fallible function returns SK_OK (0) or one of the codes
- * below, and fills a caller-owned sk_error with a one-line message that
- * names the document and field. Messages never contain secret values.
+ * below, and fills a caller-owned sk_error (which may be NULL) with a
+ * one-line message naming the field, and with where the problem is as
+ * fields: source, document, List item and line. sk_error_format joins them
+ * into one line. Messages never contain secret values.
  */
 #ifndef SEALKIT_ERROR_H
 #define SEALKIT_ERROR_H
@@ -24,11 +26,16 @@ enum sk_status {
 
 #define SK_ERROR_MSG_MAX 640
 #define SK_ERROR_HINT_MAX 256
+#define SK_ERROR_SOURCE_MAX 256
 
 typedef struct sk_error {
     int code;
-    char msg[SK_ERROR_MSG_MAX];
-    char hint[SK_ERROR_HINT_MAX]; /* empty when no fix is known */
+    char msg[SK_ERROR_MSG_MAX];       /* the problem, with its field path; no location */
+    char hint[SK_ERROR_HINT_MAX];     /* empty when no fix is known */
+    char source[SK_ERROR_SOURCE_MAX]; /* file name or "<stdin>"; empty when unknown */
+    size_t document;                  /* 1-based; 0 when unknown */
+    size_t item;                      /* 1-based item of a List document; 0 when none */
+    size_t line;                      /* 1-based; 0 when unknown */
 } sk_error;
 
 /* Sets code and message (printf-style); returns code. err may be NULL. */
@@ -38,6 +45,21 @@ SK_API void sk_error_hint(sk_error *err, const char *fmt, ...) SK_PRINTF(2, 3);
 /* Prepends context ("file.yaml: ") to the message; returns err->code. */
 SK_API int sk_error_prefix(sk_error *err, const char *fmt, ...) SK_PRINTF(2, 3);
 SK_API void sk_error_clear(sk_error *err);
+/*
+ * Record where the problem is. Each sets only what is still unknown, so the
+ * innermost caller, which knows best, wins; each returns err->code (SK_EINVAL
+ * for a NULL err).
+ */
+SK_API int sk_error_at_source(sk_error *err, const char *source);
+SK_API int sk_error_at_object(sk_error *err, size_t document, size_t item);
+SK_API int sk_error_at_line(sk_error *err, size_t line);
+/*
+ * "SOURCE: document N, item M: line L: MESSAGE", each part present only when
+ * known. Returns the length it needed (as snprintf).
+ */
+SK_API size_t sk_error_format(const sk_error *err, char *buf, size_t size);
+/* The same without the source, for reports that name the file in a field of their own. */
+SK_API size_t sk_error_format_in_source(const sk_error *err, char *buf, size_t size);
 SK_API const char *sk_status_name(int code);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * Making a controller-compatible key pair (spec 5.1) and the kube-system
- * Secret that holds it (spec 5.2), offline: the bring-your-own-key flow.
+ * Making a controller-compatible key pair (docs/format.md §5.1) and the kube-system
+ * Secret that holds it (docs/format.md §5.2), offline: the bring-your-own-key flow.
  */
 #ifndef SEALKIT_KEYGEN_H
 #define SEALKIT_KEYGEN_H
@@ -49,7 +49,7 @@ SK_API int sk_keypair_cert_pem(const sk_keypair *kp, sk_secbuf *out, sk_error *e
 SK_API int sk_keypair_key_pem(const sk_keypair *kp, sk_secbuf *out, sk_error *err);
 
 /*
- * The controller's key Secret (spec 5.2) in kubeseal's member order:
+ * The controller's key Secret (docs/format.md §5.2) in kubeseal's member order:
  * type kubernetes.io/tls in namespace ns, generateName SK_KEY_PREFIX, the
  * label SK_KEY_LABEL: active, data tls.crt and tls.key. name NULL means
  * SK_KEY_PREFIX plus 5 random [a-z0-9] characters, as the API server names

@@ -84,14 +84,14 @@ typedef struct sk_key_info {
 
 SK_API const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i);
 
-/* The two orderings of the controller's --key-order-priority (spec 5.3). */
+/* The two orderings of the controller's --key-order-priority (docs/format.md §5.3). */
 enum sk_key_order {
     SK_KEY_ORDER_CERT_NOT_BEFORE = 0,   /* CertNotBefore, the default */
     SK_KEY_ORDER_CREATION_TIMESTAMP = 1 /* SecretCreationTimestamp */
 };
 
 /*
- * The key the controller would treat as "most recent" (spec 5.3): among the
+ * The key the controller would treat as "most recent" (docs/format.md §5.3): among the
  * keys it would load (not from a Secret, or labelled active, or the legacy
  * Secret named sealed-secrets-key) that have the ordering time, the greatest;
  * a tie keeps the one registered first (earlier creationTimestamp, then ring

@@ -1,5 +1,5 @@
 /*
- * Re-sealing under a new controller key, offline (spec 5.7, 8.1-8.2): every
+ * Re-sealing under a new controller key, offline (docs/format.md §5.6, §6.1): every
  * item is opened with the old keys and sealed again under the new
  * certificate with a fresh session key and the same scope. Unlike the
  * controller's /v1/rotate, nothing but the encryptedData values changes.

@@ -1,4 +1,4 @@
-/* Sealing scopes and the exact OAEP label bytes (spec section 2). */
+/* Sealing scopes and the exact OAEP label bytes (docs/format.md §2). */
 #ifndef SEALKIT_SCOPE_H
 #define SEALKIT_SCOPE_H
 

@@ -1,4 +1,4 @@
-/* Sealing Secrets into SealedSecrets as kubeseal does (spec 2.4, 3.2, 4.6). */
+/* Sealing Secrets into SealedSecrets as kubeseal does (docs/format.md §2.4, §3.2, §4.4). */
 #ifndef SEALKIT_SEAL_H
 #define SEALKIT_SEAL_H
 
@@ -11,7 +11,7 @@
 
 typedef struct sk_seal_opts {
     int has_scope;          /* --scope given */
-    sk_scope scope;         /* strict cannot downgrade an annotated Secret (spec 2.4)... */
+    sk_scope scope;         /* strict keeps an annotated Secret's scope (docs/format.md §2.4)... */
     int force_scope;        /* ...unless this is set (--merge-into imposes the file's scope) */
     const char *name;       /* --name: renames every Secret; NULL keeps it */
     const char *namespace_; /* -n: used when the Secret has none; a different one is an error */

@@ -13,6 +13,7 @@
 #include "scope.h"
 #include "doc.h"
 #include "emit.h"
+#include "model.h"
 #include "secret.h"
 #include "seal.h"
 #include "unseal.h"

@@ -1,4 +1,4 @@
-/* Opening SealedSecrets with private keys (spec 2.8, 3.10). */
+/* Opening SealedSecrets with private keys (docs/format.md §2.8, §3.9). */
 #ifndef SEALKIT_UNSEAL_H
 #define SEALKIT_UNSEAL_H
 
@@ -28,7 +28,7 @@ SK_API int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t
                              const char *ns, const char *name, sk_scope tried, sk_scope *opens,
                              sk_error *err);
 
-/* A v1/Secret tree in kubeseal's recovery shape (spec 3.10) without ownerReferences. */
+/* A v1/Secret tree in kubeseal's recovery shape (docs/format.md §3.9) without ownerReferences. */
 SK_API int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err);
 
 #endif

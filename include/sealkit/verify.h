@@ -1,7 +1,7 @@
 /*
- * Auditing SealedSecrets without printing a value (spec 8.3): structural
+ * Auditing SealedSecrets without printing a value (docs/format.md §6.2): structural
  * checks without keys, opening checks with keys, required items from a
- * policy, and the certificate inventory behind `sealkit cert` (spec 8.4-8.5).
+ * policy, and the certificate inventory behind `sealkit cert` (docs/format.md §6.3-6.4).
  * Every check adds a finding to an sk_findings list; the codes are listed in
  * docs/verify.md. A finding's message names fields and items, never a value.
  */
@@ -151,7 +151,7 @@ SK_API int sk_cert_scan(const char *text, size_t len, const char *source, time_t
 
 /*
  * The index in kr of the newest key: the one whose certificate in certs has
- * the latest notBefore (the controller's default order, spec 5.3), else the
+ * the latest notBefore (the controller's default order, docs/format.md §5.3), else the
  * last key of the ring. -1 for an empty ring.
  */
 SK_API long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_t n);

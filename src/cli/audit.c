@@ -13,7 +13,7 @@ int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
     if (rc == SK_OK)
         rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, cli_now(),
                                    SK_PUBKEY_ALLOW_EXPIRED, pk, err);
-    if (rc != SK_OK && strstr(err->msg, path) == NULL) sk_error_prefix(err, "%s: ", path);
+    if (rc != SK_OK) sk_error_at_source(err, path);
     sk_secbuf_free(&text);
     if (rc == SK_OK && (sk_pubkey_flags(*pk) & SK_CERT_EXPIRED))
         cli_warn("%s: the certificate has expired (see 'sealkit cert')", path);

@@ -1,6 +1,6 @@
 /*
  * sealkit keys list: the inventory of private keys in PEM files, key Secrets,
- * v1 Lists, multi-document backups and folders (spec 5.3, 8.4).
+ * v1 Lists, multi-document backups and folders (docs/format.md §5.3, §6.3).
  *
  * `--format json` prints one object whose schema is stable (new members may
  * be added; none is removed or changes meaning within "sealkit.keys/v1"):
@@ -13,7 +13,7 @@
  *     "newest_by_creation_timestamp": "SHA256:..." | null,   the same by the Secrets'
  *                                           creationTimestamp (SecretCreationTimestamp)
  *     "keys": [ {                           one per distinct key, in the order found
- *       "fingerprint": "SHA256:...",        upstream's PublicKeyFingerprint (spec 5.8)
+ *       "fingerprint": "SHA256:...",        upstream's PublicKeyFingerprint (docs/format.md §5.5)
  *       "bits": 4096,
  *       "form": "secret" | "pem",           from a Secret's data[tls.key], or bare PEM
  *       "source": "path",                   the file it was first found in
@@ -369,7 +369,7 @@ static int footer(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
     if (has_nb)
         snprintf(line, sizeof line,
                  "\nnewest: %s (the controller's most recent key: greatest certificate notBefore "
-                 "among the keys it loads, spec 5.3)\n",
+                 "among the keys it loads, docs/format.md §5.3)\n",
                  sk_keyring_fingerprint(kr, nb));
     else
         snprintf(line, sizeof line,

@@ -232,17 +232,14 @@ static int read_secrets(const char *path, sk_secret **secrets, sk_origin **origi
         rc = sk_error_set(err, SK_EINVAL, "no Secret found in the input");
         sk_error_hint(err, "the input must hold a v1 Secret in YAML or JSON");
     }
-    if (rc != SK_OK && strncmp(err->msg, name, strlen(name)) != 0)
-        sk_error_prefix(err, "%s: ", name);
+    if (rc != SK_OK) sk_error_at_source(err, name);
     return rc;
 }
 
 static void origin_prefix(sk_error *err, const char *name, sk_origin o)
 {
-    if (o.item > 0)
-        sk_error_prefix(err, "%s: document %zu, item %zu: ", name, o.document, o.item);
-    else
-        sk_error_prefix(err, "%s: document %zu: ", name, o.document);
+    sk_error_at_source(err, name);
+    sk_error_at_object(err, o.document, o.item);
 }
 
 static int seal_stream(const seal_args *a, const sk_pubkey *pk)
@@ -308,7 +305,7 @@ static int seal_raw(const seal_args *a, const sk_pubkey *pk)
     return rc == SK_OK ? EXIT_OK : cli_fail(&err);
 }
 
-/* The existing SealedSecret's identity and scope win over the input's (spec 4.8). */
+/* The existing SealedSecret's identity and scope win over the input's (docs/format.md §4.6). */
 static int seal_for_target(const seal_args *a, const sk_pubkey *pk, json_t *target, sk_scope scope,
                            sk_error *err)
 {
@@ -346,8 +343,10 @@ static int load_target(const char *path, sk_docs *docs, sk_scope *scope, sk_erro
                           "%s: --merge-into needs exactly one SealedSecret, "
                           "found %zu documents",
                           path, docs->n);
-    if (rc == SK_OK && (rc = sk_sealed_check(docs->doc[0], scope, err)) != SK_OK)
-        sk_error_prefix(err, "%s: document 1: ", path);
+    if (rc == SK_OK && (rc = sk_sealed_check(docs->doc[0], scope, err)) != SK_OK) {
+        sk_error_at_source(err, path);
+        sk_error_at_object(err, 1, 0);
+    }
     return rc;
 }
 

@@ -153,12 +153,6 @@ int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err)
     return rc;
 }
 
-static int is_list(const json_t *doc)
-{
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-    return kind != NULL && (strcmp(kind, "List") == 0 || strcmp(kind, "SealedSecretList") == 0);
-}
-
 static int unseal_one(const json_t *doc, sk_keyring *kr, sk_format f, sk_secbuf *out, sk_error *err)
 {
     sk_secret s;
@@ -173,37 +167,40 @@ static int unseal_one(const json_t *doc, sk_keyring *kr, sk_format f, sk_secbuf 
     return rc;
 }
 
+typedef struct unseal_ctx {
+    sk_keyring *kr;
+    sk_format format;
+    const char *name;
+    sk_secbuf *out;
+    size_t found;
+} unseal_ctx;
+
 /* Other kinds (a ConfigMap beside a SealedSecret in one file) are passed over, with a word. */
-static int other_kind(const json_t *doc, const char *name, size_t d)
+static int unseal_object(const sk_object *o, void *ctx, sk_error *err)
 {
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-    if (kind == NULL || strcmp(kind, "SealedSecret") == 0 || is_list(doc)) return 0;
-    cli_warn("%s: document %zu is a %.64s, not a SealedSecret; skipped", name, d + 1, kind);
-    return 1;
+    unseal_ctx *c = ctx;
+    const char *kind = json_string_value(json_object_get(o->obj, "kind"));
+    if (kind != NULL && strcmp(kind, SK_KIND_SEALED_SECRET) != 0) {
+        char where[64];
+        sk_object_where(o, where, sizeof where);
+        cli_warn("%s: %s is a %.64s, not a SealedSecret; skipped", c->name, where, kind);
+        return SK_OK;
+    }
+    int rc = unseal_one(o->obj, c->kr, c->format, c->out, err);
+    c->found += rc == SK_OK;
+    return rc;
 }
 
 static int unseal_docs(const sk_docs *docs, sk_keyring *kr, sk_format f, const char *name,
                        sk_secbuf *out, sk_error *err)
 {
-    size_t found = 0;
-    for (size_t d = 0; d < docs->n; d++) {
-        const json_t *doc = docs->doc[d];
-        if (other_kind(doc, name, d)) continue;
-        size_t n = is_list(doc) ? json_array_size(json_object_get(doc, "items")) : 1;
-        for (size_t i = 0; i < n; i++) {
-            const json_t *one =
-                is_list(doc) ? json_array_get(json_object_get(doc, "items"), i) : doc;
-            int rc = unseal_one(one, kr, f, out, err);
-            if (rc == SK_OK) {
-                found++;
-                continue;
-            }
-            if (is_list(doc))
-                return sk_error_prefix(err, "%s: document %zu, item %zu: ", name, d + 1, i + 1);
-            return sk_error_prefix(err, "%s: document %zu: ", name, d + 1);
-        }
+    unseal_ctx c = {kr, f, name, out, 0};
+    int rc = sk_docs_walk(docs, unseal_object, &c, err);
+    if (rc != SK_OK) return sk_error_at_source(err, name);
+    if (c.found == 0) {
+        sk_error_set(err, SK_EINVAL, "no SealedSecret found");
+        return sk_error_at_source(err, name);
     }
-    if (found == 0) return sk_error_set(err, SK_EINVAL, "%s: no SealedSecret found", name);
     return SK_OK;
 }
 

@@ -9,7 +9,9 @@
 
 int cli_fail(const sk_error *err)
 {
-    fprintf(stderr, "sealkit: error: %s\n", err->msg[0] ? err->msg : sk_status_name(err->code));
+    char line[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
+    sk_error_format(err, line, sizeof line);
+    fprintf(stderr, "sealkit: error: %s\n", line);
     if (err->hint[0]) fprintf(stderr, "sealkit: hint: %s\n", err->hint);
     return err->code == SK_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 }

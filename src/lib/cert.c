@@ -33,7 +33,7 @@ struct sk_pubkey {
 static const char FETCH_HINT[] = "the controller's certificate comes from `kubeseal --fetch-cert` "
                                  "or the controller log (\"Certificate generated\")";
 
-/* ---- fingerprint (spec 5.8) ---- */
+/* ---- fingerprint (docs/format.md §5.5) ---- */
 
 static void put_u32(unsigned char *p, size_t v)
 {
@@ -361,7 +361,7 @@ int sk_pubkey_from_file(const char *path, time_t now, sk_pubkey **out, sk_error 
     if (!is_stdin) close(fd);
     if (rc == SK_OK) {
         rc = sk_pubkey_from_pem((const char *)text.data, text.len, now, out, err);
-        if (rc != SK_OK) sk_error_prefix(err, "%s: ", name);
+        if (rc != SK_OK) sk_error_at_source(err, name);
     }
     sk_secbuf_free(&text);
     return rc;

@@ -10,7 +10,7 @@
 
 #include "crypto_internal.h"
 
-/* The blob header is a 16-bit length (spec 1.2). */
+/* The blob header is a 16-bit length (docs/format.md §1.2). */
 #define MAX_MODULUS_BYTES 65535u
 /* EVP update calls take an int length. */
 #define EVP_CHUNK ((size_t)1 << 30)
@@ -25,7 +25,7 @@
 _Static_assert(crypto_hash_sha256_BYTES == crypto_stream_chacha20_ietf_KEYBYTES,
                "the RNG key is SHA-256(seed)");
 
-/* Each session key encrypts one message only, so a fixed nonce is safe (spec 1.1). */
+/* Each session key encrypts one message only, so a fixed nonce is safe (docs/format.md §1.1). */
 static const unsigned char zero_iv[12];
 
 /* libsodium's randombytes_buf_deterministic() uses this nonce; the stream continues it. */
@@ -308,7 +308,7 @@ int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t 
     return sk_error_set(err, SK_EDECRYPT, "AES-GCM authentication failed (blob altered)");
 }
 
-/* ---- the hybrid cipher (spec 1.3, 1.4) ---- */
+/* ---- the hybrid cipher (docs/format.md §1.3, §1.4) ---- */
 
 static int new_session_key(sk_rng *rng, unsigned char *key, sk_error *err)
 {
@@ -455,7 +455,7 @@ size_t sk_blob_rsa_len(const unsigned char *blob, size_t blob_len)
     return blob_len - 2 < L ? 0 : L;
 }
 
-/* ---- base64 (spec 1.7) ---- */
+/* ---- base64 (docs/format.md §1.7) ---- */
 
 int sk_base64_encode(const unsigned char *in, size_t len, char **out, sk_error *err)
 {

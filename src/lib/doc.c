@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How far sk_detect_format looks for the first non-blank byte (spec 3.6). */
+/* How far sk_detect_format looks for the first non-blank byte (docs/format.md §3.6). */
 #define DETECT_WINDOW 4096
 
 int sk_doc_error(sk_error *err, int code, sk_doc_where at, const char *fmt, ...)
@@ -23,10 +23,10 @@ int sk_doc_error(sk_error *err, int code, sk_doc_where at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    char line[32] = "";
-    if (at.line > 0) snprintf(line, sizeof line, "line %zu: ", at.line);
-    return sk_error_set(err, code, "%s%sdocument %zu: %s%s", at.source ? at.source : "",
-                        at.source ? ": " : "", at.docno, line, what);
+    sk_error_set(err, code, "%s", what);
+    sk_error_at_source(err, at.source);
+    sk_error_at_object(err, at.docno, 0);
+    return sk_error_at_line(err, at.line);
 }
 
 int sk_doc_push(sk_docs *docs, json_t *doc, size_t line, sk_error *err)

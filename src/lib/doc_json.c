@@ -1,5 +1,5 @@
 /*
- * JSON streams: objects one after another, whitespace between (spec 3.6).
+ * JSON streams: objects one after another, whitespace between (docs/format.md §3.6).
  * jansson parses each object; the limits are checked on the finished tree,
  * since jansson's own nesting limit (2048) is far above SK_MAX_DEPTH.
  */

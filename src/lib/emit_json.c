@@ -1,6 +1,6 @@
 /*
  * sk_emit_json: Go's json.MarshalIndent(v, "", "  ") plus one newline, byte
- * for byte, which is what kubeseal prints for -o json (spec 3.3).
+ * for byte, which is what kubeseal prints for -o json (docs/format.md §3.3).
  */
 #include <sealkit/emit.h>
 

@@ -1,5 +1,5 @@
 /*
- * sk_emit_yaml: what kubeseal prints for -o yaml (spec 3.4). Upstream turns
+ * sk_emit_yaml: what kubeseal prints for -o yaml (docs/format.md §3.4). Upstream turns
  * its JSON into YAML with sigs.k8s.io/yaml, i.e. go-yaml v2 (v2.4: Unmarshal
  * the JSON text, Marshal the generic value). go-yaml's emitter is a port of
  * libyaml's, so libyaml writes the same bytes once we make go-yaml's two

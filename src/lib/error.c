@@ -7,8 +7,8 @@
 int sk_error_set(sk_error *err, int code, const char *fmt, ...)
 {
     if (err == NULL) return code;
+    memset(err, 0, sizeof *err);
     err->code = code;
-    err->hint[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
@@ -47,9 +47,61 @@ int sk_error_prefix(sk_error *err, const char *fmt, ...)
 void sk_error_clear(sk_error *err)
 {
     if (err == NULL) return;
-    err->code = SK_OK;
-    err->msg[0] = '\0';
-    err->hint[0] = '\0';
+    memset(err, 0, sizeof *err);
+}
+
+int sk_error_at_source(sk_error *err, const char *source)
+{
+    if (err == NULL) return SK_EINVAL;
+    if (err->source[0] == '\0' && source != NULL)
+        snprintf(err->source, sizeof err->source, "%s", source);
+    return err->code;
+}
+
+int sk_error_at_object(sk_error *err, size_t document, size_t item)
+{
+    if (err == NULL) return SK_EINVAL;
+    if (err->document == 0) {
+        err->document = document;
+        err->item = item;
+    }
+    return err->code;
+}
+
+int sk_error_at_line(sk_error *err, size_t line)
+{
+    if (err == NULL) return SK_EINVAL;
+    if (err->line == 0) err->line = line;
+    return err->code;
+}
+
+static size_t format(const sk_error *err, int with_source, char *buf, size_t size)
+{
+    char where[SK_ERROR_SOURCE_MAX + 96] = "";
+    size_t n = 0;
+    if (with_source && err->source[0])
+        n += (size_t)snprintf(where + n, sizeof where - n, "%s: ", err->source);
+    if (err->document > 0 && n < sizeof where)
+        n += (size_t)snprintf(where + n, sizeof where - n, "document %zu", err->document);
+    if (err->item > 0 && n < sizeof where)
+        n += (size_t)snprintf(where + n, sizeof where - n, ", item %zu", err->item);
+    if (err->document > 0 && n < sizeof where)
+        n += (size_t)snprintf(where + n, sizeof where - n, ": ");
+    if (err->line > 0 && n < sizeof where)
+        snprintf(where + n, sizeof where - n, "line %zu: ", err->line);
+    const char *msg = err->msg[0] ? err->msg : sk_status_name(err->code);
+    int len = snprintf(buf, size, "%s%s", where, msg);
+    return len < 0 ? 0 : (size_t)len;
+}
+
+size_t sk_error_format(const sk_error *err, char *buf, size_t size)
+{
+    return format(err, 1, buf, size);
+}
+
+size_t sk_error_format_in_source(const sk_error *err, char *buf, size_t size)
+{
+    return format(err, 0, buf, size);
 }
 
 const char *sk_status_name(int code)

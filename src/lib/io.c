@@ -9,6 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* An I/O error: the file goes in err->source, so that the message does not repeat it. */
+static int io_error(sk_error *err, const char *path, int code, const char *what, int e)
+{
+    if (e != 0)
+        sk_error_set(err, code, "%s: %s", what, strerror(e));
+    else
+        sk_error_set(err, code, "%s", what);
+    return sk_error_at_source(err, path);
+}
+
 int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error *err)
 {
     unsigned char chunk[16384];
@@ -17,13 +27,13 @@ int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error 
         ssize_t got = read(fd, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
-            rc = sk_error_set(err, SK_EIO, "cannot read %s: %s", name, strerror(errno));
+            rc = io_error(err, name, SK_EIO, "cannot read", errno);
             break;
         }
         if (got == 0) break;
         if (out->len + (size_t)got > limit) {
-            rc = sk_error_set(err, SK_ELIMIT, "%s is larger than the %zu MiB input limit", name,
-                              limit >> 20);
+            rc = sk_error_set(err, SK_ELIMIT, "larger than the %zu MiB input limit", limit >> 20);
+            sk_error_at_source(err, name);
             break;
         }
         rc = sk_secbuf_append(out, chunk, (size_t)got, err);
@@ -39,11 +49,11 @@ int sk_read_file(const char *path, size_t limit, sk_secbuf *out, sk_error *err)
 {
     if (strcmp(path, "-") == 0) return sk_read_fd(STDIN_FILENO, "<stdin>", limit, out, err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) return io_error(err, path, SK_EIO, "cannot open", errno);
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
-        return sk_error_set(err, SK_EIO, "cannot read %s: it is a directory", path);
+        return io_error(err, path, SK_EIO, "cannot read: it is a directory", 0);
     }
     int rc = sk_read_fd(fd, path, limit, out, err);
     close(fd);
@@ -94,19 +104,18 @@ static int write_temp(const char *path, const void *data, size_t len, mode_t mod
         return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
     int fd = open_temp_beside(path, mode, tmp, tmpsz);
     if (fd < 0)
-        return sk_error_set(err, SK_EIO, "cannot create a file beside %s: %s", path,
-                            strerror(errno));
+        return io_error(err, path, SK_EIO, "cannot create a temporary file beside it", errno);
     /* The umask must not widen or narrow what the caller asked for. */
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
-        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+        return io_error(err, path, SK_EIO, "cannot write", e);
     }
     if (close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+        return io_error(err, path, SK_EIO, "cannot write", e);
     }
     return SK_OK;
 }
@@ -119,17 +128,16 @@ int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return sk_error_set(err, SK_EIO, "cannot replace %s: %s", path, strerror(e));
+        return io_error(err, path, SK_EIO, "cannot replace", e);
     }
     if (fsync_dir_of(path) != 0)
-        return sk_error_set(err, SK_EIO, "wrote %s but could not sync its folder: %s", path,
-                            strerror(errno));
+        return io_error(err, path, SK_EIO, "written, but its folder could not be synced", errno);
     return SK_OK;
 }
 
 static int exists_error(const char *path, sk_error *err)
 {
-    sk_error_set(err, SK_EIO, "%s already exists; sealkit never overwrites it", path);
+    io_error(err, path, SK_EIO, "already exists; sealkit never overwrites it", 0);
     sk_error_hint(err, "choose another file name, or move the existing file away first");
     return SK_EIO;
 }
@@ -149,12 +157,12 @@ static int write_new_direct(const char *path, const void *data, size_t len, mode
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0 && errno == EEXIST) return exists_error(path, err);
-    if (fd < 0) return sk_error_set(err, SK_EIO, "cannot create %s: %s", path, strerror(errno));
+    if (fd < 0) return io_error(err, path, SK_EIO, "cannot create", errno);
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(path);
-        return sk_error_set(err, SK_EIO, "cannot write %s: %s", path, strerror(e));
+        return io_error(err, path, SK_EIO, "cannot write", e);
     }
     close(fd);
     (void)fsync_dir_of(path); /* best effort: the file itself is on disk */
@@ -174,7 +182,7 @@ int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk
     unlink(tmp);
     if (linked != 0 && e == EEXIST) return exists_error(path, err);
     if (linked != 0 && link_unsupported(e)) return write_new_direct(path, data, len, mode, err);
-    if (linked != 0) return sk_error_set(err, SK_EIO, "cannot create %s: %s", path, strerror(e));
+    if (linked != 0) return io_error(err, path, SK_EIO, "cannot create", e);
     (void)fsync_dir_of(path);
     return SK_OK;
 }

@@ -1,6 +1,7 @@
 #include <sealkit/crypto.h>
 #include <sealkit/doc.h>
 #include <sealkit/keys.h>
+#include <sealkit/model.h>
 
 #include <string.h>
 
@@ -16,16 +17,10 @@ static int looks_like_pem(const char *text, size_t len)
     return 0;
 }
 
-static const char *meta_str(const json_t *doc, const char *field)
-{
-    return json_string_value(json_object_get(json_object_get(doc, "metadata"), field));
-}
-
 static const char *key_label(const json_t *doc)
 {
     const json_t *labels = json_object_get(json_object_get(doc, "metadata"), "labels");
-    return json_string_value(
-        json_object_get(labels, "sealedsecrets.bitnami.com/sealed-secrets-key"));
+    return json_string_value(json_object_get(labels, SK_LABEL_SEALING_KEY));
 }
 
 /* tls.crt only describes the key: a value that does not decode makes it "unreadable", not an error.
@@ -46,7 +41,7 @@ static int add_secret_doc(sk_keyring *kr, const json_t *doc, sk_key_origin *o, s
                           sk_error *err)
 {
     const char *kind = json_string_value(json_object_get(doc, "kind"));
-    if (kind != NULL && strcmp(kind, "Secret") != 0)
+    if (kind != NULL && strcmp(kind, SK_KIND_SECRET) != 0)
         return sk_error_set(err, SK_EINVAL, "kind: %.64s is not a key Secret", kind);
     const json_t *v = json_object_get(json_object_get(doc, "data"), "tls.key");
     if (!json_is_string(v)) {
@@ -61,9 +56,9 @@ static int add_secret_doc(sk_keyring *kr, const json_t *doc, sk_key_origin *o, s
         return rc;
     }
     o->from_secret = 1;
-    o->name = meta_str(doc, "name");
-    o->ns = meta_str(doc, "namespace");
-    o->created = meta_str(doc, "creationTimestamp");
+    o->name = sk_meta_string(doc, "name");
+    o->ns = sk_meta_string(doc, "namespace");
+    o->created = sk_meta_string(doc, "creationTimestamp");
     o->label = key_label(doc);
     read_crt(doc, o, &crt);
     size_t n = 0;
@@ -74,24 +69,18 @@ static int add_secret_doc(sk_keyring *kr, const json_t *doc, sk_key_origin *o, s
     return rc;
 }
 
-static int add_doc(sk_keyring *kr, const json_t *doc, const char *source, size_t docno,
-                   size_t *added, sk_error *err)
+typedef struct add_ctx {
+    sk_keyring *kr;
+    const char *source;
+    size_t added;
+} add_ctx;
+
+/* Upstream reads a List even when its kind is missing (docs/format.md §4.8): sk_docs_walk does. */
+static int add_object(const sk_object *obj, void *ctx, sk_error *err)
 {
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-    const json_t *items = json_object_get(doc, "items");
-    /* Upstream reads a List even when its kind is missing (spec 4.10). */
-    if ((kind != NULL && strcmp(kind, "List") == 0) || (kind == NULL && json_is_array(items))) {
-        for (size_t i = 0; i < json_array_size(items); i++) {
-            sk_key_origin o = {.source = source, .document = docno, .item = i + 1};
-            int rc = add_secret_doc(kr, json_array_get(items, i), &o, added, err);
-            if (rc != SK_OK) return sk_error_prefix(err, "document %zu, item %zu: ", docno, i + 1);
-        }
-        return SK_OK;
-    }
-    sk_key_origin o = {.source = source, .document = docno};
-    int rc = add_secret_doc(kr, doc, &o, added, err);
-    if (rc != SK_OK) sk_error_prefix(err, "document %zu: ", docno);
-    return rc;
+    add_ctx *c = ctx;
+    sk_key_origin o = {.source = c->source, .document = obj->document, .item = obj->item};
+    return add_secret_doc(c->kr, obj->obj, &o, &c->added, err);
 }
 
 int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char *source,
@@ -104,15 +93,12 @@ int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char
         return rc;
     }
     sk_docs docs = {0};
+    add_ctx c = {kr, source, 0};
     int rc = sk_docs_parse((const unsigned char *)text, len, source, &docs, err);
-    for (size_t i = 0; rc == SK_OK && i < docs.n; i++)
-        rc = add_doc(kr, docs.doc[i], source, i + 1, &count, err);
-    if (rc == SK_OK && docs.n == 0) {
-        rc = sk_error_set(err, SK_EPARSE, "no private key found");
-    }
+    if (rc == SK_OK) rc = sk_docs_walk(&docs, add_object, &c, err);
+    if (rc == SK_OK && docs.n == 0) rc = sk_error_set(err, SK_EPARSE, "no private key found");
     sk_docs_free(&docs);
-    if (rc != SK_OK && strncmp(err->msg, source, strlen(source)) != 0)
-        sk_error_prefix(err, "%s: ", source);
-    if (added != NULL) *added = count;
+    if (rc != SK_OK) sk_error_at_source(err, source);
+    if (added != NULL) *added = c.added;
     return rc;
 }

@@ -529,7 +529,7 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
     if (order == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     for (size_t step = 0; step < kr->n; step++) {
         size_t i = order[step];
-        /* Only a key with the modulus size the header announces can open it (spec 1.5). */
+        /* Only a key of the modulus size the header announces can open it (docs/format.md §1.5). */
         if (need != 0 && kr->keys[i].modulus_len != need) continue;
         tried++;
         int rc = sk_hybrid_decrypt(kr->keys[i].pkey, label, label_len, blob, blob_len, pt, &why);

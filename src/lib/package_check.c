@@ -42,11 +42,11 @@ static void add(vstate *v, const char *file, size_t doc, const char *code, const
     v->rc = sk_findings_add(v->out, &w, SK_SEVERITY_ERROR, code, NULL, v->err, "%s", msg);
 }
 
-/* msg without a leading "prefix: " (messages of the parser name their source). */
-static const char *after(const char *msg, const char *prefix)
+/* The error's message and place in its file: the finding names the file itself. */
+static const char *in_file(const sk_error *e, char *buf, size_t size)
 {
-    size_t n = strlen(prefix);
-    return strncmp(msg, prefix, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
+    sk_error_format_in_source(e, buf, size);
+    return buf;
 }
 
 static int strs_has(const strs *s, const char *x)
@@ -143,7 +143,8 @@ static void check_sealed_file(vstate *v, const sk_package_entry *e, strs *namesp
     int rc = sk_docs_parse(e->data.data, e->data.len, e->path, &docs, &perr);
     if (rc == SK_ENOMEM && v->rc == SK_OK) v->rc = sk_error_set(v->err, rc, "%s", perr.msg);
     if (rc != SK_OK) {
-        add(v, e->path, 0, "parse", "%s", after(perr.msg, e->path));
+        char msg[SK_ERROR_MSG_MAX + 96];
+        add(v, e->path, 0, "parse", "%s", in_file(&perr, msg, sizeof msg));
         return;
     }
     if (docs.n == 0) add(v, e->path, 0, "package-content", "holds no SealedSecret");
@@ -212,7 +213,9 @@ static void check_scope(vstate *v, const char *kzpath, const json_t *k, const st
     if (namespaces->n == 0) rc = sk_pkg_check_kustomization_doc(k, kzpath, NULL, &kerr);
     for (size_t i = 0; rc == SK_OK && i < namespaces->n; i++)
         rc = sk_pkg_check_kustomization_doc(k, kzpath, namespaces->v[i], &kerr);
-    if (rc != SK_OK) add(v, kzpath, 0, "package-kustomization", "%s", after(kerr.msg, kzpath));
+    char msg[SK_ERROR_MSG_MAX + 96];
+    if (rc != SK_OK)
+        add(v, kzpath, 0, "package-kustomization", "%s", in_file(&kerr, msg, sizeof msg));
 }
 
 static void check_kustomization(vstate *v, const char *o, const sk_package_entry *kz,
@@ -223,7 +226,8 @@ static void check_kustomization(vstate *v, const char *o, const sk_package_entry
     int rc = sk_docs_parse(kz->data.data, kz->data.len, kz->path, &docs, &perr);
     if (rc == SK_ENOMEM && v->rc == SK_OK) v->rc = sk_error_set(v->err, rc, "%s", perr.msg);
     if (rc != SK_OK) {
-        add(v, kz->path, 0, "package-kustomization", "%s", after(perr.msg, kz->path));
+        char msg[SK_ERROR_MSG_MAX + 96];
+        add(v, kz->path, 0, "package-kustomization", "%s", in_file(&perr, msg, sizeof msg));
         return;
     }
     const json_t *k = docs.n == 1 ? docs.doc[0] : NULL;

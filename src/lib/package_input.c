@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sealkit/model.h>
 #include <sealkit/seal.h>
 
 #include "package_internal.h"
@@ -152,13 +153,12 @@ int sk_pkg_check_sealed_doc(const sk_docs *docs, size_t i, const char *ns, const
 {
     const json_t *doc = docs->doc[i];
     const char *kind = json_string_value(json_object_get(doc, "kind"));
-    if (kind == NULL || strcmp(kind, "SealedSecret") != 0) {
+    if (kind == NULL || strcmp(kind, SK_KIND_SEALED_SECRET) != 0) {
         sk_pkg_refuse_kind(kind, err);
-        return sk_error_prefix(err, "document %zu: ", i + 1);
+        return sk_error_at_object(err, i + 1, 0);
     }
     sk_scope scope;
-    if (sk_sealed_check(doc, &scope, err) != SK_OK)
-        return sk_error_prefix(err, "document %zu: ", i + 1);
+    if (sk_sealed_check(doc, &scope, err) != SK_OK) return sk_error_at_object(err, i + 1, 0);
     const json_t *meta = json_object_get(doc, "metadata");
     const char *name = json_string_value(json_object_get(meta, "name"));
     const char *outer = meta_namespace(meta);
@@ -170,11 +170,11 @@ int sk_pkg_check_sealed_doc(const sk_docs *docs, size_t i, const char *ns, const
                                                               : NULL;
     if (bad != NULL) {
         sk_error_set(err, SK_EINVAL,
-                     "document %zu: SealedSecret %.64s: %snamespace \"%.64s\" is "
+                     "SealedSecret %.64s: %snamespace \"%.64s\" is "
                      "not the package's namespace \"%.64s\"",
-                     i + 1, name, bad == outer ? "metadata." : "spec.template.metadata.", bad, ns);
+                     name, bad == outer ? "metadata." : "spec.template.metadata.", bad, ns);
         sk_error_hint(err, "package each namespace separately (--namespace)");
-        return SK_EINVAL;
+        return sk_error_at_object(err, i + 1, 0);
     }
     if (doc_ns != NULL) *doc_ns = outer;
     return SK_OK;
@@ -183,9 +183,11 @@ int sk_pkg_check_sealed_doc(const sk_docs *docs, size_t i, const char *ns, const
 int sk_pkg_parse_sealed_file(const sk_package_input *in, const char *ns, sk_docs *docs,
                              sk_error *err)
 {
-    if (in->len > SK_PACKAGE_MAX_ENTRY)
-        return sk_error_set(err, SK_ELIMIT, "%s: larger than the %u MiB entry limit", in->path,
-                            SK_PACKAGE_MAX_ENTRY >> 20);
+    if (in->len > SK_PACKAGE_MAX_ENTRY) {
+        sk_error_set(err, SK_ELIMIT, "larger than the %u MiB entry limit",
+                     SK_PACKAGE_MAX_ENTRY >> 20);
+        return sk_error_at_source(err, in->path);
+    }
     int rc = sk_docs_parse(in->data, in->len, in->path, docs, err); /* names in->path */
     if (rc != SK_OK) return rc;
     if (docs->n == 0) rc = sk_error_set(err, SK_EINVAL, "holds no SealedSecret");
@@ -193,7 +195,7 @@ int sk_pkg_parse_sealed_file(const sk_package_input *in, const char *ns, sk_docs
         rc = sk_pkg_check_sealed_doc(docs, i, ns, NULL, err);
     if (rc != SK_OK) {
         sk_docs_free(docs);
-        sk_error_prefix(err, "%s: ", in->path);
+        sk_error_at_source(err, in->path);
     }
     return rc;
 }

@@ -71,19 +71,19 @@ static const char *touched(const char *p, const char *const *allowed)
     return NULL;
 }
 
-static int refuse_touch(const char *src, size_t n, const char *what, const char *p, sk_error *err)
+static int refuse_touch(size_t n, const char *what, const char *p, sk_error *err)
 {
     char shown[128];
     sk_pkg_printable(p, shown, sizeof shown);
     sk_error_set(err, SK_EINVAL,
-                 "%s: patches[%zu]: %s \"%s\" changes a SealedSecret's name, namespace, kind, "
+                 "patches[%zu]: %s \"%s\" changes a SealedSecret's name, namespace, kind, "
                  "scope or sealed values; strict-scope values would no longer decrypt",
-                 src, n, what, shown);
+                 n, what, shown);
     sk_error_hint(err, "seal the Secret with the wanted name and namespace instead of patching it");
     return SK_EINVAL;
 }
 
-static int check_json6902(const json_t *ops, const char *src, size_t n, sk_error *err)
+static int check_json6902(const json_t *ops, size_t n, sk_error *err)
 {
     size_t i;
     const json_t *op;
@@ -94,12 +94,12 @@ static int check_json6902(const json_t *ops, const char *src, size_t n, sk_error
         const char *from = json_string_value(json_object_get(op, "from"));
         if (path == NULL || kind == NULL)
             return sk_error_set(err, SK_EINVAL,
-                                "%s: patches[%zu]: operation %zu: op and path "
+                                "patches[%zu]: operation %zu: op and path "
                                 "must be strings",
-                                src, n, i + 1);
-        if (touched(path, NULL)) return refuse_touch(src, n, "path", path, err);
+                                n, i + 1);
+        if (touched(path, NULL)) return refuse_touch(n, "path", path, err);
         if (from != NULL && strcmp(kind, "move") == 0 && touched(from, NULL))
-            return refuse_touch(src, n, "move from", from, err);
+            return refuse_touch(n, "move from", from, err);
     }
     return SK_OK;
 }
@@ -131,17 +131,17 @@ static int check_smp(const json_t *obj, char *ptr, size_t size, const char *src,
     {
         if (key[0] == '$')
             return sk_error_set(err, SK_EINVAL,
-                                "%s: patches[%zu]: directive %s could replace or "
+                                "patches[%zu]: directive %s could replace or "
                                 "delete a SealedSecret's metadata; not allowed in a secrets "
                                 "package",
-                                src, n, key);
+                                n, key);
         if (pointer_push(ptr, size, key) != 0)
-            return sk_error_set(err, SK_ELIMIT, "%s: patches[%zu]: path too long", src, n);
+            return sk_error_set(err, SK_ELIMIT, "patches[%zu]: path too long", n);
         /* Only leaves set anything (null deletes, a list replaces); maps merge key by key. */
         if (json_is_object(v) && json_object_size(v) > 0) {
             if (check_smp(v, ptr, size, src, n, err) != SK_OK) return err->code;
         } else if (touched(ptr, smp_selectors)) {
-            return refuse_touch(src, n, "field", ptr, err);
+            return refuse_touch(n, "field", ptr, err);
         }
         ptr[base] = '\0';
     }
@@ -151,25 +151,22 @@ static int check_smp(const json_t *obj, char *ptr, size_t size, const char *src,
 static int check_patch_text(const char *text, const char *src, size_t n, sk_error *err)
 {
     sk_docs docs = {0};
-    char name[64];
-    snprintf(name, sizeof name, "patches[%zu]", n);
+    char name[SK_ERROR_SOURCE_MAX];
+    snprintf(name, sizeof name, "%s: patches[%zu]", src, n);
     int rc = sk_docs_parse((const unsigned char *)text, strlen(text), name, &docs, err);
-    if (rc != SK_OK) {
-        sk_error_prefix(err, "%s: ", src);
-        return rc;
-    }
+    if (rc != SK_OK) return rc;
     if (docs.n != 1) {
         rc = sk_error_set(err, SK_EINVAL,
-                          "%s: patches[%zu]: expected one patch document, found "
+                          "patches[%zu]: expected one patch document, found "
                           "%zu",
-                          src, n, docs.n);
+                          n, docs.n);
     } else if (json_is_array(docs.doc[0])) {
-        rc = check_json6902(docs.doc[0], src, n, err);
+        rc = check_json6902(docs.doc[0], n, err);
     } else if (json_is_object(docs.doc[0])) {
         char ptr[1024] = "";
         rc = check_smp(docs.doc[0], ptr, sizeof ptr, src, n, err);
     } else {
-        rc = sk_error_set(err, SK_EINVAL, "%s: patches[%zu]: not a patch", src, n);
+        rc = sk_error_set(err, SK_EINVAL, "patches[%zu]: not a patch", n);
     }
     sk_docs_free(&docs);
     return rc;
@@ -178,37 +175,36 @@ static int check_patch_text(const char *text, const char *src, size_t n, sk_erro
 static int check_patch(const json_t *p, const char *src, size_t n, sk_error *err)
 {
     if (!json_is_object(p))
-        return sk_error_set(err, SK_EINVAL, "%s: patches[%zu]: must be a mapping", src, n);
+        return sk_error_set(err, SK_EINVAL, "patches[%zu]: must be a mapping", n);
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)p, key, v)
     {
         if (strcmp(key, "path") == 0)
             return sk_error_set(err, SK_EINVAL,
-                                "%s: patches[%zu]: path: patch files are not "
+                                "patches[%zu]: path: patch files are not "
                                 "packaged; inline the patch with patch:",
-                                src, n);
+                                n);
         if (strcmp(key, "options") == 0) {
             if (json_is_true(json_object_get(v, "allowNameChange")) ||
                 json_is_true(json_object_get(v, "allowKindChange")))
                 return sk_error_set(err, SK_EINVAL,
-                                    "%s: patches[%zu]: options: allowNameChange/"
+                                    "patches[%zu]: options: allowNameChange/"
                                     "allowKindChange: " RENAMES,
-                                    src, n);
+                                    n);
         } else if (strcmp(key, "patch") != 0 && strcmp(key, "target") != 0) {
-            return sk_error_set(err, SK_EINVAL, "%s: patches[%zu]: unknown field %.64s", src, n,
-                                key);
+            return sk_error_set(err, SK_EINVAL, "patches[%zu]: unknown field %.64s", n, key);
         }
     }
     const char *text = json_string_value(json_object_get(p, "patch"));
     if (text == NULL)
-        return sk_error_set(err, SK_EINVAL, "%s: patches[%zu]: patch: must be a string", src, n);
+        return sk_error_set(err, SK_EINVAL, "patches[%zu]: patch: must be a string", n);
     return check_patch_text(text, src, n, err);
 }
 
 static int check_patches(const json_t *v, const char *src, sk_error *err)
 {
-    if (!json_is_array(v)) return sk_error_set(err, SK_EINVAL, "%s: patches: must be a list", src);
+    if (!json_is_array(v)) return sk_error_set(err, SK_EINVAL, "patches: must be a list");
     size_t i;
     const json_t *p;
     json_array_foreach(v, i, p)
@@ -219,74 +215,70 @@ static int check_patches(const json_t *v, const char *src, sk_error *err)
     return SK_OK;
 }
 
-static int check_string_map(const json_t *v, const char *src, const char *key, sk_error *err)
+static int check_string_map(const json_t *v, const char *key, sk_error *err)
 {
     const char *k;
     const json_t *val;
-    if (!json_is_object(v))
-        return sk_error_set(err, SK_EINVAL, "%s: %s: must be a mapping", src, key);
+    if (!json_is_object(v)) return sk_error_set(err, SK_EINVAL, "%s: must be a mapping", key);
     json_object_foreach((json_t *)v, k, val)
     {
         if (!json_is_string(val))
-            return sk_error_set(err, SK_EINVAL, "%s: %s[%.64s]: must be a string (quote it)", src,
-                                key, k);
+            return sk_error_set(err, SK_EINVAL, "%s[%.64s]: must be a string (quote it)", key, k);
         if (strcmp(key, "commonAnnotations") == 0 && starts_with(k, SCOPE_PREFIX))
             return sk_error_set(err, SK_EINVAL,
-                                "%s: commonAnnotations[%.64s]: kustomize would "
+                                "commonAnnotations[%.64s]: kustomize would "
                                 "change the SealedSecrets' sealing scope; values would no longer "
                                 "decrypt",
-                                src, k);
+                                k);
     }
     return SK_OK;
 }
 
-static int check_namespace(const json_t *v, const char *src, const char *ns, sk_error *err)
+static int check_namespace(const json_t *v, const char *ns, sk_error *err)
 {
     const char *got = json_string_value(v);
-    if (got == NULL) return sk_error_set(err, SK_EINVAL, "%s: namespace: must be a string", src);
+    if (got == NULL) return sk_error_set(err, SK_EINVAL, "namespace: must be a string");
     if (ns != NULL && strcmp(got, ns) != 0) {
         sk_error_set(err, SK_EINVAL,
-                     "%s: namespace: kustomize would move the SealedSecrets from "
+                     "namespace: kustomize would move the SealedSecrets from "
                      "\"%.64s\" to \"%.64s\"; strict and namespace-wide values would no longer "
                      "decrypt",
-                     src, ns, got);
+                     ns, got);
         sk_error_hint(err, "remove namespace: or set it to %.64s", ns);
         return SK_EINVAL;
     }
     return SK_OK;
 }
 
-static int check_fixed(const json_t *v, const char *src, const char *key, const char *want,
-                       sk_error *err)
+static int check_fixed(const json_t *v, const char *key, const char *want, sk_error *err)
 {
     const char *got = json_string_value(v);
     if (got == NULL || strcmp(got, want) != 0)
-        return sk_error_set(err, SK_EINVAL, "%s: %s: expected %s", src, key, want);
+        return sk_error_set(err, SK_EINVAL, "%s: expected %s", key, want);
     return SK_OK;
 }
 
-static int refuse_field(const char *key, const char *src, sk_error *err)
+static int refuse_field(const char *key, sk_error *err)
 {
     if (strcmp(key, "namePrefix") == 0 || strcmp(key, "nameSuffix") == 0) {
-        sk_error_set(err, SK_EINVAL, "%s: %s: " RENAMES, src, key);
+        sk_error_set(err, SK_EINVAL, "%s: " RENAMES, key);
         sk_error_hint(err, "remove %s; seal the Secret under the name it must have", key);
     } else if (strcmp(key, "secretGenerator") == 0 || strcmp(key, "configMapGenerator") == 0 ||
                strcmp(key, "generators") == 0) {
         sk_error_set(err, SK_EINVAL,
-                     "%s: %s: generators add objects with hash-suffixed names "
+                     "%s: generators add objects with hash-suffixed names "
                      "(a secretGenerator puts plaintext in the package); a secrets package holds "
                      "only SealedSecrets",
-                     src, key);
+                     key);
     } else if (strcmp(key, "generatorOptions") == 0) {
         sk_error_set(err, SK_EINVAL,
-                     "%s: generatorOptions: name hash suffixes would rename "
-                     "generated objects; a secrets package has no generators",
-                     src);
+                     "generatorOptions: name hash suffixes would rename "
+                     "generated objects; a secrets package has no generators");
     } else {
         sk_error_set(err, SK_EINVAL,
-                     "%s: %.64s: not allowed in a secrets package: sealkit cannot "
+                     "%.64s: not allowed in a secrets package: sealkit cannot "
                      "check that it keeps SealedSecret names and namespaces",
-                     src, key);
+                     key);
         sk_error_hint(err, "allowed: apiVersion, kind, resources, namespace, commonLabels, labels, "
                            "commonAnnotations, patches");
     }
@@ -296,31 +288,32 @@ static int refuse_field(const char *key, const char *src, sk_error *err)
 static int check_field(const char *key, const json_t *v, const char *src, const char *ns,
                        sk_error *err)
 {
-    if (strcmp(key, "apiVersion") == 0) return check_fixed(v, src, key, SK_KUSTOMIZE_API, err);
-    if (strcmp(key, "kind") == 0) return check_fixed(v, src, key, SK_KUSTOMIZE_KIND, err);
-    if (strcmp(key, "namespace") == 0) return check_namespace(v, src, ns, err);
+    if (strcmp(key, "apiVersion") == 0) return check_fixed(v, key, SK_KUSTOMIZE_API, err);
+    if (strcmp(key, "kind") == 0) return check_fixed(v, key, SK_KUSTOMIZE_KIND, err);
+    if (strcmp(key, "namespace") == 0) return check_namespace(v, ns, err);
     if (strcmp(key, "patches") == 0) return check_patches(v, src, err);
     if (strcmp(key, "commonLabels") == 0 || strcmp(key, "commonAnnotations") == 0)
-        return check_string_map(v, src, key, err);
+        return check_string_map(v, key, err);
     if (strcmp(key, "resources") == 0 || strcmp(key, "labels") == 0) {
-        if (!json_is_array(v))
-            return sk_error_set(err, SK_EINVAL, "%s: %s: must be a list", src, key);
+        if (!json_is_array(v)) return sk_error_set(err, SK_EINVAL, "%s: must be a list", key);
         return SK_OK;
     }
-    return refuse_field(key, src, err);
+    return refuse_field(key, err);
 }
 
 int sk_pkg_check_kustomization_doc(const json_t *k, const char *source, const char *ns,
                                    sk_error *err)
 {
-    if (!json_is_object(k))
-        return sk_error_set(err, SK_EINVAL, "%s: a kustomization must be a mapping", source);
+    if (!json_is_object(k)) {
+        sk_error_set(err, SK_EINVAL, "a kustomization must be a mapping");
+        return sk_error_at_source(err, source);
+    }
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)k, key, v)
     {
         int rc = check_field(key, v, source, ns, err);
-        if (rc != SK_OK) return rc;
+        if (rc != SK_OK) return sk_error_at_source(err, source);
     }
     return SK_OK;
 }
@@ -331,10 +324,10 @@ int sk_package_check_kustomization(const unsigned char *text, size_t len, const 
     sk_docs docs = {0};
     int rc = sk_docs_parse(text, len, source, &docs, err);
     if (rc != SK_OK) return rc;
-    if (docs.n != 1)
-        rc = sk_error_set(err, SK_EINVAL, "%s: expected one kustomization document, found %zu",
-                          source, docs.n);
-    else
+    if (docs.n != 1) {
+        sk_error_set(err, SK_EINVAL, "expected one kustomization document, found %zu", docs.n);
+        rc = sk_error_at_source(err, source);
+    } else
         rc = sk_pkg_check_kustomization_doc(docs.doc[0], source, ns, err);
     sk_docs_free(&docs);
     return rc;

@@ -1,4 +1,5 @@
 #include <sealkit/reseal.h>
+#include <sealkit/model.h>
 #include <sealkit/doc.h>
 #include <sealkit/scope.h>
 #include <sealkit/seal.h>
@@ -93,26 +94,10 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
     return rc;
 }
 
-static int kind_is(const json_t *doc, const char *kind)
+/* Other kinds (a ConfigMap beside the SealedSecret) are left as they are. */
+static int visit_object(const sk_object *o, void *c, sk_error *err)
 {
-    const char *k = json_string_value(json_object_get(doc, "kind"));
-    return k != NULL && strcmp(k, kind) == 0;
-}
-
-static int visit_doc(ctx *c, const json_t *doc, size_t docno, sk_error *err)
-{
-    if (kind_is(doc, "SealedSecret")) {
-        int rc = reseal_sealed(c, doc, err);
-        return rc == SK_OK ? rc : sk_error_prefix(err, "document %zu: ", docno);
-    }
-    if (!kind_is(doc, "List") && !kind_is(doc, "SealedSecretList")) return SK_OK;
-    const json_t *items = json_object_get(doc, "items");
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        if (!kind_is(json_array_get(items, i), "SealedSecret")) continue;
-        int rc = reseal_sealed(c, json_array_get(items, i), err);
-        if (rc != SK_OK) return sk_error_prefix(err, "document %zu, item %zu: ", docno, i + 1);
-    }
-    return SK_OK;
+    return sk_kind_is(o->obj, SK_KIND_SEALED_SECRET) ? reseal_sealed(c, o->obj, err) : SK_OK;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -167,8 +152,7 @@ int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_k
     ctx c = {keys, target, rng, counts, {NULL, 0}};
     sk_docs docs = {0};
     int rc = sk_docs_parse(in, len, source, &docs, err);
-    for (size_t i = 0; rc == SK_OK && i < docs.n; i++)
-        rc = visit_doc(&c, docs.doc[i], i + 1, err);
+    if (rc == SK_OK) rc = sk_docs_walk(&docs, visit_object, &c, err);
     if (rc == SK_OK) rc = locate(&c.sw, in, len, err);
     if (rc == SK_OK) rc = splice(&c.sw, in, len, out, err);
     for (size_t i = 0; i < c.sw.n; i++)
@@ -177,7 +161,7 @@ int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_k
     sk_docs_free(&docs);
     if (rc != SK_OK) {
         sk_secbuf_free(out);
-        if (strncmp(err->msg, source, strlen(source)) != 0) sk_error_prefix(err, "%s: ", source);
+        sk_error_at_source(err, source);
     }
     return rc;
 }

@@ -11,7 +11,7 @@
 #define SK_SEALED_API "bitnami.com/v1alpha1"
 #define SK_SEALED_KIND "SealedSecret"
 
-/* Fields the API server owns; kubeseal strips them (spec 3.2 step 1). */
+/* Fields the API server owns; kubeseal strips them (docs/format.md §3.2 step 1). */
 static const char *const server_fields[] = {"selfLink",
                                             "uid",
                                             "resourceVersion",
@@ -22,7 +22,7 @@ static const char *const server_fields[] = {"selfLink",
                                             "ownerReferences",
                                             NULL};
 
-/* They can hold the whole plaintext Secret (spec 2.7). */
+/* They can hold the whole plaintext Secret (docs/format.md §2.7). */
 static const char *const leaky_annotations[] = {"kubectl.kubernetes.io/last-applied-configuration",
                                                 "kubecfg.ksonnet.io/last-applied-configuration",
                                                 NULL};
@@ -40,7 +40,7 @@ static int is_blank(const char *s)
 static int apply_scope(sk_secret *s, const sk_seal_opts *o, sk_scope *scope, sk_error *err)
 {
     json_t *ann = json_object_get(s->metadata, "annotations");
-    /* --scope strict is the default and cannot downgrade an annotated Secret (spec 2.4). */
+    /* --scope strict, the default, cannot downgrade an annotated Secret (docs/format.md §2.4). */
     if (o->has_scope && (o->scope != SK_SCOPE_STRICT || o->force_scope)) {
         if (ann == NULL) {
             ann = json_object();

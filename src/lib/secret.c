@@ -1,4 +1,5 @@
 #include <sealkit/secret.h>
+#include <sealkit/model.h>
 #include <sealkit/crypto.h>
 
 #include <stdio.h>
@@ -268,66 +269,40 @@ void sk_secret_free(sk_secret *s)
     s->immutable = -1;
 }
 
-static int is_list(const json_t *doc)
-{
-    const json_t *kind = json_object_get(doc, "kind");
-    return json_is_string(kind) && strcmp(json_string_value(kind), "List") == 0;
-}
+typedef struct secret_list {
+    sk_secret *v;
+    sk_origin *origins;
+    size_t n;
+} secret_list;
 
-static int append_secret(const json_t *doc, sk_origin origin, sk_secret **out, sk_origin **origins,
-                         size_t *n, sk_error *err)
+static int append_secret(const sk_object *obj, void *ctx, sk_error *err)
 {
-    sk_secret *s = realloc(*out, (*n + 1) * sizeof **out);
-    if (s != NULL) *out = s;
-    sk_origin *o = realloc(*origins, (*n + 1) * sizeof **origins);
-    if (o != NULL) *origins = o;
+    secret_list *l = ctx;
+    sk_secret *s = realloc(l->v, (l->n + 1) * sizeof *s);
+    if (s != NULL) l->v = s;
+    sk_origin *o = realloc(l->origins, (l->n + 1) * sizeof *o);
+    if (o != NULL) l->origins = o;
     if (s == NULL || o == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
-    int rc = sk_secret_from_json(doc, &s[*n], err);
-    if (rc != SK_OK) {
-        if (origin.item > 0)
-            sk_error_prefix(err, "document %zu, item %zu: ", origin.document, origin.item);
-        else
-            sk_error_prefix(err, "document %zu: ", origin.document);
-        return rc;
-    }
-    o[*n] = origin;
-    (*n)++;
-    return SK_OK;
-}
-
-static int add_doc(const json_t *doc, size_t docno, sk_secret **out, sk_origin **origins, size_t *n,
-                   sk_error *err)
-{
-    if (!is_list(doc)) return append_secret(doc, (sk_origin){docno, 0}, out, origins, n, err);
-    const json_t *items = json_object_get(doc, "items");
-    if (!json_is_array(items))
-        return sk_error_set(err, SK_EINVAL, "document %zu: items: a List needs a list of items",
-                            docno);
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        int rc = append_secret(json_array_get(items, i), (sk_origin){docno, i + 1}, out, origins, n,
-                               err);
-        if (rc != SK_OK) return rc;
-    }
+    int rc = sk_secret_from_json(obj->obj, &s[l->n], err);
+    if (rc != SK_OK) return rc;
+    o[l->n] = (sk_origin){obj->document, obj->item};
+    l->n++;
     return SK_OK;
 }
 
 int sk_secrets_from_docs(const sk_docs *docs, sk_secret **out, sk_origin **origins, size_t *n,
                          sk_error *err)
 {
-    *out = NULL;
-    *origins = NULL;
-    *n = 0;
-    for (size_t d = 0; d < docs->n; d++) {
-        int rc = add_doc(docs->doc[d], d + 1, out, origins, n, err);
-        if (rc != SK_OK) {
-            sk_secrets_free(*out, *origins, *n);
-            *out = NULL;
-            *origins = NULL;
-            *n = 0;
-            return rc;
-        }
+    secret_list l = {0};
+    int rc = sk_docs_walk(docs, append_secret, &l, err);
+    if (rc != SK_OK) {
+        sk_secrets_free(l.v, l.origins, l.n);
+        l = (secret_list){0};
     }
-    return SK_OK;
+    *out = l.v;
+    *origins = l.origins;
+    *n = l.n;
+    return rc;
 }
 
 void sk_secrets_free(sk_secret *s, sk_origin *origins, size_t n)

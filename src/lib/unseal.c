@@ -95,7 +95,7 @@ static int rebuild_metadata(const json_t *outer, const json_t *tmpl, sk_secret *
     const json_t *tmeta = json_object_get(tmpl, "metadata");
     int rc = sk_meta_normalize(json_is_object(tmeta) ? tmeta : NULL, &out->metadata, err);
     if (rc != SK_OK) return sk_error_prefix(err, "spec.template.");
-    /* The outer identity is what the label binds, so it is what the Secret gets (spec 2.8). */
+    /* The label binds the outer identity, so the Secret gets it (docs/format.md §2.8). */
     json_object_del(out->metadata, "ownerReferences");
     json_object_del(out->metadata, "namespace");
     rc = sk_secret_set_name(out, json_string_value(json_object_get(outer, "name")), err);
@@ -116,7 +116,7 @@ static int template_fields(const json_t *tmpl, sk_secret *out, sk_error *err)
 
 /*
  * template.data entries become items, rendered over the opened items only
- * (not over each other) and then overriding them (spec 2.8, 2.9).
+ * (not over each other) and then overriding them (docs/format.md §2.8, §2.9).
  */
 static int render_templates(const json_t *tdata, sk_secret *out, sk_error *err)
 {

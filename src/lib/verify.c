@@ -1,11 +1,12 @@
 /*
- * sealkit verify: checks of SealedSecret documents (spec 8.3). Structural
+ * sealkit verify: checks of SealedSecret documents (docs/format.md §6.2). Structural
  * checks need nothing; with keys every item is opened in guarded memory,
  * its content checked (dockerconfigjson shape, default credentials) and
  * wiped; an item that does not open is diagnosed by trying the other labels.
  */
 #include <sealkit/verify.h>
 #include <sealkit/crypto.h>
+#include <sealkit/model.h>
 #include <sealkit/secret.h>
 
 #include <sodium.h>
@@ -13,11 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SEALED_API "bitnami.com/v1alpha1"
-
-static const char *const last_applied[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                           "kubecfg.ksonnet.io/last-applied-configuration", NULL};
 
 /*
  * Well-known default credentials (docs/verify.md): MinIO's and MLflow's
@@ -207,9 +203,9 @@ static int present(const json_t *v)
 static void check_identity(vctx *c)
 {
     const char *api = str(c->doc, "apiVersion");
-    if (api == NULL || strcmp(api, SEALED_API) != 0)
+    if (api == NULL || strcmp(api, SK_SEALED_API_VERSION) != 0)
         note(c, NULL, SK_SEVERITY_ERROR, "api-version", NULL,
-             "apiVersion: expected %s, found %.64s", SEALED_API, api ? api : "nothing");
+             "apiVersion: expected %s, found %.64s", SK_SEALED_API_VERSION, api ? api : "nothing");
     if (!json_is_object(c->meta)) {
         note(c, NULL, SK_SEVERITY_ERROR, "metadata", NULL, "metadata: missing");
         return;
@@ -259,17 +255,17 @@ static void check_meta(vctx *c, const json_t *meta, const char *where, int in_te
         ann = NULL;
     }
     check_scope_annotations(c, ann, where);
-    for (size_t i = 0; last_applied[i] != NULL; i++) {
-        if (json_object_get(ann, last_applied[i]) == NULL) continue;
+    for (size_t i = 0; sk_last_applied_annotations[i] != NULL; i++) {
+        if (json_object_get(ann, sk_last_applied_annotations[i]) == NULL) continue;
         if (in_template)
             note(c, NULL, SK_SEVERITY_ERROR, "last-applied", NULL,
                  "%s.annotations[%s]: may hold the whole plaintext Secret and is copied to it; "
                  "remove it (kubeseal strips it)",
-                 where, last_applied[i]);
+                 where, sk_last_applied_annotations[i]);
         else
             note(c, NULL, SK_SEVERITY_WARNING, "last-applied", NULL,
                  "%s.annotations[%s]: left over from kubectl apply; remove it from the manifest",
-                 where, last_applied[i]);
+                 where, sk_last_applied_annotations[i]);
     }
     const json_t *ts = json_object_get(meta, "creationTimestamp");
     if (ts != NULL && json_is_null(ts))
@@ -299,7 +295,7 @@ static void compare_identity(vctx *c)
     if (ts != c->scope)
         note(c, NULL, SK_SEVERITY_WARNING, "scope-mismatch", NULL,
              "metadata selects scope %s but spec.template.metadata says %s; only the outer "
-             "annotations decide how the items open (spec 2.5)",
+             "annotations decide how the items open (docs/format.md §2.5)",
              sk_scope_name(c->scope), sk_scope_name(ts));
 }
 
@@ -414,7 +410,7 @@ static int rsa_size_usual(size_t L)
     return L == 256 || L == 384 || L == 512 || L == 1024;
 }
 
-/* The blob's layout (spec 1.2); 1 when it is well formed enough to try keys on. */
+/* The blob's layout (docs/format.md §1.2); 1 when it is well formed enough to try keys on. */
 static int check_blob(vctx *c, const char *key, const sk_secbuf *blob)
 {
     if (blob->len < 2) {
@@ -862,12 +858,6 @@ int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts
 
 /* ---- documents and files ---- */
 
-static int kind_is(const json_t *doc, const char *kind)
-{
-    const char *k = str(doc, "kind");
-    return k != NULL && strcmp(k, kind) == 0;
-}
-
 /* A document that is meant to be a SealedSecret but does not say so. */
 static int looks_sealed(const json_t *doc)
 {
@@ -879,31 +869,37 @@ static int looks_sealed(const json_t *doc)
 static int verify_one(const json_t *doc, const sk_where *w, const sk_verify_opts *opts,
                       sk_findings *out, sk_error *err)
 {
-    if (kind_is(doc, "SealedSecret")) return sk_verify_doc(doc, w, opts, out, err);
+    if (sk_kind_is(doc, SK_KIND_SEALED_SECRET)) return sk_verify_doc(doc, w, opts, out, err);
     if (!json_is_object(doc) || !looks_sealed(doc)) return SK_OK;
     const char *kind = str(doc, "kind");
     return sk_findings_add(out, w, SK_SEVERITY_ERROR, "kind", NULL, err,
                            "kind: expected SealedSecret, found %.64s", kind ? kind : "nothing");
 }
 
+typedef struct walk_ctx {
+    const char *file;
+    const sk_verify_opts *opts;
+    sk_findings *out;
+} walk_ctx;
+
+static int verify_object(const sk_object *o, void *ctx, sk_error *err)
+{
+    const walk_ctx *c = ctx;
+    sk_where w = {c->file, o->document, o->item, NULL};
+    return verify_one(o->obj, &w, c->opts, c->out, err);
+}
+
 int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
                    sk_findings *out, sk_error *err)
 {
-    int rc = SK_OK;
-    for (size_t d = 0; rc == SK_OK && d < docs->n; d++) {
-        const json_t *doc = docs->doc[d];
-        sk_where w = {file, d + 1, 0, NULL};
-        if (!kind_is(doc, "List") && !kind_is(doc, "SealedSecretList")) {
-            rc = verify_one(doc, &w, opts, out, err);
-            continue;
-        }
-        const json_t *items = json_object_get(doc, "items");
-        for (size_t i = 0; rc == SK_OK && i < json_array_size(items); i++) {
-            w.list_item = i + 1;
-            rc = verify_one(json_array_get(items, i), &w, opts, out, err);
-        }
-    }
-    return rc;
+    walk_ctx c = {file, opts, out};
+    sk_error werr = {0};
+    int rc = sk_docs_walk(docs, verify_object, &c, &werr);
+    if (rc == SK_OK) return rc;
+    if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", werr.msg);
+    /* Only a malformed List stops the walk: a problem of the file, reported like a parse error. */
+    sk_where w = {file, werr.document, werr.item, NULL};
+    return sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", werr.msg);
 }
 
 int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
@@ -916,10 +912,8 @@ int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", perr.msg);
     if (rc != SK_OK) {
         sk_where w = {file, 0, 0, NULL};
-        /* The line already starts with the file name. */
-        const char *msg = perr.msg;
-        size_t n = strlen(file);
-        if (strncmp(msg, file, n) == 0 && strncmp(msg + n, ": ", 2) == 0) msg += n + 2;
+        char msg[SK_ERROR_MSG_MAX + 96];
+        sk_error_format_in_source(&perr, msg, sizeof msg);
         return sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", msg);
     }
     rc = sk_verify_docs(&docs, file, opts, out, err);

@@ -1,17 +1,16 @@
 /*
  * Certificate inventory for `sealkit cert` and for choosing the newest key:
  * every certificate of a PEM text, of a TLS Secret's data["tls.crt"], of a
- * List of them or of a multi-document key backup (spec 5.2, 8.4-8.5).
+ * List of them or of a multi-document key backup (docs/format.md §5.2, §6.3-6.4).
  * Only certificates are decoded; tls.key values are never touched.
  */
 #include <sealkit/verify.h>
 #include <sealkit/crypto.h>
+#include <sealkit/model.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define KEY_LABEL "sealedsecrets.bitnami.com/sealed-secrets-key"
 
 typedef struct cert_list {
     sk_cert_info *v;
@@ -77,7 +76,8 @@ static int scan_blocks(cert_list *l, const char *text, size_t len, const char *k
         if (rc == SK_OK) rc = add_info(l, pk, o, block, err);
         sk_pubkey_free(pk);
         if (rc != SK_OK) {
-            if (o->source != NULL) return sk_error_prefix(err, "%s: ", o->source);
+            /* In a Secret: the walk records the document; the field is ours to name. */
+            if (o->source != NULL) return sk_error_prefix(err, "data[tls.crt]: ");
             return sk_error_prefix(err, "PEM block %zu: ", block);
         }
         pos = to;
@@ -103,41 +103,42 @@ static int scan_secret(cert_list *l, const json_t *doc, const char *where, time_
     const char *ns = json_string_value(json_object_get(meta, "namespace"));
     const char *name = json_string_value(json_object_get(meta, "name"));
     const char *state =
-        json_string_value(json_object_get(json_object_get(meta, "labels"), KEY_LABEL));
+        json_string_value(json_object_get(json_object_get(meta, "labels"), SK_LABEL_SEALING_KEY));
     char source[96], secret[256];
     snprintf(source, sizeof source, "%s: data[tls.crt]", where);
     snprintf(secret, sizeof secret, "%s%s%s", ns ? ns : "", ns ? "/" : "", name ? name : "");
     origin o = {source, secret, state};
     sk_secbuf pem = SK_SECBUF_INIT;
     int rc = sk_base64_decode(json_string_value(crt), json_string_length(crt), &pem, err);
-    if (rc != SK_OK) return sk_error_prefix(err, "%s: ", source);
+    if (rc != SK_OK) return sk_error_prefix(err, "data[tls.crt]: ");
     size_t before = l->n;
     rc = scan_pem(l, (const char *)pem.data, pem.len, &o, now, err);
     if (rc == SK_OK && l->n == before)
-        rc = sk_error_set(err, SK_EPARSE, "%s: holds no CERTIFICATE block", source);
+        rc = sk_error_set(err, SK_EPARSE, "data[tls.crt]: holds no CERTIFICATE block");
     sk_secbuf_free(&pem);
     return rc;
+}
+
+typedef struct scan_ctx {
+    cert_list *l;
+    time_t now;
+} scan_ctx;
+
+static int scan_object(const sk_object *o, void *ctx, sk_error *err)
+{
+    const scan_ctx *c = ctx;
+    char where[64];
+    sk_object_where(o, where, sizeof where);
+    return scan_secret(c->l, o->obj, where, c->now, err);
 }
 
 static int scan_docs(cert_list *l, const char *text, size_t len, const char *source, time_t now,
                      sk_error *err)
 {
     sk_docs docs = {0};
+    scan_ctx c = {l, now};
     int rc = sk_docs_parse((const unsigned char *)text, len, source, &docs, err);
-    for (size_t d = 0; rc == SK_OK && d < docs.n; d++) {
-        const json_t *doc = docs.doc[d];
-        const json_t *items = json_object_get(doc, "items");
-        char where[64];
-        if (!json_is_array(items)) {
-            snprintf(where, sizeof where, "document %zu", d + 1);
-            rc = scan_secret(l, doc, where, now, err);
-            continue;
-        }
-        for (size_t i = 0; rc == SK_OK && i < json_array_size(items); i++) {
-            snprintf(where, sizeof where, "document %zu, item %zu", d + 1, i + 1);
-            rc = scan_secret(l, json_array_get(items, i), where, now, err);
-        }
-    }
+    if (rc == SK_OK) rc = sk_docs_walk(&docs, scan_object, &c, err);
     sk_docs_free(&docs);
     return rc;
 }
@@ -159,8 +160,7 @@ int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, s
     }
     if (rc != SK_OK) {
         free(l.v);
-        if (err != NULL && strncmp(err->msg, source, strlen(source)) != 0)
-            sk_error_prefix(err, "%s: ", source);
+        sk_error_at_source(err, source);
         return rc;
     }
     *out = l.v;
@@ -177,7 +177,7 @@ long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_
         for (size_t j = 0; j < n; j++) {
             if ((certs[j].flags & SK_CERT_IS_BARE_KEY) || strcmp(certs[j].fingerprint, fp) != 0)
                 continue;
-            /* Strictly newer wins; on a tie the first stays, as in the controller (spec 5.3). */
+            /* Strictly newer wins, ties keep the first, as in docs/format.md §5.3. */
             if (best < 0 || certs[j].not_before > best_time) {
                 best = (long)i;
                 best_time = certs[j].not_before;

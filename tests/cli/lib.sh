@@ -25,6 +25,7 @@ run() { set +e; "$@" >"$T/out" 2>"$T/err"; rc=$?; set -e; }
 
 expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1; stderr: $(head -c 300 "$T/err")"; }
 expect_err() { grep -qF -- "$1" "$T/err" && ok || bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; }
+expect_err_re() { grep -qE -- "$1" "$T/err" && ok || bad "$2: stderr does not match '$1': $(head -c 300 "$T/err")"; }
 expect_no_stdout() { [ ! -s "$T/out" ] && ok || bad "$1: printed to stdout on failure"; }
 expect_one_error_line() {
   local n

@@ -85,13 +85,13 @@ big_stream() {
   printf '"\n'
 }
 for m in seal unseal; do
-  hostile "100 MiB on stdin ($m)" 1 "<stdin> is larger than the 32 MiB input limit" "$m" < <(big_stream)
+  hostile "100 MiB on stdin ($m)" 1 "<stdin>: larger than the 32 MiB input limit" "$m" < <(big_stream)
 done
 # ... and as a (sparse) file of zeros after the prefix.
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: app, namespace: demo}\nstringData:\n  k: "' >"$T/big.yaml"
 truncate -s 100M "$T/big.yaml"
 for m in seal unseal; do
-  hostile "100 MiB file ($m)" 1 "big.yaml is larger than the 32 MiB input limit" "$m" -f "$T/big.yaml"
+  hostile "100 MiB file ($m)" 1 "big.yaml: larger than the 32 MiB input limit" "$m" -f "$T/big.yaml"
 done
 
 # A million nodes in 2 MB, thousands of documents.

@@ -172,7 +172,7 @@ fails 2 "no such file or folder" "missing path" "$SK" verify "$T/nope.yaml"
 fails 2 "unsupported report format: xml" "bad format" "$SK" verify --format xml "$T/cw.yaml"
 fails 2 "no file or folder to verify" "no path" "$SK" verify
 fails 2 "is not a key Secret" "key file without a key" "$SK" verify --key "$T/cm.yaml" "$T/cw.yaml"
-fails 2 "nope.crt: No such file" "missing certificate" "$SK" verify --cert "$T/nope.crt" "$T/cw.yaml"
+fails 2 "nope.crt: cannot open: No such file" "missing certificate" "$SK" verify --cert "$T/nope.crt" "$T/cw.yaml"
 run "$SK" verify --help
 expect_rc 0 "--help"
 expect_out "FILE:DOCUMENT:ITEM" "--help text"

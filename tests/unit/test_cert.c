@@ -36,7 +36,7 @@ static sk_pubkey *load_ok(const char *text, size_t len, time_t now)
     sk_pubkey *pk = NULL;
     sk_error err = {0};
     int rc = sk_pubkey_from_pem(text, len, now, &pk, &err);
-    if (rc != SK_OK) print_error("unexpected error: %s\n", err.msg);
+    if (rc != SK_OK) print_error("unexpected error: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     assert_non_null(pk);
     return pk;
@@ -143,7 +143,7 @@ static void test_fingerprint_known_answers(void **state)
     pem = tu_data_file("interop/keys/old/tls.crt", &len);
     check_fingerprint(pem, len, NOW_2030, FP_OLD);
     free(pem);
-    /* The spec's known answer (5.8); the certificate expires in 2027, so pin the clock. */
+    /* The known answer of docs/format.md §5.5; the certificate expires in 2027: pin the clock. */
     pem = tu_data_file("cert/upstream-test-cert.pem", &len);
     check_fingerprint(pem, len, (time_t)1600000000, FP_UPSTREAM);
     free(pem);
@@ -333,7 +333,8 @@ static void test_expired_pinned_clock(void **state)
     char *pem = tu_data_file("cert/upstream-test-cert.pem", &len);
     load_fail(pem, len, (time_t)(UPSTREAM_NOT_AFTER + 1), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_string_equal(err.msg, "certificate expired on June 18, 2027 (2027-06-18 04:32:45 UTC)");
+    assert_string_equal(tu_err_line(&err),
+                        "certificate expired on June 18, 2027 (2027-06-18 04:32:45 UTC)");
     assert_non_null(strstr(err.hint, "kubeseal --fetch-cert"));
     /* Exactly at notAfter is still valid (upstream: now.After(NotAfter)). */
     sk_pubkey_free(load_ok(pem, len, (time_t)UPSTREAM_NOT_AFTER));
@@ -342,7 +343,7 @@ static void test_expired_pinned_clock(void **state)
     pem = tu_data_file("interop/keys/current/tls.crt", &len);
     load_fail(pem, len, (time_t)(CURRENT_NOT_AFTER + 86400), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_string_equal(err.msg,
+    assert_string_equal(tu_err_line(&err),
                         "certificate expired on November 22, 2036 (2036-11-22 19:40:40 UTC)");
     free(pem);
 }
@@ -356,8 +357,8 @@ static void test_expired_generated(void **state)
     sk_error err = {0};
     load_fail(pem, len, time(NULL), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_non_null(strstr(err.msg, "certificate expired on "));
-    assert_non_null(strstr(err.msg, " UTC)"));
+    assert_non_null(strstr(tu_err_line(&err), "certificate expired on "));
+    assert_non_null(strstr(tu_err_line(&err), " UTC)"));
     assert_true(err.hint[0] != '\0');
     free(pem);
 
@@ -396,12 +397,12 @@ static void test_ec_refused(void **state)
     char *pem = make_cert_pem(key, -60, 86400L, &len);
     load_fail(pem, len, time(NULL), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_string_equal(err.msg, "certificate key is EC, sealed secrets need RSA");
+    assert_string_equal(tu_err_line(&err), "certificate key is EC, sealed secrets need RSA");
     free(pem);
     pem = pubkey_pem(key, &len);
     load_fail(pem, len, time(NULL), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_string_equal(err.msg, "public key is EC, sealed secrets need RSA");
+    assert_string_equal(tu_err_line(&err), "public key is EC, sealed secrets need RSA");
     free(pem);
     EVP_PKEY_free(key);
 }
@@ -415,7 +416,7 @@ static void test_small_rsa_refused(void **state)
     char *pem = make_cert_pem(key, -60, 86400L, &len);
     load_fail(pem, len, time(NULL), &err);
     assert_int_equal(err.code, SK_ECERT);
-    assert_string_equal(err.msg, "RSA key has 1024 bits; at least 2048 are required");
+    assert_string_equal(tu_err_line(&err), "RSA key has 1024 bits; at least 2048 are required");
     free(pem);
     pem = pubkey_pem(key, &len);
     load_fail(pem, len, time(NULL), &err);
@@ -433,13 +434,13 @@ static void test_garbage_pem(void **state)
         "-----BEGIN CERTIFICATE-----\n!!!!not*base64!!!!\n-----END CERTIFICATE-----\n";
     load_fail(bad64, strlen(bad64), NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
-    assert_non_null(strstr(err.msg, "CERTIFICATE block after byte 0 is malformed"));
+    assert_non_null(strstr(tu_err_line(&err), "CERTIFICATE block after byte 0 is malformed"));
     /* Good base64, but not DER. */
     const char *notder =
         "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
     load_fail(notder, strlen(notder), NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
-    assert_string_equal(err.msg, "CERTIFICATE block is not a valid X.509 certificate");
+    assert_string_equal(tu_err_line(&err), "CERTIFICATE block is not a valid X.509 certificate");
     /* No END line: the block runs off the end of the text. */
     size_t len;
     char *pem = tu_data_file("interop/keys/current/tls.crt", &len);
@@ -453,7 +454,7 @@ static void test_garbage_pem(void **state)
         "-----BEGIN PUBLIC KEY-----\naGVsbG8gd29ybGQ=\n-----END PUBLIC KEY-----\n";
     load_fail(bare_garbage, strlen(bare_garbage), NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
-    assert_string_equal(err.msg, "PUBLIC KEY block is not a valid public key");
+    assert_string_equal(tu_err_line(&err), "PUBLIC KEY block is not a valid public key");
 }
 
 static void test_no_block(void **state)
@@ -462,7 +463,7 @@ static void test_no_block(void **state)
     sk_error err = {0};
     load_fail("", 0, NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
-    assert_string_equal(err.msg, "no CERTIFICATE or PUBLIC KEY block found");
+    assert_string_equal(tu_err_line(&err), "no CERTIFICATE or PUBLIC KEY block found");
     assert_non_null(strstr(err.hint, "kubeseal --fetch-cert"));
     load_fail(NULL, 0, NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
@@ -474,7 +475,7 @@ static void test_no_block(void **state)
     char *key = tu_data_file("interop/keys/current/tls.key", &len);
     load_fail(key, len, NOW_2030, &err);
     assert_int_equal(err.code, SK_EPARSE);
-    assert_string_equal(err.msg, "no CERTIFICATE or PUBLIC KEY block found");
+    assert_string_equal(tu_err_line(&err), "no CERTIFICATE or PUBLIC KEY block found");
     free(key);
 }
 
@@ -493,8 +494,9 @@ static void test_from_file(void **state)
     assert_int_equal(sk_pubkey_from_file("/nonexistent/sealkit/cert.pem", NOW_2030, &pk, &err),
                      SK_EIO);
     assert_null(pk);
-    assert_string_equal(err.msg, "cannot read certificate /nonexistent/sealkit/cert.pem: No such "
-                                 "file or directory");
+    assert_string_equal(tu_err_line(&err),
+                        "cannot read certificate /nonexistent/sealkit/cert.pem: No such "
+                        "file or directory");
     assert_non_null(strstr(err.hint, "--cert FILE"));
     assert_non_null(strstr(err.hint, "SEALED_SECRETS_CERT"));
 
@@ -503,7 +505,7 @@ static void test_from_file(void **state)
     assert_int_equal(sk_pubkey_from_file(path, NOW_2030, &pk, &err), SK_EPARSE);
     char want[1024];
     snprintf(want, sizeof want, "%s: no CERTIFICATE or PUBLIC KEY block found", path);
-    assert_string_equal(err.msg, want);
+    assert_string_equal(tu_err_line(&err), want);
     free(path);
 
     /* "-" reads standard input. */
@@ -520,7 +522,7 @@ static void test_from_file(void **state)
 
     /* A directory is not a certificate. */
     assert_int_equal(sk_pubkey_from_file("/tmp", NOW_2030, &pk, &err), SK_EIO);
-    assert_non_null(strstr(err.msg, "/tmp"));
+    assert_non_null(strstr(tu_err_line(&err), "/tmp"));
 }
 
 int main(void)

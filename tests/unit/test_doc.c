@@ -30,7 +30,7 @@ static void parse_ok(const char *text, size_t len, size_t n, sk_docs *docs)
 {
     sk_error err;
     int rc = parse_n(text, len, docs, &err);
-    if (rc != SK_OK) print_error("unexpected error: %s\n", err.msg);
+    if (rc != SK_OK) print_error("unexpected error: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     assert_int_equal(docs->n, n);
 }
@@ -45,17 +45,18 @@ static void expect_error_n(const char *text, size_t len, int code, size_t docno,
     sk_docs docs;
     sk_error err;
     int rc = parse_n(text, len, &docs, &err);
-    if (rc != code) print_error("rc %d, message: %s\n", rc, err.msg);
+    if (rc != code) print_error("rc %d, message: %s\n", rc, tu_err_line(&err));
     assert_int_equal(rc, code);
     assert_int_equal(err.code, code);
     assert_int_equal(docs.n, 0);
     assert_null(docs.doc);
     char want[64];
     snprintf(want, sizeof want, SRC ": document %zu: line %zu: ", docno, line);
-    if (strncmp(err.msg, want, strlen(want)) != 0 || strstr(err.msg, needle) == NULL)
-        print_error("message \"%s\" lacks \"%s\" or \"%s\"\n", err.msg, want, needle);
-    assert_true(strncmp(err.msg, want, strlen(want)) == 0);
-    assert_non_null(strstr(err.msg, needle));
+    if (strncmp(tu_err_line(&err), want, strlen(want)) != 0 ||
+        strstr(tu_err_line(&err), needle) == NULL)
+        print_error("message \"%s\" lacks \"%s\" or \"%s\"\n", tu_err_line(&err), want, needle);
+    assert_true(strncmp(tu_err_line(&err), want, strlen(want)) == 0);
+    assert_non_null(strstr(tu_err_line(&err), needle));
 }
 
 static void expect_error(const char *text, int code, size_t docno, size_t line, const char *needle)
@@ -363,11 +364,12 @@ static void test_values_not_in_messages(void **state)
         sk_docs docs;
         sk_error err;
         assert_int_not_equal(parse(texts[i], &docs, &err), SK_OK);
-        if (strstr(err.msg, "s3cr3t") != NULL || strstr(err.msg, "s3cr") != NULL)
-            print_error("case %zu leaks: %s\n", i, err.msg);
-        assert_null(strstr(err.msg, "s3cr"));
-        assert_non_null(strstr(err.msg, "document 1"));
-        assert_non_null(strstr(err.msg, "line "));
+        if (strstr(tu_err_line(&err), "s3cr3t") != NULL ||
+            strstr(tu_err_line(&err), "s3cr") != NULL)
+            print_error("case %zu leaks: %s\n", i, tu_err_line(&err));
+        assert_null(strstr(tu_err_line(&err), "s3cr"));
+        assert_non_null(strstr(tu_err_line(&err), "document 1"));
+        assert_non_null(strstr(tu_err_line(&err), "line "));
     }
 }
 
@@ -390,7 +392,7 @@ static void test_interop_files(void **state)
             sk_docs docs;
             sk_error err;
             int rc = parse_n(text, len, &docs, &err);
-            if (rc != SK_OK) print_error("%s: %s\n", g.gl_pathv[i], err.msg);
+            if (rc != SK_OK) print_error("%s: %s\n", g.gl_pathv[i], tu_err_line(&err));
             assert_int_equal(rc, SK_OK);
             assert_true(docs.n >= 1);
             for (size_t d = 0; d < docs.n; d++) {
@@ -903,8 +905,8 @@ static void test_document_limit(void **state)
         s[ul * (SK_MAX_DOCUMENTS + 1)] = '\0';
         sk_error err;
         assert_int_equal(parse(s, &docs, &err), SK_ELIMIT);
-        assert_non_null(strstr(err.msg, "more than 4096 documents"));
-        assert_non_null(strstr(err.msg, "document 4097: line "));
+        assert_non_null(strstr(tu_err_line(&err), "more than 4096 documents"));
+        assert_non_null(strstr(tu_err_line(&err), "document 4097: line "));
         assert_int_equal(docs.n, 0);
         free(s);
     }
@@ -943,10 +945,10 @@ static void test_node_limit(void **state)
         memcpy(s + n - 2, json ? ",0]}" : ",0]\n", 4);
         sk_error err;
         int rc = parse_n(s, n + 2, &docs, &err);
-        if (rc != SK_ELIMIT) print_error("%s\n", err.msg);
+        if (rc != SK_ELIMIT) print_error("%s\n", tu_err_line(&err));
         assert_int_equal(rc, SK_ELIMIT);
-        assert_non_null(strstr(err.msg, "more than 1000000 nodes"));
-        assert_non_null(strstr(err.msg, "document 1: line 1"));
+        assert_non_null(strstr(tu_err_line(&err), "more than 1000000 nodes"));
+        assert_non_null(strstr(tu_err_line(&err), "document 1: line 1"));
         free(s);
     }
 }
@@ -959,11 +961,18 @@ static void test_source_prefix(void **state)
     const char *text = "a: 1\na: 2\n";
     assert_int_equal(sk_docs_parse((const unsigned char *)text, strlen(text), NULL, &docs, &err),
                      SK_EPARSE);
-    assert_string_equal(err.msg, "document 1: line 2: duplicate key \"a\"");
+    assert_string_equal(tu_err_line(&err), "document 1: line 2: duplicate key \"a\"");
+    /* The place is in fields, not only in the text: callers never parse the message. */
+    assert_string_equal(err.msg, "duplicate key \"a\"");
+    assert_int_equal(err.document, 1);
+    assert_int_equal(err.item, 0);
+    assert_int_equal(err.line, 2);
+    assert_string_equal(err.source, "");
     assert_int_equal(
         sk_docs_parse((const unsigned char *)text, strlen(text), "<stdin>", &docs, &err),
         SK_EPARSE);
-    assert_string_equal(err.msg, "<stdin>: document 1: line 2: duplicate key \"a\"");
+    assert_string_equal(tu_err_line(&err), "<stdin>: document 1: line 2: duplicate key \"a\"");
+    assert_string_equal(err.source, "<stdin>");
 }
 
 int main(void)

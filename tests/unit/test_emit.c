@@ -189,9 +189,9 @@ static json_t *load_yaml(const unsigned char *text, size_t len)
     return doc;
 }
 
-/* ---- spec examples ------------------------------------------------------------ */
+/* ---- docs/format.md examples -------------------------------------------------- */
 
-/* kubeseal's SealedSecret for spec 3.3 (Go struct order), optionally namespace-wide. */
+/* kubeseal's SealedSecret for docs/format.md §3.3 (Go struct order), optionally namespace-wide. */
 static json_t *spec_sealed_secret(int namespace_wide)
 {
     json_t *outer = json_pack("{s:s, s:s}", "name", "mysecret", "namespace", "myns");
@@ -292,7 +292,7 @@ static void test_key_order_spec_table(void **state)
     assert_true(strcmp("A_B", "AB") > 0);
     assert_true(strcmp("key9", "key10") > 0);
     assert_true(strcmp("_x", "0") > 0);
-    /* The fixed fields of spec 3.4. */
+    /* The fixed fields of docs/format.md §3.4. */
     assert_key_before("apiVersion", "kind");
     assert_key_before("encryptedData", "template");
     assert_key_before("data", "encryptedData");
@@ -641,7 +641,7 @@ static void test_yaml_quoting_table(void **state)
         {"hello", "hello"},
         {"AgB+/=", "AgB+/="},
         {UNICODE_NOTE, UNICODE_NOTE},
-        {"<<", "<<"}, /* resolve() never looks past '<' (spec 3.4 says otherwise) */
+        {"<<", "<<"}, /* resolve() never looks past '<' (docs/format.md §3.4) */
         {"-x", "-x"},
         {":x", ":x"},
         {"?x", "?x"},
@@ -1079,7 +1079,7 @@ static void test_depth_limit_restores_buffer(void **state)
         assert_int_equal(sk_secbuf_puts(&out, "keep", NULL), SK_OK);
         assert_int_equal(fns[f](doc, &out, &err), SK_ELIMIT);
         assert_int_equal(err.code, SK_ELIMIT);
-        assert_non_null(strstr(err.msg, "nesting"));
+        assert_non_null(strstr(tu_err_line(&err), "nesting"));
         assert_int_equal(out.len, 4);
         assert_string_equal((const char *)out.data, "keep");
         sk_secbuf_free(&out);

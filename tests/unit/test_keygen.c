@@ -32,7 +32,7 @@ static sk_keypair *gen(int bits, const char *cn, int64_t nb, int64_t valid)
     sk_keypair *kp = NULL;
     sk_error err = {0};
     int rc = sk_keygen(bits, cn, nb, valid, &kp, &err);
-    if (rc != SK_OK) print_error("sk_keygen: %s\n", err.msg);
+    if (rc != SK_OK) print_error("sk_keygen: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     assert_non_null(kp);
     return kp;
@@ -169,7 +169,7 @@ static void test_refusals(void **state)
         sk_error err = {0};
         assert_int_equal(sk_keygen(bad_bits[i], "x", T0, 60, &kp, &err), SK_EUSAGE);
         assert_null(kp);
-        assert_non_null(strstr(err.msg, "2048, 3072 or 4096"));
+        assert_non_null(strstr(tu_err_line(&err), "2048, 3072 or 4096"));
     }
     sk_keypair *kp = NULL;
     sk_error err = {0};
@@ -177,7 +177,7 @@ static void test_refusals(void **state)
     assert_int_equal(sk_keygen(2048, cn65, T0, 60, &kp, &err), SK_EUSAGE);
     assert_int_equal(sk_keygen(2048, NULL, T0, 60, &kp, &err), SK_EUSAGE);
     assert_int_equal(sk_keygen(2048, "x", 253402300000LL, 86400, &kp, &err), SK_EUSAGE);
-    assert_non_null(strstr(err.msg, "year 10000"));
+    assert_non_null(strstr(tu_err_line(&err), "year 10000"));
     assert_null(kp);
 }
 
@@ -289,7 +289,7 @@ static void test_secret_names_checked(void **state)
     }
     assert_int_equal(sk_keygen_tls_secret(kp_a, NULL, NULL, &t, &err), SK_EUSAGE);
     assert_int_equal(sk_keygen_tls_secret(kp_a, "ns", "Upper", &t, &err), SK_EUSAGE);
-    assert_non_null(strstr(err.msg, "Secret name \"Upper\""));
+    assert_non_null(strstr(tu_err_line(&err), "Secret name \"Upper\""));
     assert_int_equal(sk_keygen_check_names("ns", "ok-name", &err), SK_OK);
 }
 
@@ -436,7 +436,7 @@ static void test_write_new(void **state)
     assert_int_equal(st.st_size, 6);
     /* An existing file, even one the caller could write, is never replaced. */
     assert_int_equal(sk_write_new(p, "other!!", 7, 0600, &err), SK_EIO);
-    assert_non_null(strstr(err.msg, "already exists"));
+    assert_non_null(strstr(tu_err_line(&err), "already exists"));
     size_t len = 0;
     char *text = tu_read_file(p, &len);
     assert_string_equal(text, "secret");
@@ -460,7 +460,7 @@ static sk_keyring *ring_from(const char *text, size_t len, const char *source)
     sk_error err = {0};
     assert_int_equal(sk_keyring_new(&kr, &err), SK_OK);
     int rc = sk_keyring_add_text(kr, text, len, source, NULL, &err);
-    if (rc != SK_OK) print_error("add_text: %s\n", err.msg);
+    if (rc != SK_OK) print_error("add_text: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     return kr;
 }

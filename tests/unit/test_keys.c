@@ -30,7 +30,7 @@ static size_t add_ok(sk_keyring *kr, const char *text, size_t len, const char *s
     size_t added = 99;
     sk_error err = {0};
     int rc = sk_keyring_add_pem(kr, text, len, source, &added, &err);
-    if (rc != SK_OK) print_error("unexpected error: %s\n", err.msg);
+    if (rc != SK_OK) print_error("unexpected error: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     return added;
 }
@@ -196,11 +196,11 @@ static void test_no_private_key(void **state)
     size_t len;
     char *cert = tu_data_file("interop/keys/current/tls.crt", &len);
     assert_int_equal(add_fail(kr, cert, len, "tls.crt", &err), SK_EPARSE);
-    assert_string_equal(err.msg, "no private key found in tls.crt");
+    assert_string_equal(tu_err_line(&err), "no private key found in tls.crt");
     assert_true(err.hint[0] != '\0');
     free(cert);
     assert_int_equal(add_fail(kr, "", 0, "empty.pem", &err), SK_EPARSE);
-    assert_string_equal(err.msg, "no private key found in empty.pem");
+    assert_string_equal(tu_err_line(&err), "no private key found in empty.pem");
     assert_int_equal(add_fail(kr, NULL, 0, "nothing", &err), SK_EPARSE);
     const char *yaml = "apiVersion: v1\nkind: Secret\n";
     assert_int_equal(add_fail(kr, yaml, strlen(yaml), "secret.yaml", &err), SK_EPARSE);
@@ -222,17 +222,17 @@ static void test_encrypted_refused(void **state)
     sk_keyring *fresh = new_ring();
     sk_error err = {0};
     assert_int_equal(add_fail(fresh, enc8, l8, "enc8.pem", &err), SK_EPARSE);
-    assert_non_null(strstr(err.msg, "encrypted private keys are not supported"));
-    assert_non_null(strstr(err.msg, "enc8.pem"));
+    assert_non_null(strstr(tu_err_line(&err), "encrypted private keys are not supported"));
+    assert_non_null(strstr(tu_err_line(&err), "enc8.pem"));
     assert_int_equal(add_fail(fresh, enct, lt, "enct.pem", &err), SK_EPARSE);
-    assert_non_null(strstr(err.msg, "encrypted private keys are not supported"));
+    assert_non_null(strstr(tu_err_line(&err), "encrypted private keys are not supported"));
 
     /* All or nothing: a good key before the encrypted one is not kept. */
     size_t l1, blen;
     char *plain = tu_data_file("interop/keys/old/tls.key", &l1);
     char *mixed = join(plain, enc8, &blen);
     assert_int_equal(add_fail(fresh, mixed, blen, "mixed.pem", &err), SK_EPARSE);
-    assert_non_null(strstr(err.msg, "PEM block 2"));
+    assert_non_null(strstr(tu_err_line(&err), "PEM block 2"));
     assert_int_equal(sk_keyring_count(fresh), 0);
 
     free_pem(mixed, blen);
@@ -253,13 +253,14 @@ static void test_non_rsa_refused(void **state)
     size_t len;
     char *pem = key_pem(ec, PKCS8, &len);
     assert_int_equal(add_fail(kr, pem, len, "ec8.pem", &err), SK_ECERT);
-    assert_string_equal(err.msg, "ec8.pem: PEM block 1: the private key is EC, sealed secrets "
-                                 "need RSA");
+    assert_string_equal(tu_err_line(&err),
+                        "ec8.pem: PEM block 1: the private key is EC, sealed secrets "
+                        "need RSA");
     free_pem(pem, len);
     pem = key_pem(ec, TRADITIONAL, &len);
     assert_non_null(strstr(pem, "-----BEGIN EC PRIVATE KEY-----"));
     assert_int_equal(add_fail(kr, pem, len, "ec.pem", &err), SK_ECERT);
-    assert_non_null(strstr(err.msg, "the private key is EC"));
+    assert_non_null(strstr(tu_err_line(&err), "the private key is EC"));
     free_pem(pem, len);
     EVP_PKEY_free(ec);
 
@@ -267,7 +268,7 @@ static void test_non_rsa_refused(void **state)
     assert_non_null(ed);
     pem = key_pem(ed, PKCS8, &len);
     assert_int_equal(add_fail(kr, pem, len, "ed.pem", &err), SK_ECERT);
-    assert_non_null(strstr(err.msg, "the private key is ED25519"));
+    assert_non_null(strstr(tu_err_line(&err), "the private key is ED25519"));
     free_pem(pem, len);
     EVP_PKEY_free(ed);
     sk_keyring_free(kr);
@@ -281,16 +282,17 @@ static void test_garbage_key_block(void **state)
     const char *notder = "-----BEGIN RSA PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n"
                          "-----END RSA PRIVATE KEY-----\n";
     assert_int_equal(add_fail(kr, notder, strlen(notder), "k.pem", &err), SK_EPARSE);
-    assert_string_equal(err.msg, "k.pem: PEM block 1 (RSA PRIVATE KEY) is not a valid PKCS#1 key");
+    assert_string_equal(tu_err_line(&err),
+                        "k.pem: PEM block 1 (RSA PRIVATE KEY) is not a valid PKCS#1 key");
     const char *notder8 = "-----BEGIN PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n"
                           "-----END PRIVATE KEY-----\n";
     assert_int_equal(add_fail(kr, notder8, strlen(notder8), "k8.pem", &err), SK_EPARSE);
-    assert_non_null(strstr(err.msg, "not a valid PKCS#8 key"));
+    assert_non_null(strstr(tu_err_line(&err), "not a valid PKCS#8 key"));
     const char *bad64 = "-----BEGIN RSA PRIVATE KEY-----\n!!!*!!!\n-----END RSA PRIVATE KEY-----\n";
     assert_int_equal(add_fail(kr, bad64, strlen(bad64), "b.pem", &err), SK_EPARSE);
-    assert_non_null(strstr(err.msg, "is malformed"));
+    assert_non_null(strstr(tu_err_line(&err), "is malformed"));
     /* Messages name the source, never key bytes. */
-    assert_null(strstr(err.msg, "!!!"));
+    assert_null(strstr(tu_err_line(&err), "!!!"));
     sk_keyring_free(kr);
 }
 
@@ -377,8 +379,8 @@ static void test_decrypt_wrong_key(void **state)
     sk_error err = {0};
     assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
     assert_int_equal(err.code, SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "no key could decrypt it: "));
-    assert_non_null(strstr(err.msg, "RSA-OAEP"));
+    assert_non_null(strstr(tu_err_line(&err), "no key could decrypt it: "));
+    assert_non_null(strstr(tu_err_line(&err), "RSA-OAEP"));
     assert_null(pt.data);
     sk_keyring_free(kr);
 
@@ -389,13 +391,13 @@ static void test_decrypt_wrong_key(void **state)
     assert_int_equal(sk_keyring_decrypt(kr, (const unsigned char *)"demo/other", 10, c.blob,
                                         c.blob_len, &pt, NULL, &err),
                      SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "no key could decrypt it (2 keys tried; last: "));
+    assert_non_null(strstr(tu_err_line(&err), "no key could decrypt it (2 keys tried; last: "));
     sk_keyring_free(kr);
 
     /* An empty ring. */
     kr = new_ring();
     assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "no key could decrypt it"));
+    assert_non_null(strstr(tu_err_line(&err), "no key could decrypt it"));
     sk_keyring_free(kr);
     raw_free(&c);
 }
@@ -427,7 +429,7 @@ static void test_decrypt_size_filter(void **state)
     sk_secbuf pt = SK_SECBUF_INIT;
     sk_error err = {0};
     assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
-    assert_string_equal(err.msg,
+    assert_string_equal(tu_err_line(&err),
                         "no key could decrypt it: no key of 4096 bits (the blob needs one)");
 
     /* Mixed sizes: each blob goes to the key of its size. */
@@ -450,8 +452,8 @@ static void test_decrypt_size_filter(void **state)
 
     /* A blob too short to carry a header is tried with every key and fails. */
     assert_int_equal(decrypt(kr, &c, blob, 1, &pt, NULL, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "no key could decrypt it"));
-    assert_non_null(strstr(err.msg, "too short"));
+    assert_non_null(strstr(tu_err_line(&err), "no key could decrypt it"));
+    assert_non_null(strstr(tu_err_line(&err), "too short"));
     free(blob);
     EVP_PKEY_free(small);
     sk_keyring_free(kr);
@@ -480,7 +482,7 @@ static void test_decrypt_tries_last_key_first(void **state)
     sk_error err = {0};
     /* Fresh ring: current then old, so the last reason is old's RSA failure. */
     assert_int_equal(decrypt(kr, &c, broken, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "RSA-OAEP"));
+    assert_non_null(strstr(tu_err_line(&err), "RSA-OAEP"));
 
     /* Open something sealed for old: old is now tried first, current last. */
     unsigned char *blob = NULL;
@@ -494,7 +496,7 @@ static void test_decrypt_tries_last_key_first(void **state)
     assert_int_equal(which, 1);
     sk_secbuf_free(&pt);
     assert_int_equal(decrypt(kr, &c, broken, c.blob_len, &pt, NULL, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "AES-GCM"));
+    assert_non_null(strstr(tu_err_line(&err), "AES-GCM"));
     assert_null(pt.data);
 
     /* And the good blob still opens with the right index afterwards. */

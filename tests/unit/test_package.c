@@ -78,7 +78,7 @@ static void test_parse_date(void **state)
                          "abcdefgh", "20251301", "20250700", "",          NULL};
     for (size_t i = 0; bad[i]; i++) {
         assert_int_equal(sk_package_parse_date(bad[i], &t, &err), SK_EUSAGE);
-        assert_contains(err.msg, "expected YYYYMMDD");
+        assert_contains(tu_err_line(&err), "expected YYYYMMDD");
     }
     assert_int_equal(sk_package_parse_date(NULL, &t, &err), SK_EUSAGE);
 }
@@ -96,7 +96,7 @@ static void test_parse_epoch(void **state)
     const char *bad[] = {"", "-1", "12a", " 1", "1.5", "8589934592", "999999999999999", NULL};
     for (size_t i = 0; bad[i]; i++) {
         assert_int_equal(sk_package_parse_epoch(bad[i], &t, &err), SK_EUSAGE);
-        assert_contains(err.msg, "SOURCE_DATE_EPOCH");
+        assert_contains(tu_err_line(&err), "SOURCE_DATE_EPOCH");
     }
 }
 
@@ -119,11 +119,11 @@ static void test_filename(void **state)
         o = default_opts();
         o.namespace_ = bad_labels[i];
         assert_int_equal(sk_package_filename(&o, name, sizeof name, &err), SK_EUSAGE);
-        assert_contains(err.msg, "namespace");
+        assert_contains(tu_err_line(&err), "namespace");
         o = default_opts();
         o.set = bad_labels[i];
         assert_int_equal(sk_package_filename(&o, name, sizeof name, &err), SK_EUSAGE);
-        assert_contains(err.msg, "set");
+        assert_contains(tu_err_line(&err), "set");
     }
     o = default_opts();
     o.mtime = -1;
@@ -144,7 +144,7 @@ static void expect_input_refused(const char *text, const char *ns, int code, con
     sk_error err = {0};
     sk_package_input in = text_input("x.yaml", text);
     assert_int_equal(sk_package_check_input(&in, ns, &err), code);
-    assert_contains(err.msg, needle);
+    assert_contains(tu_err_line(&err), needle);
 }
 
 static void test_check_input(void **state)
@@ -156,7 +156,7 @@ static void test_check_input(void **state)
     assert_int_equal(sk_package_check_input(&x.in[0], "seldon-system", &err), SK_OK);
     assert_int_equal(sk_package_check_input(&x.in[1], "seldon-system", &err), SK_OK);
     assert_int_equal(sk_package_check_input(&x.in[1], "other", &err), SK_EINVAL);
-    assert_contains(err.msg,
+    assert_contains(tu_err_line(&err),
                     "in/ghcr-secret.yaml: document 1: SealedSecret ghcr: metadata.namespace "
                     "\"seldon-system\" is not the package's namespace \"other\"");
     /* The template's namespace counts too. */
@@ -277,12 +277,12 @@ static void test_kustomization_rules(void **state)
         int rc = sk_package_check_kustomization((const unsigned char *)c->text, strlen(c->text),
                                                 "k.yaml", c->ns, &err);
         if (rc != c->rc) {
-            print_error("case %zu: rc %d, want %d: %s\n", i, rc, c->rc, err.msg);
+            print_error("case %zu: rc %d, want %d: %s\n", i, rc, c->rc, tu_err_line(&err));
             fail();
         }
         if (c->needle != NULL) {
-            assert_contains(err.msg, "k.yaml: ");
-            assert_contains(err.msg, c->needle);
+            assert_contains(tu_err_line(&err), "k.yaml: ");
+            assert_contains(tu_err_line(&err), c->needle);
         }
     }
 }
@@ -293,7 +293,7 @@ static void build_ok(const sk_package_opts *o, const sk_package_input *in, size_
 {
     sk_error err = {0};
     int rc = sk_package_build(o, in, n, out, &err);
-    if (rc != SK_OK) print_error("build: %s\n", err.msg);
+    if (rc != SK_OK) print_error("build: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
 }
 
@@ -301,7 +301,7 @@ static void read_ok(const sk_secbuf *buf, sk_package *p)
 {
     sk_error err = {0};
     int rc = sk_package_read(buf->data, buf->len, p, &err);
-    if (rc != SK_OK) print_error("read: %s\n", err.msg);
+    if (rc != SK_OK) print_error("read: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
 }
 
@@ -394,9 +394,9 @@ static void expect_build_refused(const sk_package_opts *o, const sk_package_inpu
     sk_error err = {0};
     sk_secbuf out = SK_SECBUF_INIT;
     int rc = sk_package_build(o, in, n, &out, &err);
-    if (rc != code) print_error("rc %d, want %d: %s\n", rc, code, err.msg);
+    if (rc != code) print_error("rc %d, want %d: %s\n", rc, code, tu_err_line(&err));
     assert_int_equal(rc, code);
-    assert_contains(err.msg, needle);
+    assert_contains(tu_err_line(&err), needle);
     assert_null(out.data); /* nothing built */
 }
 
@@ -530,9 +530,9 @@ static void expect_read_refused(const tentry *t, size_t n, int gz, int code, con
     sk_package p = {0};
     sk_error err = {0};
     int rc = sk_package_read(buf, len, &p, &err);
-    if (rc != code) print_error("rc %d, want %d: %s\n", rc, code, err.msg);
+    if (rc != code) print_error("rc %d, want %d: %s\n", rc, code, tu_err_line(&err));
     assert_int_equal(rc, code);
-    assert_contains(err.msg, needle);
+    assert_contains(tu_err_line(&err), needle);
     assert_null(p.entries);
     free(buf);
 }
@@ -604,7 +604,7 @@ static void test_read_hostile(void **state)
     expect_read_refused(t, 2, 0, SK_EPARSE, "not a gzip-compressed tar archive");
     static const unsigned char junk[] = "\x1f\x8b\x08\x00garbage garbage garbage";
     assert_int_equal(sk_package_read(junk, sizeof junk, &p, &err), SK_EPARSE);
-    assert_contains(err.msg, "not a valid tar.gz");
+    assert_contains(tu_err_line(&err), "not a valid tar.gz");
     assert_int_equal(sk_package_read((const unsigned char *)"hello", 5, &p, &err), SK_EPARSE);
 }
 

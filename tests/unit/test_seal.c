@@ -64,11 +64,11 @@ static json_t *seal_and_check(fixture *f, sk_secret *s, const sk_seal_opts *o)
     sk_error err = {0};
     json_t *sealed = NULL;
     int rc = sk_seal_secret(s, f->pk, o, &sealed, &err);
-    if (rc != SK_OK) print_error("seal: %s\n", err.msg);
+    if (rc != SK_OK) print_error("seal: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     sk_secret back;
     rc = sk_unseal(sealed, f->kr, &back, &err);
-    if (rc != SK_OK) print_error("unseal: %s\n", err.msg);
+    if (rc != SK_OK) print_error("unseal: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     assert_int_equal(back.n_items, s->n_items);
     for (size_t i = 0; i < s->n_items; i++) {
@@ -224,7 +224,7 @@ static void test_template_shape(void **state)
     sk_error err = {0};
     sk_secret *s = NULL;
     size_t n = parse_secrets(text, &s, &err);
-    if (n == 0) print_error("%s\n", err.msg);
+    if (n == 0) print_error("%s\n", tu_err_line(&err));
     assert_int_equal(n, 1);
     json_t *sealed = seal_and_check(f, &s[0], NULL);
     json_t *tmpl = json_object_get(json_object_get(sealed, "spec"), "template");
@@ -252,10 +252,10 @@ static void expect_parse_error(const char *text, int code, const char *needle)
     sk_secret *s = NULL;
     assert_int_equal(parse_secrets(text, &s, &err), 0);
     assert_int_equal(err.code, code);
-    if (strstr(err.msg, needle) == NULL)
-        print_error("message \"%s\" lacks \"%s\"\n", err.msg, needle);
-    assert_non_null(strstr(err.msg, needle));
-    assert_null(strstr(err.msg, "hunter2"));
+    if (strstr(tu_err_line(&err), needle) == NULL)
+        print_error("message \"%s\" lacks \"%s\"\n", tu_err_line(&err), needle);
+    assert_non_null(strstr(tu_err_line(&err), needle));
+    assert_null(strstr(tu_err_line(&err), "hunter2"));
 }
 
 static void test_bad_secrets(void **state)
@@ -291,12 +291,12 @@ static void test_missing_identity(void **state)
     assert_int_equal(
         parse_secrets("kind: Secret\nmetadata: {namespace: ns}\ndata: {k: dg==}\n", &s, &err), 1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
-    assert_non_null(strstr(err.msg, "metadata.name"));
+    assert_non_null(strstr(tu_err_line(&err), "metadata.name"));
     free_secrets(s, 1);
     assert_int_equal(
         parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
-    assert_non_null(strstr(err.msg, "namespace"));
+    assert_non_null(strstr(tu_err_line(&err), "namespace"));
     assert_non_null(strstr(err.hint, "-n"));
     /* The namespace flag fills it in; a cluster-wide Secret needs none. */
     sk_seal_opts o = {.namespace_ = "flagns"};
@@ -311,8 +311,9 @@ static void test_missing_identity(void **state)
         1);
     o.namespace_ = "flagns";
     assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_EINVAL);
-    assert_non_null(strstr(
-        err.msg, "namespace mismatch: input secret is in namespace \"secretns\" but \"flagns\""));
+    assert_non_null(
+        strstr(tu_err_line(&err),
+               "namespace mismatch: input secret is in namespace \"secretns\" but \"flagns\""));
     free_secrets(s, 1);
     assert_int_equal(
         parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
@@ -337,7 +338,7 @@ static void test_renamed_fails_to_open(void **state)
     json_object_set_new(json_object_get(sealed, "metadata"), "name", json_string("renamed"));
     sk_secret back;
     assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "items j, k"));
+    assert_non_null(strstr(tu_err_line(&err), "items j, k"));
     json_decref(sealed);
     free_secrets(s, 1);
 }
@@ -357,7 +358,8 @@ static void test_scope_diagnosis(void **state)
     json_object_del(json_object_get(sealed, "metadata"), "annotations");
     sk_secret back;
     assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EDECRYPT);
-    assert_non_null(strstr(err.msg, "sealed namespace-wide but the SealedSecret is strict"));
+    assert_non_null(
+        strstr(tu_err_line(&err), "sealed namespace-wide but the SealedSecret is strict"));
     const char *b64 = json_string_value(
         json_object_get(json_object_get(json_object_get(sealed, "spec"), "encryptedData"), "k"));
     sk_secbuf blob = SK_SECBUF_INIT;
@@ -403,7 +405,7 @@ static void test_template_data(void **state)
     json_object_set_new(tmpl, "data", data);
     sk_secret back;
     int rc = sk_unseal(sealed, f->kr, &back, &err);
-    if (rc != SK_OK) print_error("%s\n", err.msg);
+    if (rc != SK_OK) print_error("%s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     const sk_item *cfg = item(&back, "config.json");
     assert_non_null(cfg);
@@ -414,10 +416,10 @@ static void test_template_data(void **state)
     /* Outside the subset: refused, naming the template's key. */
     json_object_set_new(data, "bad", json_string("{{ .user | upper }}"));
     assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EINVAL);
-    assert_non_null(strstr(err.msg, "spec.template.data[bad]"));
+    assert_non_null(strstr(tu_err_line(&err), "spec.template.data[bad]"));
     json_object_set_new(data, "bad", json_string("{{ .missing }}"));
     assert_int_equal(sk_unseal(sealed, f->kr, &back, &err), SK_EINVAL);
-    assert_non_null(strstr(err.msg, "not an item"));
+    assert_non_null(strstr(tu_err_line(&err), "not an item"));
     json_decref(sealed);
     free_secrets(s, 1);
 }

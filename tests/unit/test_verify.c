@@ -68,7 +68,7 @@ static void verify_text(const char *text, const sk_verify_opts *o, sk_findings *
     sk_error err = {0};
     sk_findings_init(f);
     int rc = sk_verify_text((const unsigned char *)text, strlen(text), "t.yaml", o, f, &err);
-    if (rc != SK_OK) print_error("verify: %s\n", err.msg);
+    if (rc != SK_OK) print_error("verify: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
 }
 
@@ -141,7 +141,7 @@ static json_t *seal_yaml(const fixture *fx, const char *yaml, sk_scope scope)
     o.scope = scope;
     json_t *sealed = NULL;
     int rc = sk_seal_secret(&s[0], fx->cert, &o, &sealed, &err);
-    if (rc != SK_OK) print_error("seal: %s\n", err.msg);
+    if (rc != SK_OK) print_error("seal: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     sk_secrets_free(s, origins, n);
     return sealed;
@@ -762,7 +762,7 @@ static sk_policy *policy_file(void)
     sk_policy *p = NULL;
     sk_error err = {0};
     int rc = sk_policy_parse((const unsigned char *)text, len, "seldon-system.yaml", &p, &err);
-    if (rc != SK_OK) print_error("policy: %s\n", err.msg);
+    if (rc != SK_OK) print_error("policy: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     free(text);
     free(path);
@@ -841,9 +841,9 @@ static void policy_fails(const char *text, const char *needle)
     assert_int_not_equal(
         sk_policy_parse((const unsigned char *)text, strlen(text), "p.yaml", &p, &err), SK_OK);
     assert_null(p);
-    if (strstr(err.msg, needle) == NULL) print_error("message: %s\n", err.msg);
-    assert_non_null(strstr(err.msg, needle));
-    assert_non_null(strstr(err.msg, "p.yaml"));
+    if (strstr(tu_err_line(&err), needle) == NULL) print_error("message: %s\n", tu_err_line(&err));
+    assert_non_null(strstr(tu_err_line(&err), needle));
+    assert_non_null(strstr(tu_err_line(&err), "p.yaml"));
 }
 
 static void test_policy_refusals(void **state)
@@ -868,7 +868,7 @@ static void scan_ok(const char *rel, time_t now, sk_cert_info **v, size_t *n)
     char *text = tu_data_file(rel, &len);
     sk_error err = {0};
     int rc = sk_cert_scan(text, len, rel, now, v, n, &err);
-    if (rc != SK_OK) print_error("scan %s: %s\n", rel, err.msg);
+    if (rc != SK_OK) print_error("scan %s: %s\n", rel, tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     free(text);
 }
@@ -959,14 +959,14 @@ static void test_cert_scan_refusals(void **state)
                      SK_EINVAL);
     assert_null(v);
     assert_int_equal(n, 0);
-    assert_non_null(strstr(err.msg, "cm.yaml: no certificate found"));
+    assert_non_null(strstr(tu_err_line(&err), "cm.yaml: no certificate found"));
     const char *bad = "kind: Secret\ndata: {tls.crt: \"!!!\"}\n";
     assert_int_not_equal(sk_cert_scan(bad, strlen(bad), "s.yaml", NOW_2030, &v, &n, &err), SK_OK);
-    assert_non_null(strstr(err.msg, "data[tls.crt]"));
+    assert_non_null(strstr(tu_err_line(&err), "data[tls.crt]"));
     const char *notpem = "kind: Secret\ndata: {tls.crt: aGVsbG8=}\n";
     assert_int_not_equal(sk_cert_scan(notpem, strlen(notpem), "s.yaml", NOW_2030, &v, &n, &err),
                          SK_OK);
-    assert_non_null(strstr(err.msg, "no CERTIFICATE"));
+    assert_non_null(strstr(tu_err_line(&err), "no CERTIFICATE"));
     const char *key = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
     assert_int_equal(sk_cert_scan(key, strlen(key), "k.pem", NOW_2030, &v, &n, &err), SK_EINVAL);
 }

@@ -97,7 +97,7 @@ static void run_oaep_case(EVP_PKEY *key, const json_t *t, counts *c)
     int rc = sk_rsa_oaep_sha256_decrypt(key, label, label_len, ct, ct_len, &out, &err);
     size_t id = int_member(t, "tcId");
     if (strcmp(result, "valid") == 0) {
-        if (rc != SK_OK) print_error("tcId %zu: %s\n", id, err.msg);
+        if (rc != SK_OK) print_error("tcId %zu: %s\n", id, tu_err_line(&err));
         assert_int_equal(rc, SK_OK);
         assert_int_equal(out.len, msg_len);
         if (msg_len > 0) assert_memory_equal(out.data, msg, msg_len);

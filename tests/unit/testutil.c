@@ -50,3 +50,10 @@ char *tu_data_file(const char *rel, size_t *len)
     free(path);
     return text;
 }
+
+const char *tu_err_line(const sk_error *err)
+{
+    static char line[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
+    sk_error_format(err, line, sizeof line);
+    return line;
+}
