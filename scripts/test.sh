@@ -5,13 +5,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 
+# -Werror is off by default (for packagers); CI builds with it.
 echo "== build and test (release)"
-scripts/build.sh "$root/build"
+scripts/build.sh "$root/build" -DSEALKIT_WERROR=ON
 ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)"
 scripts/lint.sh "$root/build"
 
 echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
-scripts/build.sh "$root/build-asan" -DSEALKIT_SANITIZE=ON -DSEALKIT_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+scripts/build.sh "$root/build-asan" -DSEALKIT_WERROR=ON -DSEALKIT_SANITIZE=ON -DSEALKIT_BENCH=OFF \
+  -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j"$(nproc)"
 

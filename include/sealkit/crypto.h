@@ -35,8 +35,9 @@ SK_API int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t l
  * Opens one blob with one private key. The plaintext goes to guarded memory:
  * *pt is emptied first, filled only on success and left empty on failure.
  * Returns SK_EDECRYPT with a reason ("blob too short", "blob is for a key of
- * N bits", "RSA-OAEP rejected it", "AES-GCM authentication failed") when it
- * cannot be opened. The header length must equal the key's modulus length.
+ * N bits", "RSA-OAEP rejected it") when the key cannot open it, and SK_EAUTH
+ * when the key opens the RSA part but the AES-GCM tag fails: the blob was
+ * altered after sealing. The header length must equal the key's modulus length.
  */
 SK_API int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
                              const unsigned char *blob, size_t blob_len, sk_secbuf *pt,

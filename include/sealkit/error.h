@@ -21,7 +21,8 @@ enum sk_status {
     SK_ECRYPTO = 6,  /* the crypto library failed */
     SK_ELIMIT = 7,   /* input exceeds a documented limit */
     SK_ENOMEM = 8,   /* out of memory */
-    SK_EUSAGE = 9    /* an API or CLI argument is wrong */
+    SK_EUSAGE = 9,   /* an API or CLI argument is wrong */
+    SK_EAUTH = 10    /* a key opened the RSA part, but the AES-GCM tag failed: altered */
 };
 
 #define SK_ERROR_MSG_MAX 640
@@ -47,12 +48,13 @@ SK_API int sk_error_prefix(sk_error *err, const char *fmt, ...) SK_PRINTF(2, 3);
 SK_API void sk_error_clear(sk_error *err);
 /*
  * Record where the problem is. Each sets only what is still unknown, so the
- * innermost caller, which knows best, wins; each returns err->code (SK_EINVAL
- * for a NULL err).
+ * innermost caller, which knows best, wins. Each returns code, as
+ * sk_error_set does, so that `return sk_error_at_source(err, rc, path);`
+ * keeps the status even when err is NULL.
  */
-SK_API int sk_error_at_source(sk_error *err, const char *source);
-SK_API int sk_error_at_object(sk_error *err, size_t document, size_t item);
-SK_API int sk_error_at_line(sk_error *err, size_t line);
+SK_API int sk_error_at_source(sk_error *err, int code, const char *source);
+SK_API int sk_error_at_object(sk_error *err, int code, size_t document, size_t item);
+SK_API int sk_error_at_line(sk_error *err, int code, size_t line);
 /*
  * "SOURCE: document N, item M: line L: MESSAGE", each part present only when
  * known. Returns the length it needed (as snprintf).

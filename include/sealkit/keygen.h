@@ -61,16 +61,6 @@ SK_API int sk_keygen_tls_secret(const sk_keypair *kp, const char *ns, const char
 /* The name checks of sk_keygen_tls_secret alone (name may be NULL), to refuse before generating. */
 SK_API int sk_keygen_check_names(const char *ns, const char *name, sk_error *err);
 
-/*
- * A duration as seconds: a sequence of <integer><unit> with units d (24h),
- * h, m and s, e.g. "3650d", "87600h", "720h30m" (Go's syntax, plus d).
- * Zero, negative, overflowing or unit-less values are SK_EUSAGE.
- */
-SK_API int sk_duration_parse(const char *s, int64_t *seconds, sk_error *err);
-
-/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 in UTC) or "@SECONDS" to Unix time; SK_EUSAGE otherwise. */
-SK_API int sk_time_parse(const char *s, int64_t *out, sk_error *err);
-/* Unix time as "YYYY-MM-DDTHH:MM:SSZ"; out holds at least 32 bytes. */
-SK_API void sk_time_format(int64_t t, char *out, size_t outsz);
+/* Durations and times (sk_duration_parse, sk_time_parse, sk_time_format): sealkit/time.h. */
 
 #endif

@@ -44,6 +44,15 @@ SK_API int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, con
 SK_API int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, const char *source,
                                 size_t *attached, sk_error *err);
 
+/*
+ * The key loader of every command: each path is a key file (as
+ * sk_keyring_add_text reads it), "-" for standard input, or a folder whose
+ * regular files are read in name order (hidden entries skipped; files with no
+ * key and no certificate passed over). Certificate-only files (a tls.crt
+ * beside a tls.key) are attached to their keys once every path is read. No key
+ * at all is SK_EINVAL.
+ */
+SK_API int sk_keyring_load(sk_keyring *kr, const char *const *paths, size_t n, sk_error *err);
 SK_API size_t sk_keyring_count(const sk_keyring *kr);
 SK_API EVP_PKEY *sk_keyring_key(const sk_keyring *kr, size_t i);
 SK_API const char *sk_keyring_fingerprint(const sk_keyring *kr, size_t i);
@@ -95,9 +104,10 @@ enum sk_key_order {
  * keys it would load (not from a Secret, or labelled active, or the legacy
  * Secret named sealed-secrets-key) that have the ordering time, the greatest;
  * a tie keeps the one registered first (earlier creationTimestamp, then ring
- * order). Returns 1 and sets *which, or 0 when no key qualifies.
+ * order). Returns SK_OK and sets *which, or SK_EINVAL when no key qualifies.
+ * This is the one "newest key" rule: keys, verify, rotate and cert use it.
  */
-SK_API int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which);
+SK_API int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_error *err);
 
 /*
  * Opens a blob with the first key that works (RSA and GCM steps both),

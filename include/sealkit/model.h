@@ -25,9 +25,10 @@
 
 /*
  * Annotations in which kubectl and kubecfg keep the whole object as last applied: on a
- * Secret they hold its plaintext. NULL-terminated.
+ * Secret they hold its plaintext. A NULL-terminated list (a function, so that the library
+ * exports no data symbols).
  */
-SK_API extern const char *const sk_last_applied_annotations[];
+SK_API const char *const *sk_last_applied_annotations(void);
 
 /* One object of an input: a document, or one element of a List document's items. */
 typedef struct sk_object {

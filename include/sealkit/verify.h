@@ -149,11 +149,4 @@ typedef struct sk_cert_info {
 SK_API int sk_cert_scan(const char *text, size_t len, const char *source, time_t now,
                         sk_cert_info **out, size_t *n, sk_error *err);
 
-/*
- * The index in kr of the newest key: the one whose certificate in certs has
- * the latest notBefore (the controller's default order, docs/format.md §5.3), else the
- * last key of the ring. -1 for an empty ring.
- */
-SK_API long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_t n);
-
 #endif

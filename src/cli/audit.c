@@ -13,30 +13,19 @@ int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
     if (rc == SK_OK)
         rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, cli_now(),
                                    SK_PUBKEY_ALLOW_EXPIRED, pk, err);
-    if (rc != SK_OK) sk_error_at_source(err, path);
+    if (rc != SK_OK) sk_error_at_source(err, rc, path);
     sk_secbuf_free(&text);
     if (rc == SK_OK && (sk_pubkey_flags(*pk) & SK_CERT_EXPIRED))
         cli_warn("%s: the certificate has expired (see 'sealkit cert')", path);
     return rc;
 }
 
-void cli_add_key_certs(const char *path, sk_cert_info **certs, size_t *n)
+long cli_newest_key(const sk_keyring *kr)
 {
-    sk_secbuf text = SK_SECBUF_INIT;
-    sk_cert_info *found = NULL;
-    size_t m = 0;
-    if (sk_read_file(path, SK_MAX_INPUT, &text, NULL) == SK_OK &&
-        sk_cert_scan((const char *)text.data, text.len, path, cli_now(), &found, &m, NULL) ==
-            SK_OK) {
-        sk_cert_info *grown = realloc(*certs, (*n + m) * sizeof *grown);
-        if (grown != NULL) {
-            memcpy(grown + *n, found, m * sizeof *found);
-            *certs = grown;
-            *n += m;
-        }
-    }
-    free(found);
-    sk_secbuf_free(&text);
+    size_t which = 0;
+    if (kr == NULL || sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &which, NULL) != SK_OK)
+        return -1;
+    return (long)which;
 }
 
 /* Names and messages come from the files: control characters would forge lines. */

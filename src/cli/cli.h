@@ -56,8 +56,8 @@ int cmd_package(int argc, char **argv);
 /* As 'sealkit verify' reads --cert: an expired certificate is inspected, with a warning (audit.c).
  */
 int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
-/* Appends the certificates found in one key file: they tell which key is the newest. */
-void cli_add_key_certs(const char *path, sk_cert_info **certs, size_t *n);
+/* The newest key by the controller's rule (sk_keyring_newest); -1 when none qualifies. */
+long cli_newest_key(const sk_keyring *kr);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
 void cli_print_finding(const sk_finding *x);
 

@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 
 #include <sealkit/keygen.h>
+#include <sealkit/time.h>
 
 static const char usage[] =
     "Usage: sealkit keys list [--format text|json] [--key FILE[,FILE]]... [FILE|DIR]...\n"
@@ -117,93 +118,6 @@ static int parse_flags(int argc, char **argv, keys_args *a)
 
 /* ---- loading ---- */
 
-/* Certificate-only files (a tls.crt beside a tls.key) describe keys found anywhere in the run. */
-typedef struct cert_texts {
-    sk_secbuf *text;
-    char **path;
-    size_t n;
-} cert_texts;
-
-static int keep_cert_text(cert_texts *c, const char *path, sk_secbuf *text, sk_error *err)
-{
-    sk_secbuf *t = realloc(c->text, (c->n + 1) * sizeof *t);
-    if (t != NULL) c->text = t;
-    char **p = t ? realloc(c->path, (c->n + 1) * sizeof *p) : NULL;
-    if (p != NULL) c->path = p;
-    if (t == NULL || p == NULL || (p[c->n] = strdup(path)) == NULL)
-        return sk_error_set(err, SK_ENOMEM, "out of memory");
-    t[c->n++] = *text;
-    *text = (sk_secbuf)SK_SECBUF_INIT;
-    return SK_OK;
-}
-
-static void cert_texts_free(cert_texts *c)
-{
-    for (size_t i = 0; i < c->n; i++) {
-        sk_secbuf_free(&c->text[i]);
-        free(c->path[i]);
-    }
-    free(c->text);
-    free(c->path);
-}
-
-static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in_folder,
-                     sk_error *err)
-{
-    sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, SK_MAX_INPUT, &text, err);
-    if (rc != SK_OK) return rc;
-    const char *s = (const char *)text.data;
-    if (strstr(s, "PRIVATE KEY") != NULL || strstr(s, "tls.key") != NULL)
-        rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
-    else if (strstr(s, "-----BEGIN CERTIFICATE-----") != NULL)
-        rc = keep_cert_text(certs, path, &text, err);
-    else if (!in_folder)
-        rc = sk_error_set(err, SK_EPARSE, "no private key or certificate found in %s", path);
-    /* A folder may hold notes and sealed files beside the keys: those are passed over. */
-    sk_secbuf_free(&text);
-    return rc;
-}
-
-static int load_folder(sk_keyring *kr, cert_texts *certs, const char *dir, sk_error *err)
-{
-    struct dirent **list = NULL;
-    int n = scandir(dir, &list, NULL, alphasort);
-    if (n < 0) return sk_error_set(err, SK_EIO, "cannot list %s", dir);
-    int rc = SK_OK;
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        struct stat st;
-        size_t dl = strlen(dir);
-        snprintf(path, sizeof path, "%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? "" : "/",
-                 list[i]->d_name);
-        if (rc == SK_OK && list[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            rc = load_file(kr, certs, path, 1, err);
-        free(list[i]);
-    }
-    free(list);
-    return rc;
-}
-
-static int load_all(const keys_args *a, sk_keyring *kr, sk_error *err)
-{
-    cert_texts certs = {0};
-    int rc = SK_OK;
-    for (size_t i = 0; rc == SK_OK && i < a->paths.n; i++) {
-        struct stat st;
-        const char *p = a->paths.v[i];
-        rc = stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? load_folder(kr, &certs, p, err)
-                                                      : load_file(kr, &certs, p, 0, err);
-    }
-    for (size_t i = 0; rc == SK_OK && i < certs.n; i++)
-        rc = sk_keyring_add_certs(kr, (const char *)certs.text[i].data, certs.text[i].len,
-                                  certs.path[i], NULL, err);
-    cert_texts_free(&certs);
-    if (rc == SK_OK && sk_keyring_count(kr) == 0)
-        rc = sk_error_set(err, SK_EINVAL, "no private key found in the given files");
-    return rc;
-}
-
 /* ---- output ---- */
 
 static const char *cert_state(int c)
@@ -272,8 +186,8 @@ static json_t *newest_json(const sk_keyring *kr, int found, size_t which)
 static int print_json(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
 {
     size_t nb = 0, nc = 0;
-    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb);
-    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc);
+    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb, NULL) == SK_OK;
+    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc, NULL) == SK_OK;
     json_t *root = json_object(), *keys = json_array();
     if (root == NULL || keys == NULL) {
         json_decref(root);
@@ -364,8 +278,8 @@ static int footer(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
 {
     char line[512];
     size_t nb = 0, nc = 0;
-    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb);
-    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc);
+    int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb, NULL) == SK_OK;
+    int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc, NULL) == SK_OK;
     if (has_nb)
         snprintf(line, sizeof line,
                  "\nnewest: %s (the controller's most recent key: greatest certificate notBefore "
@@ -387,7 +301,7 @@ static int footer(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
 static int print_text(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
 {
     size_t n = sk_keyring_count(kr), newest = 0;
-    int has_newest = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &newest);
+    int has_newest = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &newest, NULL) == SK_OK;
     row *rows = calloc(n + 1, sizeof *rows);
     if (rows == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     static const char *const head[NCOL] = {"FINGERPRINT", "BITS",   "NOT BEFORE", "NOT AFTER",
@@ -419,7 +333,7 @@ static int cmd_keys_list(int argc, char **argv)
     sk_keyring *kr = NULL;
     sk_secbuf out = SK_SECBUF_INIT;
     int st = sk_keyring_new(&kr, &err);
-    if (st == SK_OK) st = load_all(&a, kr, &err);
+    if (st == SK_OK) st = sk_keyring_load(kr, (const char *const *)a.paths.v, a.paths.n, &err);
     if (st == SK_OK) st = a.json ? print_json(kr, &out, &err) : print_text(kr, &out, &err);
     if (st == SK_OK) st = cli_output(NULL, &out, 0, &err);
     sk_secbuf_free(&out);

@@ -220,16 +220,12 @@ typedef struct verify_ctx {
     sk_pubkey *cert;
     sk_keyring *keys;
     sk_policy *policy;
-    sk_cert_info *certs; /* found beside the keys: they tell which key is the newest */
-    size_t n_certs;
 } verify_ctx;
 
 static int load(const verify_args *a, verify_ctx *c, sk_error *err)
 {
     int rc = a->cert != NULL ? cli_load_audit_cert(a->cert, &c->cert, err) : SK_OK;
     if (rc == SK_OK && a->keys.n > 0) rc = load_private_keys(&a->keys, &c->keys, err);
-    for (size_t i = 0; rc == SK_OK && i < a->keys.n; i++)
-        cli_add_key_certs(a->keys.v[i], &c->certs, &c->n_certs);
     if (rc == SK_OK && a->policy != NULL) {
         sk_secbuf text = SK_SECBUF_INIT;
         rc = sk_read_file(a->policy, SK_MAX_INPUT, &text, err);
@@ -277,8 +273,7 @@ static int check(const verify_args *a, const verify_ctx *c, const sk_package *pk
     sk_findings f;
     sk_findings_init(&f);
     sk_package_summary sum = {0};
-    sk_verify_opts vo = {c->cert, c->keys,
-                         c->keys ? sk_verify_newest_key(c->keys, c->certs, c->n_certs) : -1};
+    sk_verify_opts vo = {c->cert, c->keys, cli_newest_key(c->keys)};
     int rc = sk_package_verify(pkg, a->pkg, &vo, &f, &sum, &err);
     if (rc == SK_OK && c->policy != NULL) rc = sk_policy_check(c->policy, &f, &err);
     int st = rc == SK_OK ? report(a, &f, &sum) : error_exit(&err);
@@ -320,7 +315,6 @@ static int cmd_package_verify(int argc, char **argv)
     sk_pubkey_free(c.cert);
     sk_keyring_free(c.keys);
     sk_policy_free(c.policy);
-    free(c.certs);
     cli_list_free(&a.keys);
     return rc < 0 ? EXIT_OK : rc;
 }

@@ -126,66 +126,27 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
 
 /* ---- collecting files ---- */
 
-static int wanted(const char *name)
-{
-    size_t n = strlen(name);
-    const char *exts[] = {".yaml", ".yml", ".json"};
-    for (size_t i = 0; i < 3; i++) {
-        size_t m = strlen(exts[i]);
-        if (n > m && strcmp(name + n - m, exts[i]) == 0) return 1;
-    }
-    return 0;
-}
-
 /*
- * "F.sealkit-tmp.PID.N" is what sk_write_atomic leaves when its process is
- * killed before the rename; the file it was replacing is intact, so a later
- * run removes the leftover once that process is gone.
+ * What the walk passed over is said, and an unreadable folder fails the run: a rotation must
+ * never report success for files it did not see. Stale temporary files (a killed run's) are
+ * removed, except under --check and --dry-run, which write nothing.
  */
-/* A process that is gone, or a zombie that will never write again. */
-static int process_gone(long pid)
+static size_t walk_report(const reseal_args *a, const sk_walk_list *l)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
-static void remove_if_stale_temp(const char *path)
-{
-    const char *tag = strstr(path, ".sealkit-tmp.");
-    long pid = tag ? strtol(tag + strlen(".sealkit-tmp."), NULL, 10) : 0;
-    if (pid <= 0 || !process_gone(pid)) return;
-    if (unlink(path) == 0) cli_warn("removed %s, left by an interrupted run", path);
-}
-
-/* Links and devices are never followed; named files are taken whatever their suffix. */
-static int collect(const char *path, int top, cli_list *files)
-{
-    struct stat st;
-    if (!top) remove_if_stale_temp(path);
-    if (!top && lstat(path, &st) != 0) return 0; /* e.g. the stale temp just removed */
-    if (lstat(path, &st) != 0 || (S_ISREG(st.st_mode) && (top || wanted(path))))
-        return cli_list_push(files, path);
-    if (!S_ISDIR(st.st_mode)) return 0;
-    struct dirent **list = NULL;
-    int n = scandir(path, &list, NULL, alphasort);
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        if (rc == 0 && list[i]->d_name[0] != '.') {
-            char child[4096];
-            snprintf(child, sizeof child, "%s/%s", path, list[i]->d_name);
-            rc = collect(child, 0, files);
-        }
-        free(list[i]);
+    for (size_t i = 0; i < l->n_skipped; i++)
+        cli_warn("%s: %s; skipped", l->skipped[i], l->why[i]);
+    for (size_t i = 0; i < l->n_temps && !a->check && !a->dry_run; i++) {
+        sk_error err = {0};
+        int removed = 0;
+        if (sk_walk_remove_stale_temp(l->temps[i], &removed, &err) != SK_OK)
+            cli_fail(&err);
+        else if (removed)
+            cli_warn("removed %s, left by an interrupted run", l->temps[i]);
     }
-    free(list);
-    return rc;
+    for (size_t i = 0; i < l->n_unreadable; i++)
+        fprintf(stderr, "sealkit: error: %s: folder %s; its files were not resealed\n",
+                l->unreadable[i], l->unreadable_why[i]);
+    return l->n_unreadable;
 }
 
 /* ---- doing one file ---- */
@@ -365,15 +326,17 @@ static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
 
 static int reseal_paths(const work *w, int npaths, char **paths)
 {
-    cli_list files = {0};
-    for (int i = 0; i < npaths; i++) {
-        if (collect(paths[i], 1, &files) != 0) {
-            cli_list_free(&files);
-            return EXIT_FAIL;
-        }
-    }
+    sk_walk_list l;
+    sk_error err = {0};
+    if (sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &l, &err) != SK_OK)
+        return cli_fail(&err);
+    size_t unread = walk_report(w->a, &l);
+    cli_list files = {l.files, l.n_files}; /* borrowed from the walk */
     file_result *res = calloc(files.n ? files.n : 1, sizeof *res);
-    if (res == NULL) return EXIT_FAIL;
+    if (res == NULL) {
+        sk_walk_list_free(&l);
+        return EXIT_FAIL;
+    }
     size_t jobs = (size_t)w->a->jobs < files.n ? (size_t)w->a->jobs : files.n;
     if (jobs > 1)
         run_parallel(w, &files, res, jobs);
@@ -385,8 +348,8 @@ static int reseal_paths(const work *w, int npaths, char **paths)
     else
         report_text(w->a, &files, res, &t);
     free(res);
-    cli_list_free(&files);
-    return t.failed > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
+    sk_walk_list_free(&l);
+    return t.failed > 0 || unread > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
 }
 
 int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths)

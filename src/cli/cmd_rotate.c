@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <sealkit/keygen.h>
+#include <sealkit/time.h>
 
 enum { EXIT_LOCKED = 3 };
 
@@ -226,8 +227,8 @@ static int load_folder(const char *dir, sk_keyring **kr, size_t *newest, sk_erro
     if (rc == SK_OK) rc = load_private_keys(&paths, kr, err);
     cli_list_free(&paths);
     if (rc != SK_OK) return rc;
-    if (!sk_keyring_newest(*kr, SK_KEY_ORDER_CERT_NOT_BEFORE, newest))
-        return sk_error_set(err, SK_EINVAL, "%s: no key with a certificate", dir);
+    if (sk_keyring_newest(*kr, SK_KEY_ORDER_CERT_NOT_BEFORE, newest, err) != SK_OK)
+        return sk_error_at_source(err, SK_EINVAL, dir);
     return SK_OK;
 }
 

@@ -232,14 +232,14 @@ static int read_secrets(const char *path, sk_secret **secrets, sk_origin **origi
         rc = sk_error_set(err, SK_EINVAL, "no Secret found in the input");
         sk_error_hint(err, "the input must hold a v1 Secret in YAML or JSON");
     }
-    if (rc != SK_OK) sk_error_at_source(err, name);
+    if (rc != SK_OK) sk_error_at_source(err, rc, name);
     return rc;
 }
 
 static void origin_prefix(sk_error *err, const char *name, sk_origin o)
 {
-    sk_error_at_source(err, name);
-    sk_error_at_object(err, o.document, o.item);
+    sk_error_at_source(err, err->code, name);
+    sk_error_at_object(err, err->code, o.document, o.item);
 }
 
 static int seal_stream(const seal_args *a, const sk_pubkey *pk)
@@ -344,8 +344,8 @@ static int load_target(const char *path, sk_docs *docs, sk_scope *scope, sk_erro
                           "found %zu documents",
                           path, docs->n);
     if (rc == SK_OK && (rc = sk_sealed_check(docs->doc[0], scope, err)) != SK_OK) {
-        sk_error_at_source(err, path);
-        sk_error_at_object(err, 1, 0);
+        sk_error_at_source(err, rc, path);
+        sk_error_at_object(err, rc, 1, 0);
     }
     return rc;
 }

@@ -107,49 +107,10 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
     return 0;
 }
 
-static int add_key_file(sk_keyring *kr, const char *path, int in_folder, sk_error *err)
-{
-    sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, SK_MAX_INPUT, &text, err);
-    /* A folder may hold certificates and notes beside the keys: skip what holds no key. */
-    int keyish = rc == SK_OK && (strstr((char *)text.data, "PRIVATE KEY") != NULL ||
-                                 strstr((char *)text.data, "tls.key") != NULL);
-    if (rc == SK_OK && (keyish || !in_folder))
-        rc = sk_keyring_add_text(kr, (const char *)text.data, text.len, path, NULL, err);
-    sk_secbuf_free(&text);
-    return rc;
-}
-
-static int add_key_folder(sk_keyring *kr, const char *dir, sk_error *err)
-{
-    struct dirent **list = NULL;
-    int n = scandir(dir, &list, NULL, alphasort);
-    if (n < 0) return sk_error_set(err, SK_EIO, "cannot list %s", dir);
-    int rc = SK_OK;
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-        if (rc == SK_OK && list[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            rc = add_key_file(kr, path, 1, err);
-        free(list[i]);
-    }
-    free(list);
-    return rc;
-}
-
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err)
 {
     int rc = sk_keyring_new(kr, err);
-    for (size_t i = 0; rc == SK_OK && i < paths->n; i++) {
-        struct stat st;
-        if (stat(paths->v[i], &st) == 0 && S_ISDIR(st.st_mode))
-            rc = add_key_folder(*kr, paths->v[i], err);
-        else
-            rc = add_key_file(*kr, paths->v[i], 0, err);
-    }
-    if (rc == SK_OK && sk_keyring_count(*kr) == 0)
-        rc = sk_error_set(err, SK_EINVAL, "no private key found in the given files");
+    if (rc == SK_OK) rc = sk_keyring_load(*kr, (const char *const *)paths->v, paths->n, err);
     return rc;
 }
 
@@ -196,10 +157,10 @@ static int unseal_docs(const sk_docs *docs, sk_keyring *kr, sk_format f, const c
 {
     unseal_ctx c = {kr, f, name, out, 0};
     int rc = sk_docs_walk(docs, unseal_object, &c, err);
-    if (rc != SK_OK) return sk_error_at_source(err, name);
+    if (rc != SK_OK) return sk_error_at_source(err, rc, name);
     if (c.found == 0) {
         sk_error_set(err, SK_EINVAL, "no SealedSecret found");
-        return sk_error_at_source(err, name);
+        return sk_error_at_source(err, SK_EINVAL, name);
     }
     return SK_OK;
 }

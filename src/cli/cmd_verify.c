@@ -78,74 +78,24 @@ static int parse_flags(int argc, char **argv, verify_args *a)
 
 /* ---- collecting files ---- */
 
-static int wanted(const char *name)
+/* What the walk passed over is part of the audit: a link is not followed, a folder not read. */
+static int walk_findings(const sk_walk_list *l, sk_findings *f, sk_error *err)
 {
-    const char *exts[] = {".yaml", ".yml", ".json"};
-    size_t n = strlen(name);
-    for (size_t i = 0; i < 3; i++) {
-        size_t m = strlen(exts[i]);
-        if (n > m && strcmp(name + n - m, exts[i]) == 0) return 1;
-    }
-    return 0;
-}
-
-static int push(cli_list *files, const char *path)
-{
-    char **grown = realloc(files->v, (files->n + 1) * sizeof *grown);
-    if (grown == NULL) return -1;
-    files->v = grown;
-    if ((files->v[files->n] = strdup(path)) == NULL) return -1;
-    files->n++;
-    return 0;
-}
-
-static int pushed(cli_list *files, const char *path, sk_error *err)
-{
-    return push(files, path) == 0 ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
-}
-
-/*
- * Named paths are followed and taken whatever their suffix; inside folders,
- * links are skipped and only manifests taken (any file when any_name).
- */
-static int collect(const char *path, int top, int any_name, cli_list *files, sk_error *err)
-{
-    struct stat st;
-    if (top && strcmp(path, "-") == 0) return pushed(files, path, err);
-    if ((top ? stat(path, &st) : lstat(path, &st)) != 0)
-        return sk_error_set(err, SK_EIO, "cannot read %s: no such file or folder", path);
-    if (S_ISREG(st.st_mode) && (top || any_name || wanted(path))) return pushed(files, path, err);
-    if (!S_ISDIR(st.st_mode)) return SK_OK;
-    struct dirent **list = NULL;
-    int n = scandir(path, &list, NULL, alphasort);
-    if (n < 0) return sk_error_set(err, SK_EIO, "cannot list folder %s", path);
     int rc = SK_OK;
-    for (int i = 0; i < n; i++) {
-        if (rc == SK_OK && list[i]->d_name[0] != '.') {
-            char child[4096];
-            snprintf(child, sizeof child, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
-                     list[i]->d_name);
-            rc = collect(child, 0, any_name, files, err);
-        }
-        free(list[i]);
+    for (size_t i = 0; rc == SK_OK && i < l->n_skipped; i++) {
+        sk_where w = {l->skipped[i], 0, 0, NULL};
+        rc = sk_findings_add(f, &w, SK_SEVERITY_WARNING, "not-followed", NULL, err,
+                             "%s: not verified", l->why[i]);
     }
-    free(list);
+    for (size_t i = 0; rc == SK_OK && i < l->n_unreadable; i++) {
+        sk_where w = {l->unreadable[i], 0, 0, NULL};
+        rc = sk_findings_add(f, &w, SK_SEVERITY_ERROR, "unreadable", NULL, err,
+                             "folder %s: its files were not verified", l->unreadable_why[i]);
+    }
     return rc;
 }
 
 /* ---- keys and the certificate ---- */
-
-/* Certificates beside the keys (key Secrets carry tls.crt) tell which key is the newest. */
-static void key_certs(const cli_list *paths, sk_cert_info **certs, size_t *n)
-{
-    cli_list files = {0};
-    sk_error ignored = {0};
-    for (size_t i = 0; i < paths->n; i++)
-        if (strcmp(paths->v[i], "-") != 0) collect(paths->v[i], 1, 1, &files, &ignored);
-    for (size_t i = 0; i < files.n; i++)
-        cli_add_key_certs(files.v[i], certs, n);
-    cli_list_free(&files);
-}
 
 /* ---- printing ---- */
 
@@ -250,8 +200,6 @@ typedef struct run_state {
     sk_keyring *kr;
     sk_pubkey *cert;
     sk_policy *policy;
-    sk_cert_info *certs;
-    size_t n_certs;
 } run_state;
 
 static int load_policy(const char *path, sk_policy **p, sk_error *err)
@@ -269,20 +217,20 @@ static int prepare(const verify_args *a, run_state *s, sk_error *err)
     if (a->cert != NULL) rc = cli_load_audit_cert(a->cert, &s->cert, err);
     if (rc == SK_OK && a->keys.n > 0) {
         rc = load_private_keys(&a->keys, &s->kr, err);
-        key_certs(&a->keys, &s->certs, &s->n_certs);
     }
     if (rc == SK_OK && a->policy != NULL) rc = load_policy(a->policy, &s->policy, err);
     return rc;
 }
 
-static int verify_files(const cli_list *files, const sk_verify_opts *opts, sk_findings *f,
+static int verify_files(const sk_walk_list *files, const sk_verify_opts *opts, sk_findings *f,
                         sk_error *err)
 {
-    int rc = SK_OK;
-    for (size_t i = 0; rc == SK_OK && i < files->n; i++) {
+    int rc = walk_findings(files, f, err);
+    for (size_t i = 0; rc == SK_OK && i < files->n_files; i++) {
         sk_secbuf in = SK_SECBUF_INIT;
-        const char *name = strcmp(files->v[i], "-") == 0 ? "<stdin>" : files->v[i];
-        rc = sk_read_file(files->v[i], SK_MAX_INPUT, &in, err);
+        const char *path = files->files[i];
+        const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+        rc = sk_read_file(path, SK_MAX_INPUT, &in, err);
         if (rc == SK_OK) rc = sk_verify_text(in.data, in.len, name, opts, f, err);
         sk_secbuf_free(&in);
     }
@@ -292,14 +240,13 @@ static int verify_files(const cli_list *files, const sk_verify_opts *opts, sk_fi
 static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
 {
     run_state s = {0};
-    cli_list files = {0};
+    sk_walk_list files = {0};
     sk_findings f;
     sk_findings_init(&f);
     int rc = prepare(a, &s, err);
-    for (int i = 0; rc == SK_OK && i < npaths; i++)
-        rc = collect(paths[i], 1, 0, &files, err);
-    sk_verify_opts opts = {s.cert, s.kr,
-                           s.kr ? sk_verify_newest_key(s.kr, s.certs, s.n_certs) : -1};
+    if (rc == SK_OK)
+        rc = sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &files, err);
+    sk_verify_opts opts = {s.cert, s.kr, cli_newest_key(s.kr)};
     if (rc == SK_OK) rc = verify_files(&files, &opts, &f, err);
     if (rc == SK_OK && s.policy != NULL) rc = sk_policy_check(s.policy, &f, err);
     if (rc == SK_OK && f.n_secrets == 0) {
@@ -313,9 +260,8 @@ static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
         report_text(&f);
     int findings = sk_findings_count(&f, SK_SEVERITY_WARNING) > 0;
     sk_findings_free(&f);
-    cli_list_free(&files);
+    sk_walk_list_free(&files);
     sk_policy_free(s.policy);
-    free(s.certs);
     sk_pubkey_free(s.cert);
     sk_keyring_free(s.kr);
     if (rc != SK_OK) return -1;

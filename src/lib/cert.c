@@ -14,8 +14,10 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include "pem.h"
+#include "timeutil.h"
 
 /* A certificate is a few KiB; anything near this is not one. */
 #define CERT_FILE_LIMIT (1u << 20)
@@ -114,58 +116,25 @@ int sk_fingerprint(EVP_PKEY *rsa, char out[SK_FINGERPRINT_MAX], sk_error *err)
 
 /* ---- PEM scanning ---- */
 
-/* The name of the next BEGIN line at or after pos, for messages only. */
+/* The label of the next BEGIN line at or after pos, for messages only. */
 static void next_block_name(const char *text, size_t len, size_t pos, char *name, size_t namesz)
 {
-    static const char begin[] = "-----BEGIN ";
+    sk_pem_block b;
     snprintf(name, namesz, "PEM");
-    size_t m = sizeof begin - 1;
-    while (pos + m <= len && memcmp(text + pos, begin, m) != 0)
-        pos++;
-    if (pos + m > len) return;
-    const char *p = text + pos + m;
-    const char *end = text + len;
-    size_t n = 0;
-    while (p + n < end && n + 1 < namesz && p[n] != '-' && p[n] != '\n' && p[n] != '\r')
-        n++;
-    if (n > 0) snprintf(name, namesz, "%.*s", (int)n, p);
-}
-
-typedef struct pem_block {
-    char *name;
-    char *header;
-    unsigned char *data;
-    long len;
-} pem_block;
-
-/*
- * Blocks are read with PEM_FLAG_SECURE and wiped on free: a combined file
- * given as the certificate may also hold the private key.
- */
-static void block_free(pem_block *b)
-{
-    if (b->name != NULL) OPENSSL_secure_clear_free(b->name, strlen(b->name));
-    if (b->header != NULL) OPENSSL_secure_clear_free(b->header, strlen(b->header));
-    if (b->data != NULL) OPENSSL_secure_clear_free(b->data, (size_t)b->len);
-    memset(b, 0, sizeof *b);
+    if (sk_pem_next(text, len, &pos, NULL, &b) && b.label_len > 0)
+        snprintf(name, namesz, "%.*s", (int)b.label_len, b.label);
 }
 
 /*
  * Reads the next PEM block. Returns 1 with a block, 0 at the end of the text,
- * or an sk_status (SK_EPARSE) for a broken block.
+ * or an sk_status (SK_EPARSE) for a broken block. Blocks live in secure memory:
+ * a combined file given as the certificate may also hold the private key.
  */
-static int read_block(BIO *bio, const char *text, size_t len, pem_block *b, sk_error *err)
+static int read_block(BIO *bio, const char *text, size_t len, sk_pem_der *b, sk_error *err)
 {
-    size_t pos = len - (size_t)BIO_pending(bio);
-    ERR_set_mark();
-    if (PEM_read_bio_ex(bio, &b->name, &b->header, &b->data, &b->len,
-                        PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE)) {
-        ERR_pop_to_mark();
-        return 1;
-    }
-    unsigned long e = ERR_peek_last_error();
-    ERR_pop_to_mark();
-    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) return 0;
+    size_t pos = 0;
+    int got = sk_pem_read_der(bio, len, b, &pos);
+    if (got >= 0) return got;
     char name[64];
     next_block_name(text, len, pos, name, sizeof name);
     return sk_error_set(err, SK_EPARSE,
@@ -174,14 +143,6 @@ static int read_block(BIO *bio, const char *text, size_t len, pem_block *b, sk_e
 }
 
 /* ---- certificate checks ---- */
-
-static int tm_to_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) return 0;
-    *out = (int64_t)timegm(&tm);
-    return 1;
-}
 
 static void format_date(int64_t when, char *out, size_t outsz)
 {
@@ -219,8 +180,8 @@ static int check_key(sk_pubkey *pk, const char *what, sk_error *err)
 
 static int check_validity(sk_pubkey *pk, X509 *x, time_t now, unsigned load_flags, sk_error *err)
 {
-    if (!tm_to_unix(X509_get0_notBefore(x), &pk->not_before) ||
-        !tm_to_unix(X509_get0_notAfter(x), &pk->not_after)) {
+    if (!sk_asn1_to_unix(X509_get0_notBefore(x), &pk->not_before) ||
+        !sk_asn1_to_unix(X509_get0_notAfter(x), &pk->not_after)) {
         ERR_clear_error();
         return sk_error_set(err, SK_ECERT, "certificate has an unreadable validity period");
     }
@@ -252,7 +213,7 @@ static void read_subject(sk_pubkey *pk, X509 *x)
     ERR_clear_error();
 }
 
-static int load_cert(sk_pubkey *pk, const pem_block *b, time_t now, unsigned load_flags,
+static int load_cert(sk_pubkey *pk, const sk_pem_der *b, time_t now, unsigned load_flags,
                      sk_error *err)
 {
     const unsigned char *p = b->data;
@@ -274,7 +235,7 @@ static int load_cert(sk_pubkey *pk, const pem_block *b, time_t now, unsigned loa
     return rc;
 }
 
-static int load_bare_key(sk_pubkey *pk, const pem_block *b, sk_error *err)
+static int load_bare_key(sk_pubkey *pk, const sk_pem_der *b, sk_error *err)
 {
     const unsigned char *p = b->data;
     pk->pkey = d2i_PUBKEY(NULL, &p, b->len);
@@ -287,11 +248,11 @@ static int load_bare_key(sk_pubkey *pk, const pem_block *b, sk_error *err)
 }
 
 /* Finds the first CERTIFICATE block, remembering the first PUBLIC KEY block as a fallback. */
-static int scan_blocks(BIO *bio, const char *text, size_t len, pem_block *cert, pem_block *bare,
+static int scan_blocks(BIO *bio, const char *text, size_t len, sk_pem_der *cert, sk_pem_der *bare,
                        sk_error *err)
 {
     for (;;) {
-        pem_block b = {0};
+        sk_pem_der b = {0};
         int got = read_block(bio, text, len, &b, err);
         if (got == 0) return SK_OK;
         if (got != 1) return got;
@@ -302,7 +263,7 @@ static int scan_blocks(BIO *bio, const char *text, size_t len, pem_block *cert, 
         if (strcmp(b.name, "PUBLIC KEY") == 0 && bare->name == NULL)
             *bare = b;
         else
-            block_free(&b);
+            sk_pem_der_free(&b);
     }
 }
 
@@ -323,7 +284,7 @@ int sk_pubkey_from_pem_ex(const char *pem, size_t len, time_t now, unsigned load
         free(pk);
         return sk_error_set(err, SK_ENOMEM, "out of memory");
     }
-    pem_block cert = {0}, bare = {0};
+    sk_pem_der cert = {0}, bare = {0};
     int rc = scan_blocks(bio, len > 0 ? pem : "", len, &cert, &bare, err);
     BIO_free(bio);
     if (rc == SK_OK && cert.name != NULL)
@@ -334,8 +295,8 @@ int sk_pubkey_from_pem_ex(const char *pem, size_t len, time_t now, unsigned load
         rc = sk_error_set(err, SK_EPARSE, "no CERTIFICATE or PUBLIC KEY block found");
         sk_error_hint(err, "%s", FETCH_HINT);
     }
-    block_free(&cert);
-    block_free(&bare);
+    sk_pem_der_free(&cert);
+    sk_pem_der_free(&bare);
     if (rc != SK_OK) {
         sk_pubkey_free(pk);
         return rc;
@@ -361,7 +322,7 @@ int sk_pubkey_from_file(const char *path, time_t now, sk_pubkey **out, sk_error 
     if (!is_stdin) close(fd);
     if (rc == SK_OK) {
         rc = sk_pubkey_from_pem((const char *)text.data, text.len, now, out, err);
-        if (rc != SK_OK) sk_error_at_source(err, name);
+        if (rc != SK_OK) sk_error_at_source(err, rc, name);
     }
     sk_secbuf_free(&text);
     return rc;

@@ -50,7 +50,7 @@ static int add_env_line(sk_secret *s, const char *line, size_t n, size_t lineno,
     memcpy(key, line, klen);
     key[klen] = '\0';
     int rc = sk_secret_add_new(s, key, (const unsigned char *)eq + 1, n - klen - 1, err);
-    return rc == SK_OK ? rc : sk_error_at_line(err, lineno);
+    return rc == SK_OK ? rc : sk_error_at_line(err, rc, lineno);
 }
 
 int sk_secret_add_env_file(sk_secret *s, const char *text, size_t len, const char *source,
@@ -61,7 +61,7 @@ int sk_secret_add_env_file(sk_secret *s, const char *text, size_t len, const cha
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
         int rc = add_env_line(s, text + pos, n, ++lineno, err);
-        if (rc != SK_OK) return sk_error_at_source(err, source);
+        if (rc != SK_OK) return sk_error_at_source(err, rc, source);
         pos += n + 1;
     }
     return SK_OK;

@@ -305,7 +305,7 @@ int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t 
     if (ok) return SK_OK;
     sk_wipe(pt, ct_len); /* unauthenticated plaintext must not survive */
     ERR_clear_error();
-    return sk_error_set(err, SK_EDECRYPT, "AES-GCM authentication failed (blob altered)");
+    return sk_error_set(err, SK_EAUTH, "AES-GCM authentication failed (blob altered)");
 }
 
 /* ---- the hybrid cipher (docs/format.md §1.3, §1.4) ---- */
@@ -399,7 +399,7 @@ static int open_payload(const unsigned char *key, const unsigned char *p, size_t
                         sk_error *err)
 {
     if (n < SK_GCM_TAG_LEN)
-        return sk_error_set(err, SK_EDECRYPT, "AES-GCM authentication failed (blob altered)");
+        return sk_error_set(err, SK_EAUTH, "AES-GCM authentication failed (blob altered)");
     size_t ct_len = n - SK_GCM_TAG_LEN;
     sk_secbuf out = SK_SECBUF_INIT;
     int rc = sk_secbuf_reserve(&out, ct_len, err);

@@ -37,7 +37,7 @@ int sk_rsa_oaep_sha256_decrypt(EVP_PKEY *priv, const unsigned char *label, size_
  * AES-256-GCM with a 16-byte tag and an IV of 1..SK_GCM_IV_MAX bytes.
  * Seal writes pt_len bytes to ct and SK_GCM_TAG_LEN bytes to tag. Open writes
  * ct_len bytes to pt and wipes them again when the tag does not match
- * (SK_EDECRYPT). pt and ct may be NULL when their length is 0.
+ * (SK_EAUTH). pt and ct may be NULL when their length is 0.
  */
 int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t iv_len,
                       const unsigned char *aad, size_t aad_len, const unsigned char *pt,

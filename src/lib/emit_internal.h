@@ -1,4 +1,4 @@
-/* Internal: helpers shared by emit_json.c and emit_yaml.c (Go runtime behaviour in C). */
+/* Internal: helpers shared by emit_json.c, emit_yaml.c and yaml11.c (Go runtime behaviour in C). */
 #ifndef SK_EMIT_INTERNAL_H
 #define SK_EMIT_INTERNAL_H
 

@@ -9,6 +9,7 @@
 #include <sealkit/emit.h>
 
 #include "emit_internal.h"
+#include "yaml11.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -132,289 +133,18 @@ static void sort_keys(struct ykey *k, struct ykey *tmp, size_t n)
     memcpy(k, tmp, n * sizeof *k);
 }
 
-/* ---- scalar resolution: go-yaml v2 resolve("", s) == !!str -------------- */
+/* ---- plain or quoted: go-yaml v2 encoder.stringv ------------------------- */
 
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-enum { P_OK, P_SYNTAX, P_RANGE };
-
-/* strconv.ParseUint(s, base, 64) for base 0 or 2 (callers strip underscores). */
-static int go_parse_uint(const char *s, size_t n, int base, uint64_t *out)
-{
-    if (n == 0) return P_SYNTAX;
-    if (base == 0) {
-        base = 10;
-        if (s[0] == '0') {
-            char c1 = (char)(n >= 3 ? s[1] | 0x20 : 0);
-            size_t skip = c1 == 'b' || c1 == 'o' || c1 == 'x' ? 2 : 1;
-            base = c1 == 'b' ? 2 : c1 == 'x' ? 16 : 8;
-            s += skip;
-            n -= skip;
-        }
-    }
-    uint64_t v = 0, cutoff = UINT64_MAX / (uint64_t)base + 1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i], lc = (char)(c | 0x20);
-        int d;
-        if (is_digit(c))
-            d = c - '0';
-        else if (lc >= 'a' && lc <= 'z')
-            d = lc - 'a' + 10;
-        else
-            return P_SYNTAX;
-        if (d >= base) return P_SYNTAX;
-        if (v >= cutoff) return P_RANGE;
-        uint64_t v1 = v * (uint64_t)base + (uint64_t)d;
-        if (v1 < v * (uint64_t)base) return P_RANGE;
-        v = v1;
-    }
-    *out = v;
-    return P_OK;
-}
-
-/* strconv.ParseInt(s, base, 64). */
-static int go_parse_int(const char *s, size_t n, int base)
-{
-    if (n == 0) return P_SYNTAX;
-    int neg = s[0] == '-';
-    if (s[0] == '+' || s[0] == '-') s++, n--;
-    uint64_t u;
-    int st = go_parse_uint(s, n, base, &u);
-    if (st != P_OK) return st;
-    const uint64_t cutoff = (uint64_t)1 << 63;
-    return (neg ? u > cutoff : u >= cutoff) ? P_RANGE : P_OK;
-}
-
-static size_t skip_digits(const char *s, size_t n, size_t *i)
-{
-    size_t start = *i;
-    while (*i < n && is_digit(s[*i]))
-        (*i)++;
-    return *i - start;
-}
-
-/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
-static int yaml_style_float(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (skip_digits(s, n, &i) == 0) return 0;
-    } else {
-        if (skip_digits(s, n, &i) == 0) return 0;
-        if (i < n && s[i] == '.') {
-            i++;
-            skip_digits(s, n, &i);
-        }
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (skip_digits(s, n, &i) == 0) return 0;
-    }
-    return i == n;
-}
-
-/* Go ParseFloat would succeed: parses and does not overflow to +-Inf. */
-static int finite_decimal(const char *s, size_t n)
-{
-    double v;
-    return sk_strtod_c(s, n, &v) == 0 && !isinf(v);
-}
-
-/* strconv's underscoreOK for a decimal number: '_' only between digits. */
-static int underscores_ok(const char *s, size_t n)
-{
-    char saw = '^';
-    for (size_t i = 0; i < n; i++) {
-        if (is_digit(s[i])) {
-            saw = '0';
-        } else if (s[i] == '_') {
-            if (saw != '0') return 0;
-            saw = '_';
-        } else {
-            if (saw == '_') return 0;
-            saw = '!';
-        }
-    }
-    return saw != '_';
-}
-
-/* Copies s without underscores (go-yaml's "plain"); wipe and free with drop_copy. */
-static char *strip_underscores(const char *s, size_t n, char *small, size_t cap, size_t *len)
-{
-    char *p = n < cap ? small : malloc(n + 1);
-    if (p == NULL) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != '_') p[k++] = s[i];
-    *len = k;
-    return p;
-}
-
-static void drop_copy(char *p, size_t n, const char *small)
-{
-    sk_wipe(p, n);
-    if (p != small) free(p);
-}
-
-/* strconv.ParseFloat(s, 64) == nil for s starting with '.' (hint '.'). */
-static int dot_float(const char *s, size_t n)
-{
-    size_t i = 1, digits = 0;
-    for (; i < n && (is_digit(s[i]) || s[i] == '_'); i++)
-        digits += is_digit(s[i]);
-    if (digits == 0) return 0;
-    if (i < n && (s[i] | 0x20) == 'e') {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (i >= n || !is_digit(s[i])) return 0;
-        while (i < n && (is_digit(s[i]) || s[i] == '_'))
-            i++;
-    }
-    if (i != n || !underscores_ok(s, n)) return 0;
-    char small[64];
-    size_t pn;
-    char *p = strip_underscores(s, n, small, sizeof small, &pn);
-    if (p == NULL) return 1; /* cannot tell: quoting is the safe answer */
-    int ok = finite_decimal(p, pn);
-    drop_copy(p, pn, small);
-    return ok;
-}
-
-/* time.Parse's getnum(value, false): one or two digits. */
-static int ts_num(const char *s, size_t n, size_t *i, int *v)
-{
-    if (*i >= n || !is_digit(s[*i])) return 0;
-    *v = s[(*i)++] - '0';
-    if (*i < n && is_digit(s[*i])) *v = *v * 10 + (s[(*i)++] - '0');
-    return 1;
-}
-
-/* "15:4:5" and an optional ".999999999" (Go also takes ','). */
-static int ts_clock(const char *s, size_t n, size_t *i)
-{
-    int h, m, sec;
-    if (!ts_num(s, n, i, &h) || h >= 24 || *i >= n || s[(*i)++] != ':') return 0;
-    if (!ts_num(s, n, i, &m) || m >= 60 || *i >= n || s[(*i)++] != ':') return 0;
-    if (!ts_num(s, n, i, &sec) || sec >= 60) return 0;
-    if (*i + 1 < n && (s[*i] == '.' || s[*i] == ',') && is_digit(s[*i + 1])) {
-        (*i)++;
-        skip_digits(s, n, i);
-    }
-    return 1;
-}
-
-/* "Z07:00": Z, or +hh:mm / -hh:mm (hh <= 24, mm <= 60), then the end. */
-static int ts_zone(const char *s, size_t n, size_t i)
-{
-    if (i < n && s[i] == 'Z') return i + 1 == n;
-    if (i + 6 != n || s[i + 3] != ':' || (s[i] != '+' && s[i] != '-')) return 0;
-    if (!is_digit(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 4]) || !is_digit(s[i + 5]))
-        return 0;
-    int hh = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
-    int mm = (s[i + 4] - '0') * 10 + (s[i + 5] - '0');
-    return hh <= 24 && mm <= 60;
-}
-
-static int days_in(int month, int year)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
 /*
- * go-yaml's parseTimestamp: YYYY- first, then time.Parse with one of
- * "2006-1-2T15:4:5.999999999Z07:00" (also 't'), "2006-1-2 15:4:5.999999999"
- * (a layout space matches one or more spaces) or "2006-1-2".
+ * go-yaml's isBase60Float: the encoder quotes these although its own resolver
+ * reads them as strings, for YAML 1.1 readers that would not.
+ * ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
  */
-static int is_timestamp(const char *s, size_t n)
-{
-    size_t i = 0;
-    skip_digits(s, n, &i);
-    if (i != 4 || i == n || s[i] != '-') return 0;
-    int year = (int)strtol(s, NULL, 10) /* 4 digits then '-' */, month, day;
-    i = 5;
-    if (!ts_num(s, n, &i, &month) || month < 1 || month > 12) return 0;
-    if (i >= n || s[i++] != '-' || !ts_num(s, n, &i, &day)) return 0;
-    if (day < 1 || day > days_in(month, year)) return 0;
-    if (i == n) return 1;
-    size_t j = i + 1;
-    if ((s[i] == 'T' || s[i] == 't') && ts_clock(s, n, &j) && ts_zone(s, n, j)) return 1;
-    if (s[i] != ' ') return 0;
-    j = i;
-    while (j < n && s[j] == ' ')
-        j++;
-    return ts_clock(s, n, &j) && j == n;
-}
-
-static int plain_is_number(const char *p, size_t n)
-{
-    uint64_t u;
-    if (go_parse_int(p, n, 0) == P_OK || go_parse_uint(p, n, 0, &u) == P_OK) return 1;
-    if (yaml_style_float(p, n) && finite_decimal(p, n)) return 1;
-    if (n >= 2 && p[0] == '0' && p[1] == 'b')
-        return go_parse_int(p + 2, n - 2, 2) == P_OK || go_parse_uint(p + 2, n - 2, 2, &u) == P_OK;
-    /* ParseInt("-" + plain[3:], 2): a second sign after "-0b" is a syntax error. */
-    if (n >= 3 && memcmp(p, "-0b", 3) == 0)
-        return go_parse_uint(p + 3, n - 3, 2, &u) == P_OK && u <= (uint64_t)1 << 63;
-    return 0;
-}
-
-/* The 'D' and 'S' hints: timestamp, int or float. */
-static int number_or_time(const char *s, size_t n)
-{
-    if (is_timestamp(s, n)) return 1;
-    char small[64];
-    size_t pn;
-    char *p = strip_underscores(s, n, small, sizeof small, &pn);
-    if (p == NULL) return 1; /* cannot tell: quoting is the safe answer */
-    int r = plain_is_number(p, pn);
-    drop_copy(p, pn, small);
-    return r;
-}
-
-static int in_resolve_map(const char *s, size_t n)
-{
-    static const char *const words[] = {
-        "y",    "Y",    "yes",   "Yes",   "YES",   "true",  "True",  "TRUE",  "on",    "On",
-        "ON",   "n",    "N",     "no",    "No",    "NO",    "false", "False", "FALSE", "off",
-        "Off",  "OFF",  "~",     "null",  "Null",  "NULL",  ".nan",  ".NaN",  ".NAN",  ".inf",
-        ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return 1;
-    return 0;
-}
-
-/*
- * resolve() only looks further when the first byte is one of these; note
- * that '<' is not, so "<<" is a plain string on output despite the map.
- */
-static char resolve_hint(unsigned char c)
-{
-    if (c == '+' || c == '-') return 'S';
-    if (is_digit((char)c)) return 'D';
-    if (c == '.') return '.';
-    if (c != 0 && strchr("yYnNtTfFoO~", c) != NULL) return 'M';
-    return 0;
-}
-
-static int resolves_to_str(const char *s, size_t n)
-{
-    char hint = resolve_hint((unsigned char)s[0]);
-    if (hint == 0) return 1;
-    if (in_resolve_map(s, n)) return 0;
-    if (hint == 'M') return 1;
-    if (hint == '.') return !dot_float(s, n);
-    return !number_or_time(s, n);
-}
-
-/* ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ */
 static int is_base60_float(const char *s, size_t n)
 {
     size_t i = s[0] == '+' || s[0] == '-' ? 1 : 0;
@@ -444,7 +174,7 @@ static int is_base60_float(const char *s, size_t n)
 int sk_yaml_plain_is_string(const char *s, size_t len)
 {
     if (s == NULL || len == 0) return 0; /* "" reads back as null */
-    return resolves_to_str(s, len) && !is_base60_float(s, len);
+    return sk_yaml11_resolve(s, len, NULL) == SK_YAML11_STR && !is_base60_float(s, len);
 }
 
 /* ---- the emitter ---------------------------------------------------------- */

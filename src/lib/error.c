@@ -50,29 +50,26 @@ void sk_error_clear(sk_error *err)
     memset(err, 0, sizeof *err);
 }
 
-int sk_error_at_source(sk_error *err, const char *source)
+int sk_error_at_source(sk_error *err, int code, const char *source)
 {
-    if (err == NULL) return SK_EINVAL;
-    if (err->source[0] == '\0' && source != NULL)
+    if (err != NULL && err->source[0] == '\0' && source != NULL)
         snprintf(err->source, sizeof err->source, "%s", source);
-    return err->code;
+    return code;
 }
 
-int sk_error_at_object(sk_error *err, size_t document, size_t item)
+int sk_error_at_object(sk_error *err, int code, size_t document, size_t item)
 {
-    if (err == NULL) return SK_EINVAL;
-    if (err->document == 0) {
+    if (err != NULL && err->document == 0) {
         err->document = document;
         err->item = item;
     }
-    return err->code;
+    return code;
 }
 
-int sk_error_at_line(sk_error *err, size_t line)
+int sk_error_at_line(sk_error *err, int code, size_t line)
 {
-    if (err == NULL) return SK_EINVAL;
-    if (err->line == 0) err->line = line;
-    return err->code;
+    if (err != NULL && err->line == 0) err->line = line;
+    return code;
 }
 
 static size_t format(const sk_error *err, int with_source, char *buf, size_t size)
@@ -127,6 +124,8 @@ const char *sk_status_name(int code)
         return "out of memory";
     case SK_EUSAGE:
         return "usage error";
+    case SK_EAUTH:
+        return "altered";
     default:
         return "unknown error";
     }

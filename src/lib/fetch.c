@@ -2,13 +2,24 @@
 #include <sealkit/sealkit.h>
 
 #include <ctype.h>
-#include <curl/curl.h>
-#include <dlfcn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/*
+ * SK_WITH_CURL=0 (CMake's SEALKIT_WITH_CURL, when libcurl's headers are missing): no URL
+ * support. URLs are still checked and refused the same way, and an https:// URL fails with
+ * "this sealkit was built without libcurl headers"; files work as always.
+ */
+#ifndef SK_WITH_CURL
+#define SK_WITH_CURL 1
+#endif
+#if SK_WITH_CURL
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <stdint.h>
+#endif
 
 #define MAX_REDIRECTS 5L
 #define CONNECT_TIMEOUT 10L
@@ -19,6 +30,32 @@
     "the certificate decides who can read the secrets, so it must come over an authenticated "     \
     "channel; use an https:// URL, or download it and pass the file"
 
+int sk_is_url(const char *s)
+{
+    if (s == NULL || !isalpha((unsigned char)*s)) return 0;
+    const char *p = s + 1;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    return strncmp(p, "://", 3) == 0;
+}
+
+/* Refuses anything but an https:// URL (SK_EUSAGE), before any I/O; shown names it. */
+static int check_scheme(const char *url, const char *shown, sk_error *err)
+{
+    if (!sk_is_url(url))
+        return sk_error_set(err, SK_EUSAGE, "%s: not a URL (expected https://HOST/PATH)", shown);
+    size_t scheme_len = (size_t)(strstr(url, "://") - url);
+    if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0) return SK_OK;
+    sk_error_set(err, SK_EUSAGE, "%s: refusing a %.*s:// URL; only https:// is accepted", shown,
+                 (int)scheme_len, url);
+    if (scheme_len == 4 && strncasecmp(url, "http", 4) == 0)
+        sk_error_hint(err, "unlike kubeseal, sealkit does not fetch over http://: %s", WHY_HTTPS);
+    else
+        sk_error_hint(err, "%s", WHY_HTTPS);
+    return SK_EUSAGE;
+}
+
+#if SK_WITH_CURL
 /*
  * libcurl is opened only when a URL is fetched: linked in, it and the
  * libraries it pulls (GnuTLS, Kerberos, LDAP, ICU...) would cost every sealkit
@@ -90,15 +127,6 @@ typedef struct sink {
     int nomem; /* guarded memory ran out */
 } sink;
 
-int sk_is_url(const char *s)
-{
-    if (s == NULL || !isalpha((unsigned char)*s)) return 0;
-    const char *p = s + 1;
-    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
-        p++;
-    return strncmp(p, "://", 3) == 0;
-}
-
 /* The URL as messages show it: user info, query and fragment may carry credentials. */
 static void display_url(const curl_api *api, const char *url, char shown[SHOWN_MAX])
 {
@@ -119,23 +147,13 @@ static void display_url(const curl_api *api, const char *url, char shown[SHOWN_M
 /* Only https:// passes; everything else is refused before any I/O. */
 static int check_url(const curl_api *api, const char *url, const char *shown, sk_error *err)
 {
-    if (!sk_is_url(url))
-        return sk_error_set(err, SK_EUSAGE, "%s: not a URL (expected https://HOST/PATH)", shown);
-    size_t scheme_len = (size_t)(strstr(url, "://") - url);
-    if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0) {
-        CURLU *u = api->url();
-        CURLUcode rc = u ? api->url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
-        api->url_cleanup(u);
-        if (rc == CURLUE_OK) return SK_OK;
-        return sk_error_set(err, SK_EUSAGE, "not a valid https:// URL: %s", api->url_strerror(rc));
-    }
-    sk_error_set(err, SK_EUSAGE, "%s: refusing a %.*s:// URL; only https:// is accepted", shown,
-                 (int)scheme_len, url);
-    if (scheme_len == 4 && strncasecmp(url, "http", 4) == 0)
-        sk_error_hint(err, "unlike kubeseal, sealkit does not fetch over http://: %s", WHY_HTTPS);
-    else
-        sk_error_hint(err, "%s", WHY_HTTPS);
-    return SK_EUSAGE;
+    int rc = check_scheme(url, shown, err);
+    if (rc != SK_OK) return rc;
+    CURLU *u = api->url();
+    CURLUcode urc = u ? api->url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+    api->url_cleanup(u);
+    if (urc == CURLUE_OK) return SK_OK;
+    return sk_error_set(err, SK_EUSAGE, "not a valid https:// URL: %s", api->url_strerror(urc));
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *userdata)
@@ -270,6 +288,72 @@ int sk_fetch_https(const char *url, size_t limit, const char *ca_file, sk_secbuf
     return rc;
 }
 
+/* The URL as messages show it (see display_url). */
+static void shown_url(const char *url, char shown[SHOWN_MAX])
+{
+    curl_api api;
+    if (curl_open(&api, NULL) == SK_OK)
+        display_url(&api, url, shown);
+    else
+        snprintf(shown, SHOWN_MAX, "the URL");
+}
+
+#else /* !SK_WITH_CURL */
+
+/* 1 when url holds no space or control character (which libcurl's parser refuses). */
+static int plain_chars(const char *url)
+{
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) return 0;
+    return 1;
+}
+
+/*
+ * The URL as messages show it, without libcurl's parser: no user info, query or fragment (they
+ * may carry credentials); "the URL" if it holds spaces or control characters.
+ */
+static void shown_url(const char *url, char shown[SHOWN_MAX])
+{
+    const char *sep = strstr(url, "://");
+    if (sep == NULL || !plain_chars(url)) {
+        snprintf(shown, SHOWN_MAX, "the URL");
+        return;
+    }
+    const char *auth = sep + 3;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *host = auth; /* after the last '@' of the authority */
+    for (const char *p = auth; p < auth + auth_len; p++)
+        if (*p == '@') host = p + 1;
+    const char *path = auth + auth_len;
+    snprintf(shown, SHOWN_MAX, "%.*s%.*s%.*s", (int)(auth - url), url, (int)(path - host), host,
+             (int)strcspn(path, "?#"), path);
+}
+
+int sk_fetch_https(const char *url, size_t limit, const char *ca_file, sk_secbuf *out,
+                   sk_error *err)
+{
+    (void)limit;
+    (void)ca_file;
+    char shown[SHOWN_MAX];
+    sk_secbuf_free(out);
+    shown_url(url, shown);
+    int rc = check_scheme(url, shown, err);
+    if (rc != SK_OK) return rc;
+    /* What libcurl's parser would refuse first, so that a typo is still a usage error. */
+    const char *host = url + strlen("https://");
+    if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
+        return sk_error_set(err, SK_EUSAGE, "not a valid https:// URL: no host");
+    if (!plain_chars(url))
+        return sk_error_set(err, SK_EUSAGE,
+                            "not a valid https:// URL: it holds spaces or control characters");
+    return sk_error_set(err, SK_EIO,
+                        "cannot fetch %s: this sealkit was built without libcurl headers; give "
+                        "the certificate as a file",
+                        shown);
+}
+
+#endif /* SK_WITH_CURL */
+
 int sk_fetch_pubkey(const char *path_or_url, time_t now, sk_pubkey **out, sk_error *err)
 {
     if (!sk_is_url(path_or_url)) return sk_pubkey_from_file(path_or_url, now, out, err);
@@ -278,10 +362,11 @@ int sk_fetch_pubkey(const char *path_or_url, time_t now, sk_pubkey **out, sk_err
     int rc = sk_fetch_https(path_or_url, SK_FETCH_MAX, NULL, &body, err);
     if (rc == SK_OK) {
         rc = sk_pubkey_from_pem((const char *)body.data, body.len, now, out, err);
-        curl_api api;
-        char shown[SHOWN_MAX] = "the URL";
-        if (rc != SK_OK && curl_open(&api, NULL) == SK_OK) display_url(&api, path_or_url, shown);
-        if (rc != SK_OK) sk_error_prefix(err, "%s: ", shown);
+        if (rc != SK_OK) {
+            char shown[SHOWN_MAX];
+            shown_url(path_or_url, shown);
+            sk_error_prefix(err, "%s: ", shown);
+        }
     }
     sk_secbuf_free(&body);
     return rc;

@@ -16,7 +16,7 @@ static int io_error(sk_error *err, const char *path, int code, const char *what,
         sk_error_set(err, code, "%s: %s", what, strerror(e));
     else
         sk_error_set(err, code, "%s", what);
-    return sk_error_at_source(err, path);
+    return sk_error_at_source(err, code, path);
 }
 
 int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error *err)
@@ -33,7 +33,7 @@ int sk_read_fd(int fd, const char *name, size_t limit, sk_secbuf *out, sk_error 
         if (got == 0) break;
         if (out->len + (size_t)got > limit) {
             rc = sk_error_set(err, SK_ELIMIT, "larger than the %zu MiB input limit", limit >> 20);
-            sk_error_at_source(err, name);
+            sk_error_at_source(err, SK_ELIMIT, name);
             break;
         }
         rc = sk_secbuf_append(out, chunk, (size_t)got, err);

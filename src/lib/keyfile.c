@@ -1,21 +1,17 @@
 #include <sealkit/crypto.h>
 #include <sealkit/doc.h>
+#include <sealkit/io.h>
 #include <sealkit/keys.h>
 #include <sealkit/model.h>
+#include <sealkit/walk.h>
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "keys_internal.h"
-
-static int looks_like_pem(const char *text, size_t len)
-{
-    const char marker[] = "-----BEGIN ";
-    size_t m = sizeof marker - 1;
-    for (size_t i = 0; i + m <= len; i++) {
-        if (memcmp(text + i, marker, m) == 0) return 1;
-    }
-    return 0;
-}
+#include "pem.h"
 
 static const char *key_label(const json_t *doc)
 {
@@ -87,7 +83,7 @@ int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char
                         size_t *added, sk_error *err)
 {
     size_t count = 0;
-    if (looks_like_pem(text, len)) {
+    if (sk_pem_present(text, len)) {
         int rc = sk_keyring_add_pem(kr, text, len, source, &count, err);
         if (added != NULL) *added = count;
         return rc;
@@ -98,7 +94,98 @@ int sk_keyring_add_text(sk_keyring *kr, const char *text, size_t len, const char
     if (rc == SK_OK) rc = sk_docs_walk(&docs, add_object, &c, err);
     if (rc == SK_OK && docs.n == 0) rc = sk_error_set(err, SK_EPARSE, "no private key found");
     sk_docs_free(&docs);
-    if (rc != SK_OK) sk_error_at_source(err, source);
+    if (rc != SK_OK) sk_error_at_source(err, rc, source);
     if (added != NULL) *added = c.added;
+    return rc;
+}
+
+/* ---- loading files and folders: the one key loader of every command ---- */
+
+/* Certificate-only files (a tls.crt beside a tls.key) describe keys found anywhere in the run. */
+typedef struct cert_texts {
+    sk_secbuf *text;
+    char **path;
+    size_t n;
+} cert_texts;
+
+static int keep_cert_text(cert_texts *c, const char *path, sk_secbuf *text, sk_error *err)
+{
+    sk_secbuf *t = realloc(c->text, (c->n + 1) * sizeof *t);
+    if (t != NULL) c->text = t;
+    char **p = t ? realloc(c->path, (c->n + 1) * sizeof *p) : NULL;
+    if (p != NULL) c->path = p;
+    if (t == NULL || p == NULL || (p[c->n] = strdup(path)) == NULL)
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    t[c->n++] = *text;
+    *text = (sk_secbuf)SK_SECBUF_INIT;
+    return SK_OK;
+}
+
+static void cert_texts_free(cert_texts *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        sk_secbuf_free(&c->text[i]);
+        free(c->path[i]);
+    }
+    free(c->text);
+    free(c->path);
+}
+
+static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in_folder,
+                     sk_error *err)
+{
+    sk_secbuf text = SK_SECBUF_INIT;
+    int rc = sk_read_file(path, SK_MAX_INPUT, &text, err);
+    if (rc != SK_OK) return rc;
+    const char *s = (const char *)text.data;
+    if (strstr(s, "PRIVATE KEY") != NULL || strstr(s, "tls.key") != NULL)
+        rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
+    else if (strstr(s, "-----BEGIN CERTIFICATE-----") != NULL)
+        rc = keep_cert_text(certs, path, &text, err);
+    else if (!in_folder && strstr(s, "kind") != NULL) /* a manifest: say which one it is */
+        rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
+    else if (!in_folder) {
+        sk_error_set(err, SK_EPARSE, "no private key or certificate found");
+        rc = sk_error_at_source(err, SK_EPARSE, path);
+    }
+    /* A folder may hold notes and sealed files beside the keys: those are passed over. */
+    sk_secbuf_free(&text);
+    return rc;
+}
+
+/*
+ * A key folder's own files, links followed: a Secret volume presents each key as a link into its
+ * hidden ..data folder. Temporary files are never read: a half-made key must not be loaded.
+ */
+static int load_folder(sk_keyring *kr, cert_texts *certs, const char *dir, sk_error *err)
+{
+    sk_walk_list l;
+    int rc = sk_walk(&dir, 1, SK_WALK_FOLLOW_LINKS | SK_WALK_FLAT, &l, err);
+    for (size_t i = 0; rc == SK_OK && i < l.n_files; i++)
+        rc = load_file(kr, certs, l.files[i], 1, err);
+    if (rc == SK_OK && l.n_unreadable > 0) {
+        sk_error_set(err, SK_EIO, "%s", l.unreadable_why[0]);
+        rc = sk_error_at_source(err, SK_EIO, l.unreadable[0]);
+    }
+    sk_walk_list_free(&l);
+    return rc;
+}
+
+int sk_keyring_load(sk_keyring *kr, const char *const *paths, size_t n, sk_error *err)
+{
+    cert_texts certs = {0};
+    int rc = SK_OK;
+    for (size_t i = 0; rc == SK_OK && i < n; i++) {
+        struct stat st;
+        const char *p = paths[i];
+        int folder = strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+        rc = folder ? load_folder(kr, &certs, p, err) : load_file(kr, &certs, p, 0, err);
+    }
+    for (size_t i = 0; rc == SK_OK && i < certs.n; i++)
+        rc = sk_keyring_add_certs(kr, (const char *)certs.text[i].data, certs.text[i].len,
+                                  certs.path[i], NULL, err);
+    cert_texts_free(&certs);
+    if (rc == SK_OK && sk_keyring_count(kr) == 0)
+        rc = sk_error_set(err, SK_EINVAL, "no private key found in the given files");
     return rc;
 }

@@ -2,7 +2,6 @@
 #include <sealkit/secret.h>
 #include <sealkit/unseal.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -20,6 +19,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+
+#include "dns1123.h"
 
 #define SERIAL_BYTES 16 /* upstream: rand.Int(rand.Reader, 2^128) */
 #define CN_MAX 64       /* X.520 ub-common-name */
@@ -234,21 +235,6 @@ int sk_keypair_key_pem(const sk_keypair *kp, sk_secbuf *out, sk_error *err)
 
 /* ---- the key Secret ---- */
 
-static int is_alnum_lower(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* DNS-1123: a label (namespace) or, with dots, a subdomain (Secret name). */
-static int dns1123_ok(const char *s, size_t max, int dots)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1])) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_alnum_lower(s[i]) && s[i] != '-' && !(dots && s[i] == '.')) return 0;
-    return 1;
-}
-
 /* The API server's generateName suffix: 5 characters from its alphabet (no vowels, no 0/1/3). */
 static void random_name(char *out, size_t outsz)
 {
@@ -291,11 +277,11 @@ static int fill_key_secret(const sk_keypair *kp, sk_secret *s, sk_error *err)
 
 int sk_keygen_check_names(const char *ns, const char *name, sk_error *err)
 {
-    if (ns == NULL || !dns1123_ok(ns, 63, 0))
+    if (!sk_dns1123_label(ns))
         return sk_error_set(
             err, SK_EUSAGE,
             "namespace \"%.64s\" is not a valid name (a-z, 0-9 and '-', at most 63)", ns ? ns : "");
-    if (name != NULL && !dns1123_ok(name, 253, 1))
+    if (name != NULL && !sk_dns1123_subdomain(name))
         return sk_error_set(err, SK_EUSAGE,
                             "Secret name \"%.64s\" is not a valid name (a-z, 0-9, '-' and '.')",
                             name);
@@ -322,114 +308,4 @@ int sk_keygen_tls_secret(const sk_keypair *kp, const char *ns, const char *name,
     if (rc == SK_OK) rc = sk_secret_to_json(&s, out, err);
     sk_secret_free(&s);
     return rc;
-}
-
-/* ---- durations and times ---- */
-
-static int unit_seconds(char u)
-{
-    switch (u) {
-    case 'd':
-        return 86400;
-    case 'h':
-        return 3600;
-    case 'm':
-        return 60;
-    case 's':
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-int sk_duration_parse(const char *s, int64_t *seconds, sk_error *err)
-{
-    const int64_t max = 100000LL * 366 * 86400; /* far beyond any certificate */
-    int64_t total = 0;
-    const char *p = s;
-    if (s == NULL || *s == '\0') return sk_error_set(err, SK_EUSAGE, "empty duration");
-    while (*p != '\0') {
-        int64_t n = 0;
-        const char *start = p;
-        while (*p >= '0' && *p <= '9' && n <= max)
-            n = n * 10 + (*p++ - '0');
-        int unit = unit_seconds(*p);
-        if (p == start || unit == 0 || n > max / unit || total > max - n * unit)
-            return sk_error_set(err, SK_EUSAGE,
-                                "invalid duration \"%.32s\": use a number with d, h, m or s "
-                                "(3650d, 87600h, 720h30m)",
-                                s);
-        total += n * unit;
-        p++;
-    }
-    if (total == 0) return sk_error_set(err, SK_EUSAGE, "duration \"%.32s\" is zero", s);
-    *seconds = total;
-    return SK_OK;
-}
-
-static int parse_unix(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 0) return 0;
-    *out = v;
-    return 1;
-}
-
-/* The digits of s[at..at+n) as a number; -1 unless every one is a digit. */
-static int digits(const char *s, size_t at, size_t n)
-{
-    int v = 0;
-    for (size_t i = at; i < at + n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Exactly YYYY-MM-DDTHH:MM:SSZ: fixed positions, digits only, a real calendar date. */
-static int parse_rfc3339_utc(const char *s, int64_t *out)
-{
-    static const char shape[] = "0000-00-00T00:00:00Z";
-    if (strlen(s) != sizeof shape - 1) return 0;
-    for (size_t i = 0; shape[i] != '\0'; i++)
-        if (shape[i] != '0' && s[i] != shape[i]) return 0;
-    struct tm tm = {.tm_year = digits(s, 0, 4),
-                    .tm_mon = digits(s, 5, 2),
-                    .tm_mday = digits(s, 8, 2),
-                    .tm_hour = digits(s, 11, 2),
-                    .tm_min = digits(s, 14, 2),
-                    .tm_sec = digits(s, 17, 2)};
-    if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mday < 0 || tm.tm_hour < 0 || tm.tm_min < 0 ||
-        tm.tm_sec < 0)
-        return 0;
-    struct tm want = tm;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    /* timegm normalises 2026-02-30 into March: a changed field means the date was invalid. */
-    if (t == (time_t)-1 || tm.tm_year + 1900 != want.tm_year || tm.tm_mon + 1 != want.tm_mon ||
-        tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour || tm.tm_min != want.tm_min ||
-        tm.tm_sec != want.tm_sec)
-        return 0;
-    *out = (int64_t)t;
-    return 1;
-}
-
-int sk_time_parse(const char *s, int64_t *out, sk_error *err)
-{
-    if (s != NULL && s[0] == '@' && parse_unix(s + 1, out)) return SK_OK;
-    if (s != NULL && parse_rfc3339_utc(s, out)) return SK_OK;
-    return sk_error_set(err, SK_EUSAGE,
-                        "invalid time \"%.40s\": use YYYY-MM-DDTHH:MM:SSZ (UTC) or @UNIXSECONDS",
-                        s ? s : "");
-}
-
-void sk_time_format(int64_t t, char *out, size_t outsz)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outsz, "@%lld", (long long)t);
 }

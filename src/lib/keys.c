@@ -1,6 +1,6 @@
 #include <sealkit/crypto.h>
-#include <sealkit/keygen.h>
 #include <sealkit/keys.h>
+#include <sealkit/time.h>
 
 #include <limits.h>
 #include <stdint.h>
@@ -10,10 +10,11 @@
 #include <time.h>
 
 #include "keys_internal.h"
+#include "pem.h"
+#include "timeutil.h"
 
 #include <openssl/decoder.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 enum { OWN_SOURCE, OWN_NAME, OWN_NS, OWN_LABEL, OWN_CREATED, OWN_COUNT };
@@ -130,45 +131,24 @@ static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *idx, int *is_new, sk_
     return SK_OK;
 }
 
-typedef struct key_block {
-    char *name;
-    char *header;
-    unsigned char *data;
-    long len;
-} key_block;
-
-/* PEM_FLAG_SECURE made every part a secure allocation; clear_free wipes what it frees. */
-static void key_block_free(key_block *b)
-{
-    if (b->name != NULL) OPENSSL_secure_clear_free(b->name, strlen(b->name));
-    if (b->header != NULL) OPENSSL_secure_clear_free(b->header, strlen(b->header));
-    if (b->data != NULL) OPENSSL_secure_clear_free(b->data, (size_t)b->len);
-    memset(b, 0, sizeof *b);
-}
-
 /* 1 with a block, 0 at the end of the text, else an sk_status. */
-static int next_key_block(BIO *bio, size_t len, const char *source, key_block *b, sk_error *err)
+static int next_key_block(BIO *bio, size_t len, const char *source, sk_pem_der *b, sk_error *err)
 {
-    size_t pos = len - (size_t)BIO_pending(bio);
-    ERR_set_mark();
-    int ok = PEM_read_bio_ex(bio, &b->name, &b->header, &b->data, &b->len,
-                             PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE);
-    unsigned long e = ok ? 0 : ERR_peek_last_error();
-    ERR_pop_to_mark();
-    if (ok) return 1;
-    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) return 0;
+    size_t pos = 0;
+    int got = sk_pem_read_der(bio, len, b, &pos);
+    if (got >= 0) return got;
     return sk_error_set(err, SK_EPARSE,
                         "%s: PEM block after byte %zu is malformed (bad base64 or no END line)",
                         source, pos);
 }
 
-static int is_encrypted(const key_block *b)
+static int is_encrypted(const sk_pem_der *b)
 {
     return strcmp(b->name, "ENCRYPTED PRIVATE KEY") == 0 ||
            (b->header != NULL && strstr(b->header, "ENCRYPTED") != NULL);
 }
 
-static int decode_der(const key_block *b, const char *structure, const char *keytype,
+static int decode_der(const sk_pem_der *b, const char *structure, const char *keytype,
                       EVP_PKEY **pkey)
 {
     ERR_set_mark(); /* decoder noise is not the caller's business */
@@ -186,7 +166,7 @@ static int decode_der(const key_block *b, const char *structure, const char *key
  * Turns one PEM block into a key. *pkey stays NULL for blocks that are not
  * private keys. blockno (1-based) is for messages.
  */
-static int block_to_key(const key_block *b, const char *source, size_t blockno, EVP_PKEY **pkey,
+static int block_to_key(const sk_pem_der *b, const char *source, size_t blockno, EVP_PKEY **pkey,
                         sk_error *err)
 {
     int pkcs1 = strcmp(b->name, "RSA PRIVATE KEY") == 0;
@@ -240,13 +220,13 @@ static int add_blocks(sk_keyring *kr, BIO *bio, size_t len, const char *source, 
                       sk_error *err)
 {
     for (size_t blockno = 1;; blockno++) {
-        key_block b = {0};
+        sk_pem_der b = {0};
         int got = next_key_block(bio, len, source, &b, err);
         if (got == 0) return SK_OK;
         if (got != 1) return got;
         EVP_PKEY *pkey = NULL;
         int rc = block_to_key(&b, source, blockno, &pkey, err);
-        key_block_free(&b);
+        sk_pem_der_free(&b);
         if (rc == SK_OK && pkey != NULL) {
             size_t idx = 0;
             int is_new = 0;
@@ -270,14 +250,6 @@ static int own_str(key_entry *e, int slot, const char *value, const char **field
     return e->own[slot] != NULL ? SK_OK : SK_ENOMEM;
 }
 
-static int asn1_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) return 0;
-    *out = (int64_t)timegm(&tm);
-    return 1;
-}
-
 /* Records x as e's certificate: OK when it holds e's public key, MISMATCH otherwise. */
 static void set_cert(key_entry *e, X509 *x)
 {
@@ -287,8 +259,8 @@ static void set_cert(key_entry *e, X509 *x)
     if (pub == NULL || !EVP_PKEY_is_a(pub, "RSA") ||
         sk_fingerprint(pub, in->cert_fingerprint, NULL) != SK_OK)
         in->cert_fingerprint[0] = '\0';
-    if (!asn1_unix(X509_get0_notBefore(x), &in->not_before) ||
-        !asn1_unix(X509_get0_notAfter(x), &in->not_after)) {
+    if (!sk_asn1_to_unix(X509_get0_notBefore(x), &in->not_before) ||
+        !sk_asn1_to_unix(X509_get0_notAfter(x), &in->not_after)) {
         in->cert = SK_KEY_CERT_UNREADABLE;
         in->cert_fingerprint[0] = '\0';
         return;
@@ -303,13 +275,13 @@ static X509 *first_cert(const char *text, size_t len)
     BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
     X509 *x = NULL;
     for (int more = bio != NULL; more && x == NULL;) {
-        key_block b = {0};
+        sk_pem_der b = {0};
         more = next_key_block(bio, len, "", &b, NULL) == 1;
         if (more && strcmp(b.name, "CERTIFICATE") == 0) {
             const unsigned char *p = b.data;
             x = d2i_X509(NULL, &p, b.len);
         }
-        key_block_free(&b);
+        sk_pem_der_free(&b);
     }
     BIO_free(bio);
     ERR_clear_error();
@@ -406,7 +378,7 @@ int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, const char 
     return sk_keyring_add_pem_from(kr, text, len, source, NULL, added, err);
 }
 
-static void attach_cert(sk_keyring *kr, const key_block *b, size_t *attached)
+static void attach_cert(sk_keyring *kr, const sk_pem_der *b, size_t *attached)
 {
     const unsigned char *p = b->data;
     X509 *x = d2i_X509(NULL, &p, b->len);
@@ -433,10 +405,10 @@ int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, const cha
     if (bio == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     int got;
     for (;;) {
-        key_block b = {0};
+        sk_pem_der b = {0};
         got = next_key_block(bio, len, source, &b, err);
         if (got == 1 && strcmp(b.name, "CERTIFICATE") == 0) attach_cert(kr, &b, &n);
-        key_block_free(&b);
+        sk_pem_der_free(&b);
         if (got != 1) break;
     }
     BIO_free(bio);
@@ -472,7 +444,7 @@ static int order_time(const sk_key_info *in, int order, int64_t *t)
     return in->cert == SK_KEY_CERT_OK || in->cert == SK_KEY_CERT_MISMATCH;
 }
 
-int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which)
+int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_error *err)
 {
     size_t best = SIZE_MAX;
     int64_t best_t = 0;
@@ -487,9 +459,14 @@ int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which)
             best_t = t;
         }
     }
-    if (best == SIZE_MAX) return 0;
+    if (best == SIZE_MAX) {
+        sk_error_set(err, SK_EINVAL, "no key the controller would load has a %s",
+                     order == SK_KEY_ORDER_CERT_NOT_BEFORE ? "certificate" : "creationTimestamp");
+        sk_error_hint(err, "give the key Secrets (with tls.crt), or each tls.crt beside its key");
+        return SK_EINVAL;
+    }
     *which = best;
-    return 1;
+    return SK_OK;
 }
 
 /* ---- decryption ---- */

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const sk_last_applied_annotations[] = {
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "kubecfg.ksonnet.io/last-applied-configuration", NULL};
+const char *const *sk_last_applied_annotations(void)
+{
+    static const char *const names[] = {"kubectl.kubernetes.io/last-applied-configuration",
+                                        "kubecfg.ksonnet.io/last-applied-configuration", NULL};
+    return names;
+}
 
 int sk_kind_is(const json_t *obj, const char *kind)
 {
@@ -31,7 +34,7 @@ int sk_is_list(const json_t *doc)
 static int visit(const sk_object *o, sk_object_fn fn, void *ctx, sk_error *err)
 {
     int rc = fn(o, ctx, err);
-    if (rc != SK_OK) sk_error_at_object(err, o->document, o->item);
+    if (rc != SK_OK) sk_error_at_object(err, rc, o->document, o->item);
     return rc;
 }
 
@@ -47,7 +50,7 @@ int sk_docs_walk(const sk_docs *docs, sk_object_fn fn, void *ctx, sk_error *err)
         const json_t *items = json_object_get(doc, "items");
         if (!json_is_array(items)) {
             sk_error_set(err, SK_EINVAL, "items: a List needs a sequence of items");
-            return sk_error_at_object(err, d + 1, 0);
+            return sk_error_at_object(err, SK_EINVAL, d + 1, 0);
         }
         for (size_t i = 0; i < json_array_size(items); i++) {
             int rc = visit(&(sk_object){json_array_get(items, i), d + 1, i + 1}, fn, ctx, err);

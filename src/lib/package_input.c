@@ -10,7 +10,9 @@
 #include <sealkit/model.h>
 #include <sealkit/seal.h>
 
+#include "dns1123.h"
 #include "package_internal.h"
+#include "timeutil.h"
 
 #define USTAR_MAX_MTIME 8589934591LL /* 11 octal digits */
 
@@ -39,38 +41,17 @@ void sk_pkg_printable(const char *s, char *out, size_t size)
     out[n] = '\0';
 }
 
-/* Kubernetes' DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
-static int dns_label(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 int sk_package_parse_date(const char *s, int64_t *midnight, sk_error *err)
 {
     int ok = s != NULL && strlen(s) == 8;
     for (size_t i = 0; ok && i < 8; i++)
         ok = isdigit((unsigned char)s[i]);
-    struct tm tm = {0};
     if (ok) {
-        tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + s[3] - '0';
-        tm.tm_mon = (s[4] - '0') * 10 + s[5] - '0';
-        tm.tm_mday = (s[6] - '0') * 10 + s[7] - '0';
-        ok = tm.tm_year >= 1970 && tm.tm_mon >= 1 && tm.tm_mon <= 12 && tm.tm_mday >= 1;
-    }
-    if (ok) {
-        int year = tm.tm_year, mon = tm.tm_mon, day = tm.tm_mday;
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        time_t t = timegm(&tm);
-        /* timegm normalises 20250231 to March: a real date comes back unchanged. */
-        ok = t != (time_t)-1 && tm.tm_year + 1900 == year && tm.tm_mon + 1 == mon &&
-             tm.tm_mday == day;
-        if (ok) *midnight = (int64_t)t;
+        int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + s[3] - '0';
+        int month = (s[4] - '0') * 10 + s[5] - '0';
+        int day = (s[6] - '0') * 10 + s[7] - '0';
+        /* sk_civil_to_unix refuses 20250231 and month 13; the epoch is our own floor. */
+        ok = year >= 1970 && sk_civil_to_unix(year, month, day, 0, 0, 0, midnight);
     }
     if (!ok)
         return sk_error_set(err, SK_EUSAGE,
@@ -99,12 +80,12 @@ int sk_package_parse_epoch(const char *s, int64_t *t, sk_error *err)
 
 int sk_package_filename(const sk_package_opts *o, char *out, size_t size, sk_error *err)
 {
-    if (o->namespace_ == NULL || !dns_label(o->namespace_))
+    if (!sk_dns1123_label(o->namespace_))
         return sk_error_set(err, SK_EUSAGE,
                             "namespace \"%.64s\": must be a DNS label "
                             "([a-z0-9-], at most 63 bytes)",
                             o->namespace_ ? o->namespace_ : "");
-    if (o->set == NULL || !dns_label(o->set))
+    if (!sk_dns1123_label(o->set))
         return sk_error_set(err, SK_EUSAGE,
                             "set \"%.64s\": must be a DNS label ([a-z0-9-], at "
                             "most 63 bytes)",
@@ -154,11 +135,11 @@ int sk_pkg_check_sealed_doc(const sk_docs *docs, size_t i, const char *ns, const
     const json_t *doc = docs->doc[i];
     const char *kind = json_string_value(json_object_get(doc, "kind"));
     if (kind == NULL || strcmp(kind, SK_KIND_SEALED_SECRET) != 0) {
-        sk_pkg_refuse_kind(kind, err);
-        return sk_error_at_object(err, i + 1, 0);
+        return sk_error_at_object(err, sk_pkg_refuse_kind(kind, err), i + 1, 0);
     }
     sk_scope scope;
-    if (sk_sealed_check(doc, &scope, err) != SK_OK) return sk_error_at_object(err, i + 1, 0);
+    int rc = sk_sealed_check(doc, &scope, err);
+    if (rc != SK_OK) return sk_error_at_object(err, rc, i + 1, 0);
     const json_t *meta = json_object_get(doc, "metadata");
     const char *name = json_string_value(json_object_get(meta, "name"));
     const char *outer = meta_namespace(meta);
@@ -174,7 +155,7 @@ int sk_pkg_check_sealed_doc(const sk_docs *docs, size_t i, const char *ns, const
                      "not the package's namespace \"%.64s\"",
                      name, bad == outer ? "metadata." : "spec.template.metadata.", bad, ns);
         sk_error_hint(err, "package each namespace separately (--namespace)");
-        return sk_error_at_object(err, i + 1, 0);
+        return sk_error_at_object(err, SK_EINVAL, i + 1, 0);
     }
     if (doc_ns != NULL) *doc_ns = outer;
     return SK_OK;
@@ -186,7 +167,7 @@ int sk_pkg_parse_sealed_file(const sk_package_input *in, const char *ns, sk_docs
     if (in->len > SK_PACKAGE_MAX_ENTRY) {
         sk_error_set(err, SK_ELIMIT, "larger than the %u MiB entry limit",
                      SK_PACKAGE_MAX_ENTRY >> 20);
-        return sk_error_at_source(err, in->path);
+        return sk_error_at_source(err, SK_ELIMIT, in->path);
     }
     int rc = sk_docs_parse(in->data, in->len, in->path, docs, err); /* names in->path */
     if (rc != SK_OK) return rc;
@@ -195,7 +176,7 @@ int sk_pkg_parse_sealed_file(const sk_package_input *in, const char *ns, sk_docs
         rc = sk_pkg_check_sealed_doc(docs, i, ns, NULL, err);
     if (rc != SK_OK) {
         sk_docs_free(docs);
-        sk_error_at_source(err, in->path);
+        sk_error_at_source(err, rc, in->path);
     }
     return rc;
 }

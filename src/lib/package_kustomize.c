@@ -306,14 +306,14 @@ int sk_pkg_check_kustomization_doc(const json_t *k, const char *source, const ch
 {
     if (!json_is_object(k)) {
         sk_error_set(err, SK_EINVAL, "a kustomization must be a mapping");
-        return sk_error_at_source(err, source);
+        return sk_error_at_source(err, SK_EINVAL, source);
     }
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)k, key, v)
     {
         int rc = check_field(key, v, source, ns, err);
-        if (rc != SK_OK) return sk_error_at_source(err, source);
+        if (rc != SK_OK) return sk_error_at_source(err, rc, source);
     }
     return SK_OK;
 }
@@ -326,7 +326,7 @@ int sk_package_check_kustomization(const unsigned char *text, size_t len, const 
     if (rc != SK_OK) return rc;
     if (docs.n != 1) {
         sk_error_set(err, SK_EINVAL, "expected one kustomization document, found %zu", docs.n);
-        rc = sk_error_at_source(err, source);
+        rc = sk_error_at_source(err, SK_EINVAL, source);
     } else
         rc = sk_pkg_check_kustomization_doc(docs.doc[0], source, ns, err);
     sk_docs_free(&docs);

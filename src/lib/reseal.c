@@ -161,7 +161,7 @@ int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_k
     sk_docs_free(&docs);
     if (rc != SK_OK) {
         sk_secbuf_free(out);
-        sk_error_at_source(err, source);
+        sk_error_at_source(err, rc, source);
     }
     return rc;
 }

@@ -1,4 +1,5 @@
 #include <sealkit/seal.h>
+#include <sealkit/model.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,6 @@
 
 #include "crypto_internal.h"
 #include "meta.h"
-
-#define SK_SEALED_API "bitnami.com/v1alpha1"
-#define SK_SEALED_KIND "SealedSecret"
 
 /* Fields the API server owns; kubeseal strips them (docs/format.md §3.2 step 1). */
 static const char *const server_fields[] = {"selfLink",
@@ -21,11 +19,6 @@ static const char *const server_fields[] = {"selfLink",
                                             "deletionGracePeriodSeconds",
                                             "ownerReferences",
                                             NULL};
-
-/* They can hold the whole plaintext Secret (docs/format.md §2.7). */
-static const char *const leaky_annotations[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                                "kubecfg.ksonnet.io/last-applied-configuration",
-                                                NULL};
 
 static int oom(sk_error *err)
 {
@@ -109,8 +102,10 @@ static json_t *template_metadata(const json_t *meta)
     for (size_t i = 0; server_fields[i] != NULL; i++)
         json_object_del(t, server_fields[i]);
     json_t *ann = json_object_get(t, "annotations");
-    for (size_t i = 0; ann != NULL && leaky_annotations[i] != NULL; i++)
-        json_object_del(ann, leaky_annotations[i]);
+    /* They can hold the whole plaintext Secret (docs/format.md §2.7). */
+    const char *const *leaky = sk_last_applied_annotations();
+    for (size_t i = 0; ann != NULL && leaky[i] != NULL; i++)
+        json_object_del(ann, leaky[i]);
     /* Go omits empty maps and lists. */
     const char *k;
     json_t *v;
@@ -174,8 +169,8 @@ static json_t *sealed_skeleton(const sk_secret *s, sk_scope scope, json_t **enc)
             json_decref(*enc);
         return NULL;
     }
-    json_object_set_new(root, "kind", json_string(SK_SEALED_KIND));
-    json_object_set_new(root, "apiVersion", json_string(SK_SEALED_API));
+    json_object_set_new(root, "kind", json_string(SK_KIND_SEALED_SECRET));
+    json_object_set_new(root, "apiVersion", json_string(SK_SEALED_API_VERSION));
     json_object_set_new(root, "metadata", outer_metadata(s, scope));
     json_object_set_new(tmpl, "metadata", tmeta);
     if (s->type != NULL) json_object_set_new(tmpl, "type", json_string(s->type));
@@ -262,13 +257,13 @@ static int check_identity(const json_t *doc, sk_error *err)
 {
     const json_t *kind = json_object_get(doc, "kind");
     const char *api = json_string_value(json_object_get(doc, "apiVersion"));
-    if (!json_is_string(kind) || strcmp(json_string_value(kind), SK_SEALED_KIND) != 0)
+    if (!json_is_string(kind) || strcmp(json_string_value(kind), SK_KIND_SEALED_SECRET) != 0)
         return sk_error_set(err, SK_EINVAL, "kind: expected SealedSecret, found %.64s",
                             json_is_string(kind) ? json_string_value(kind)
                             : kind != NULL       ? "a non-string"
                                                  : "nothing");
-    if (api == NULL || strcmp(api, SK_SEALED_API) != 0)
-        return sk_error_set(err, SK_EINVAL, "apiVersion: expected " SK_SEALED_API);
+    if (api == NULL || strcmp(api, SK_SEALED_API_VERSION) != 0)
+        return sk_error_set(err, SK_EINVAL, "apiVersion: expected " SK_SEALED_API_VERSION);
     const json_t *meta = json_object_get(doc, "metadata");
     int rc = check_type(meta, "metadata", JSON_OBJECT, "a map", err);
     if (rc == SK_OK && !json_is_object(meta))

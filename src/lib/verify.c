@@ -255,17 +255,17 @@ static void check_meta(vctx *c, const json_t *meta, const char *where, int in_te
         ann = NULL;
     }
     check_scope_annotations(c, ann, where);
-    for (size_t i = 0; sk_last_applied_annotations[i] != NULL; i++) {
-        if (json_object_get(ann, sk_last_applied_annotations[i]) == NULL) continue;
+    for (size_t i = 0; sk_last_applied_annotations()[i] != NULL; i++) {
+        if (json_object_get(ann, sk_last_applied_annotations()[i]) == NULL) continue;
         if (in_template)
             note(c, NULL, SK_SEVERITY_ERROR, "last-applied", NULL,
                  "%s.annotations[%s]: may hold the whole plaintext Secret and is copied to it; "
                  "remove it (kubeseal strips it)",
-                 where, sk_last_applied_annotations[i]);
+                 where, sk_last_applied_annotations()[i]);
         else
             note(c, NULL, SK_SEVERITY_WARNING, "last-applied", NULL,
                  "%s.annotations[%s]: left over from kubectl apply; remove it from the manifest",
-                 where, sk_last_applied_annotations[i]);
+                 where, sk_last_applied_annotations()[i]);
     }
     const json_t *ts = json_object_get(meta, "creationTimestamp");
     if (ts != NULL && json_is_null(ts))
@@ -670,8 +670,7 @@ static int altered(vctx *c, const sk_secbuf *blob, const char **fp)
         int rc = sk_hybrid_decrypt(sk_keyring_key(kr, i), (const unsigned char *)c->label,
                                    c->label_len, blob->data, blob->len, &pt, &why);
         sk_secbuf_free(&pt);
-        /* crypto.h documents this reason for a tag mismatch after RSA-OAEP succeeded. */
-        if (rc == SK_EDECRYPT && strncmp(why.msg, "AES-GCM authentication failed", 29) == 0) {
+        if (rc == SK_EAUTH) {
             *fp = sk_keyring_fingerprint(kr, i);
             return 1;
         }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pem.h"
+
 typedef struct cert_list {
     sk_cert_info *v;
     size_t n, cap;
@@ -23,11 +25,6 @@ typedef struct origin {
     const char *secret;
     const char *state;
 } origin;
-
-static const char *find(const char *hay, size_t len, const char *needle)
-{
-    return memmem(hay, len, needle, strlen(needle));
-}
 
 static int add_info(cert_list *l, const sk_pubkey *pk, const origin *o, size_t block, sk_error *err)
 {
@@ -61,17 +58,12 @@ static int add_info(cert_list *l, const sk_pubkey *pk, const origin *o, size_t b
 static int scan_blocks(cert_list *l, const char *text, size_t len, const char *kind,
                        const origin *o, time_t now, sk_error *err)
 {
-    char begin[48], end[48];
-    snprintf(begin, sizeof begin, "-----BEGIN %s-----", kind);
-    snprintf(end, sizeof end, "-----END %s-----", kind);
     size_t pos = 0, block = 0;
-    const char *b;
-    while (pos < len && (b = find(text + pos, len - pos, begin)) != NULL) {
-        size_t from = (size_t)(b - text);
-        const char *e = find(b, len - from, end);
-        size_t to = e ? (size_t)(e - text) + strlen(end) : len;
+    sk_pem_block b;
+    while (sk_pem_next(text, len, &pos, kind, &b)) {
         sk_pubkey *pk = NULL;
-        int rc = sk_pubkey_from_pem_ex(b, to - from, now, SK_PUBKEY_ALLOW_EXPIRED, &pk, err);
+        int rc = sk_pubkey_from_pem_ex(text + b.begin, b.end - b.begin, now,
+                                       SK_PUBKEY_ALLOW_EXPIRED, &pk, err);
         block++;
         if (rc == SK_OK) rc = add_info(l, pk, o, block, err);
         sk_pubkey_free(pk);
@@ -80,7 +72,6 @@ static int scan_blocks(cert_list *l, const char *text, size_t len, const char *k
             if (o->source != NULL) return sk_error_prefix(err, "data[tls.crt]: ");
             return sk_error_prefix(err, "PEM block %zu: ", block);
         }
-        pos = to;
     }
     return SK_OK;
 }
@@ -150,8 +141,8 @@ int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, s
     origin bare = {NULL, NULL, NULL};
     *out = NULL;
     *n = 0;
-    int rc = find(text, len, "-----BEGIN ") != NULL ? scan_pem(&l, text, len, &bare, now, err)
-                                                    : scan_docs(&l, text, len, source, now, err);
+    int rc = sk_pem_present(text, len) ? scan_pem(&l, text, len, &bare, now, err)
+                                       : scan_docs(&l, text, len, source, now, err);
     if (rc == SK_OK && l.n == 0) {
         sk_error_set(err, SK_EINVAL, "no certificate found");
         sk_error_hint(err, "give a PEM certificate, a key Secret with data[tls.crt], or a backup "
@@ -160,30 +151,10 @@ int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, s
     }
     if (rc != SK_OK) {
         free(l.v);
-        sk_error_at_source(err, source);
+        sk_error_at_source(err, rc, source);
         return rc;
     }
     *out = l.v;
     *n = l.n;
     return SK_OK;
-}
-
-long sk_verify_newest_key(const sk_keyring *kr, const sk_cert_info *certs, size_t n)
-{
-    long best = -1;
-    int64_t best_time = 0;
-    for (size_t i = 0; i < sk_keyring_count(kr); i++) {
-        const char *fp = sk_keyring_fingerprint(kr, i);
-        for (size_t j = 0; j < n; j++) {
-            if ((certs[j].flags & SK_CERT_IS_BARE_KEY) || strcmp(certs[j].fingerprint, fp) != 0)
-                continue;
-            /* Strictly newer wins, ties keep the first, as in docs/format.md §5.3. */
-            if (best < 0 || certs[j].not_before > best_time) {
-                best = (long)i;
-                best_time = certs[j].not_before;
-            }
-        }
-    }
-    if (best < 0 && sk_keyring_count(kr) > 0) best = (long)sk_keyring_count(kr) - 1;
-    return best;
 }

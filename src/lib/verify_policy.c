@@ -148,7 +148,7 @@ int sk_policy_parse(const unsigned char *buf, size_t len, const char *source, sk
     int rc = sk_docs_parse(buf, len, source, &docs, err);
     if (rc == SK_OK) {
         rc = read_policy(&docs, p, err);
-        if (rc != SK_OK) sk_error_at_source(err, source);
+        if (rc != SK_OK) sk_error_at_source(err, rc, source);
     }
     sk_docs_free(&docs);
     if (rc != SK_OK) {

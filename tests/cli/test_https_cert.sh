@@ -7,6 +7,26 @@ unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE SEALED_SECRETS_CERT
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {password: hunter2}\n' >"$T/s.yaml"
+pw_b64=$(printf hunter2 | base64)
+
+# Built without libcurl headers (SEALKIT_WITH_CURL=OFF), sealkit refuses https:// URLs in one line
+# of its own, still refuses other schemes as usage errors, and still seals with a file.
+NOCURL="this sealkit was built without libcurl headers; give the certificate as a file"
+nocurl_checks() { # BINARY LABEL
+  fails 1 "cannot fetch https://127.0.0.1:1/x.crt: $NOCURL" "$2: https URL" "$1" seal --cert https://127.0.0.1:1/x.crt -f "$T/s.yaml"
+  [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "$2: https URL: more than one line: $(cat "$T/err")"
+  fails 2 "refusing a http:// URL" "$2: http URL" "$1" seal --cert http://127.0.0.1:1/x.crt -f "$T/s.yaml"
+  run "$1" seal --cert "$CERT" -f "$T/s.yaml"
+  expect_rc 0 "$2: seal with a certificate file"
+}
+run "$SK" seal --cert https://127.0.0.1:1/x.crt -f "$T/s.yaml"
+if grep -qF "$NOCURL" "$T/err"; then
+  nocurl_checks "$SK" "$SK"
+  skip_part "$SK was built without libcurl headers (SEALKIT_WITH_CURL=OFF): nothing fetched"
+  finish
+fi
+
 # A throwaway CA and a server certificate for IP 127.0.0.1 only (so "localhost" must fail the
 # host check). EC keys: fast to make; they never leave $T.
 tls() { openssl "$@" >/dev/null 2>&1 || { echo "FAIL: openssl $1" >&2; exit 1; }; }
@@ -78,9 +98,6 @@ trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$T
 read -r -t 30 PORT <&3 || { echo "FAIL: the test HTTPS server did not start: $(cat "$T/server.log")" >&2; exit 1; }
 URL=https://127.0.0.1:$PORT
 
-printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {password: hunter2}\n' >"$T/s.yaml"
-pw_b64=$(printf hunter2 | base64)
-
 # Trusted through SSL_CERT_FILE: seals, and the result opens with the interop key.
 run env SSL_CERT_FILE="$T/ca.crt" "$SK" seal --cert "$URL/tls.crt" -o yaml -f "$T/s.yaml"
 expect_rc 0 "https cert with SSL_CERT_FILE"
@@ -143,4 +160,22 @@ grep -qE 'pa55word|s3cr3t|sealer' "$T/err" && bad "URL credentials in the messag
 fails 1 "cannot fetch https://127.0.0.1:1/tls.crt" "connection refused" env SSL_CERT_FILE="$T/ca.crt" "$SK" seal --cert "https://127.0.0.1:1/tls.crt" -f "$T/s.yaml"
 
 kill -0 "$server" 2>/dev/null && ok || bad "the test server died early: $(cat "$T/server.log")"
+
+# The same sources configured with -DSEALKIT_WITH_CURL=OFF, as where libcurl's headers are
+# missing: the CLI builds (same compiler and flags as this build) and refuses URLs as above.
+B=$(cd "$(dirname "$SK")" && pwd)
+cache() { sed -n "s/^$1:[A-Z]*=//p" "$B/CMakeCache.txt"; }
+run cmake -S "${SK_SOURCE_DIR:-$(dirname "$0")/../..}" -B "$T/nocurl" -DSEALKIT_WITH_CURL=OFF \
+  -DSEALKIT_TESTS=OFF -DSEALKIT_BENCH=OFF -DCMAKE_C_COMPILER="$(cache CMAKE_C_COMPILER)" \
+  -DCMAKE_BUILD_TYPE="$(cache CMAKE_BUILD_TYPE)" -DSEALKIT_SANITIZE="$(cache SEALKIT_SANITIZE)" \
+  -DSEALKIT_WERROR="$(cache SEALKIT_WERROR)"
+expect_rc 0 "configure with SEALKIT_WITH_CURL=OFF"
+grep -q 'https:// certificate URLs: no' "$T/out" && ok || bad "SEALKIT_WITH_CURL=OFF: configure does not say URLs are off"
+run cmake --build "$T/nocurl" --target sealkit_cli -j"$(nproc)"
+if [ "$rc" -eq 0 ]; then
+  ok
+  nocurl_checks "$T/nocurl/sealkit" "built with SEALKIT_WITH_CURL=OFF"
+else
+  bad "build with SEALKIT_WITH_CURL=OFF: exit $rc: $(grep -h -m3 -E 'error:|warning:' "$T/out" "$T/err" || true)"
+fi
 finish

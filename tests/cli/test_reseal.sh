@@ -104,4 +104,28 @@ for point in "rename,renameat,renameat2 4" "fsync,fdatasync 5" "write 3"; do
   done
 done
 
+# The walk never follows a link, says what it passed over, and removes only what is provably a
+# killed run's temporary file: never a folder or a file that merely contains the tag, never under
+# --check or --dry-run, and never by a path that goes through a link.
+mkdir -p "$T/w/repo/sub" "$T/w/outside" "$T/w/repo/backup.sealkit-tmp.4000000"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: w, namespace: demo}\nstringData: {a: b}\n' |
+  "$SK" seal --cert "$OLDCRT" -o yaml >"$T/w/repo/sub/w.yaml"
+cp "$T/w/repo/sub/w.yaml" "$T/w/outside/victim.yaml"
+cp "$T/w/outside/victim.yaml" "$T/w/victim.orig"
+ln -s "$T/w/outside" "$T/w/repo/linked"
+echo keep >"$T/w/repo/backup.sealkit-tmp.4000000/data"
+echo keep >"$T/w/repo/notes.sealkit-tmp.3999999.txt"
+echo stale >"$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0"
+run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
+expect_rc 1 "--check with work to do"
+[ -f "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "--check removed a file"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
+expect_rc 0 "reseal beside a linked folder"
+expect_err "linked: a symbolic link (never followed); skipped" "the link is named"
+cmp -s "$T/w/outside/victim.yaml" "$T/w/victim.orig" && ok || bad "reseal wrote through a link"
+[ -f "$T/w/repo/backup.sealkit-tmp.4000000/data" ] && ok || bad "a folder named like a temporary file lost its contents"
+[ -f "$T/w/repo/notes.sealkit-tmp.3999999.txt" ] && ok || bad "a file that only contains the tag was removed"
+[ ! -e "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "the stale temporary file was left"
+expect_err "removed $T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" "the removal is said"
+
 finish

@@ -168,7 +168,7 @@ expect_out "no-sealed-secrets" "nothing to verify"
 run "$SK" verify --format json "$T/tree" "$IOP/cases/strict-basic/sealed.yaml"; keep
 cp "$T/out" "$T/report-tree.json"
 
-fails 2 "no such file or folder" "missing path" "$SK" verify "$T/nope.yaml"
+fails 2 "nope.yaml: cannot read: No such file or directory" "missing path" "$SK" verify "$T/nope.yaml"
 fails 2 "unsupported report format: xml" "bad format" "$SK" verify --format xml "$T/cw.yaml"
 fails 2 "no file or folder to verify" "no path" "$SK" verify
 fails 2 "is not a key Secret" "key file without a key" "$SK" verify --key "$T/cm.yaml" "$T/cw.yaml"

@@ -516,9 +516,9 @@ static void test_info_backup_list(void **state)
     assert_string_equal(sk_keyring_info(kr, 0)->created, "2026-11-20T10:00:00Z");
     assert_int_equal(sk_keyring_info(kr, 0)->created_at, 1795168800LL);
     size_t w = 99;
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 0);
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w, NULL), SK_OK);
     assert_int_equal(w, 0);
     sk_keyring_free(kr);
     sodium_memzero(text, len);
@@ -580,7 +580,7 @@ static void test_info_every_document(void **state)
     assert_int_equal(in->item, 0);
     assert_string_equal(in->name, "sealed-secrets-keyzzzzz");
     size_t w = 0;
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 2); /* kp_c's notBefore is a day after the fixture's current key */
     sk_keyring_free(kr);
     free(both);
@@ -617,7 +617,7 @@ static void test_info_mismatch_and_unreadable(void **state)
     kr = ring_from(bad64, strlen(bad64), "bad64.json");
     assert_int_equal(sk_keyring_info(kr, 0)->cert, SK_KEY_CERT_UNREADABLE);
     size_t w = 0;
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 0);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_EINVAL);
     sk_keyring_free(kr);
     kr = ring_from(none, strlen(none), "none.json");
     assert_int_equal(sk_keyring_info(kr, 0)->cert, SK_KEY_CERT_NONE);
@@ -675,9 +675,9 @@ static void test_info_pem_and_beside_certs(void **state)
     assert_int_equal(sk_keyring_add_certs(kr, broken, strlen(broken), "x", &n, &err), SK_EPARSE);
     /* PEM keys count for "newest": both have certificates, a has the later notBefore. */
     size_t w = 99;
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 0);
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w), 0);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w, NULL), SK_EINVAL);
     /* A later Secret of key b gives it Secret details; seen counts both. */
     char *sec = edited_secret(kp_b, "k-b", "compromised", NULL, NULL);
     assert_int_equal(sk_keyring_add_text(kr, sec, strlen(sec), "b.json", NULL, &err), SK_OK);
@@ -704,12 +704,12 @@ static void test_newest_follows_the_controller(void **state)
     char *a = edited_secret(kp_a, "ka", "active", "2026-11-01T00:00:00Z", NULL);
     char *b = edited_secret(kp_b, "kb", "active", "2026-11-02T00:00:00Z", NULL);
     sk_keyring *kr = ring_from(c, strlen(c), "c");
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 0);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_EINVAL);
     assert_int_equal(sk_keyring_add_text(kr, a, strlen(a), "a", NULL, &err), SK_OK);
     assert_int_equal(sk_keyring_add_text(kr, b, strlen(b), "b", NULL, &err), SK_OK);
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 1); /* a: notBefore T0 beats b's T0 - 1 day */
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &w, NULL), SK_OK);
     assert_int_equal(w, 2); /* b was created later */
     sk_keyring_free(kr);
     free(a), free(b), free(c);
@@ -717,11 +717,11 @@ static void test_newest_follows_the_controller(void **state)
     /* No label: skipped, unless it is the legacy Secret named exactly sealed-secrets-key. */
     char *nolabel = edited_secret(kp_c, "other-name", NULL, NULL, NULL);
     kr = ring_from(nolabel, strlen(nolabel), "n");
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 0);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_EINVAL);
     sk_keyring_free(kr);
     char *legacy = edited_secret(kp_c, "sealed-secrets-key", NULL, NULL, NULL);
     kr = ring_from(legacy, strlen(legacy), "l");
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 0);
     sk_keyring_free(kr);
     free(nolabel), free(legacy);
@@ -731,7 +731,7 @@ static void test_newest_follows_the_controller(void **state)
     char *y = edited_secret(kp_a, "ky", "active", "2026-11-03T00:00:00Z", NULL);
     kr = ring_from(x, strlen(x), "x");
     assert_int_equal(sk_keyring_add_text(kr, y, strlen(y), "y", NULL, &err), SK_OK);
-    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w), 1);
+    assert_int_equal(sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &w, NULL), SK_OK);
     assert_int_equal(w, 1);
     sk_keyring_free(kr);
     free(x), free(y);

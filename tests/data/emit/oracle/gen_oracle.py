@@ -1,27 +1,63 @@
 #!/usr/bin/env python3
-"""Writes the expected outputs of the oracle cross-check cases (run once; the
-unit test reads the results and needs no Python).
+"""Writes, or with --check verifies, the expected outputs of the emitter cross-check
+cases (the unit test test_emit.c reads the results and needs no Python).
 
-    python3 gen_oracle.py   # from tests/data/emit/oracle
+    python3 gen_oracle.py           # rewrite <name>.expected.json / .expected.yaml
+    python3 gen_oracle.py --check   # compare them with what the writer produces now
 
-For every <name>.input.json it writes <name>.expected.json and
-<name>.expected.yaml with /work/shared/interop/tools/ssoracle.py's dump_json
-and dump_yaml. The inputs avoid what the oracle cannot mimic: reals, non-ASCII
-map keys, and keys where go-yaml v2's and v3's orders differ (k1a vs k10).
+For every <name>.input.json in this folder the expected files are
+tests/tools/sealcheck.py's dump_json (Go's json.MarshalIndent, members in the
+input's order) and dump_yaml (kubeseal's `---` plus go-yaml v2's block YAML,
+keys in go-yaml's order). That writer is independent of sealkit's C emitters.
+--check prints PASS/FAIL per file and `N passed, M failed`, and exits 1 on a
+difference.
 """
 import glob
 import json
 import os
 import sys
 
-sys.path.insert(0, os.environ.get("SK_SHARED_DIR", "/work/shared") + "/interop/tools")
-import ssoracle  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tools"))
+import sealcheck  # noqa: E402  (tests/tools/sealcheck.py)
 
-for path in sorted(glob.glob("*.input.json")):
-    with open(path, encoding="utf-8") as f:
+
+def expected_files(input_path):
+    """{path: text} of the two expected files of one input."""
+    with open(input_path, encoding="utf-8") as f:
         doc = json.load(f)
-    base = path[: -len(".input.json")]
-    with open(base + ".expected.json", "w", encoding="utf-8", newline="") as f:
-        f.write(ssoracle.dump_json(doc))
-    with open(base + ".expected.yaml", "w", encoding="utf-8", newline="") as f:
-        f.write(ssoracle.dump_yaml(doc))
+    base = input_path[: -len(".input.json")]
+    return {base + ".expected.json": sealcheck.dump_json(doc),
+            base + ".expected.yaml": sealcheck.dump_yaml(doc)}
+
+
+def check(path, text):
+    try:
+        with open(path, "rb") as f:
+            ok = f.read() == text.encode("utf-8")
+    except OSError:
+        ok = False
+    print("%s emit/oracle/%s" % ("PASS" if ok else "FAIL", os.path.basename(path))
+          + ("" if ok else ": differs from sealcheck's writer"))
+    return ok
+
+
+def main(argv):
+    if argv not in ([], ["--check"]):
+        sys.stderr.write(__doc__)
+        return 2
+    inputs = sorted(glob.glob(os.path.join(HERE, "*.input.json")))
+    outputs = {p: t for i in inputs for p, t in expected_files(i).items()}
+    if not argv:
+        for path, text in outputs.items():
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        return 0
+    results = [check(p, t) for p, t in outputs.items()]
+    print("%d passed, %d failed" % (results.count(True), results.count(False)))
+    return 0 if results and all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,62 @@
+/*
+ * The one folder walk of every command (verify, reseal, unseal and keys):
+ * which files a list of paths stands for, in a stable order, and what was
+ * passed over and why. Inside folders it opens each folder relative to its
+ * parent's handle with O_NOFOLLOW, so a link swapped in for a folder is never
+ * entered, and it reads entries with fstatat without following links.
+ */
+#ifndef SEALKIT_WALK_H
+#define SEALKIT_WALK_H
+
+#include <stddef.h>
+#include "error.h"
+#include "export.h"
+
+enum sk_walk_flags {
+    SK_WALK_MANIFESTS = 1u << 0, /* inside folders, take only *.yaml, *.yml and *.json */
+    /*
+     * Follow links inside folders. Only for key folders: a Secret mounted as a
+     * volume presents each key as a link into a hidden ..data folder.
+     */
+    SK_WALK_FOLLOW_LINKS = 1u << 1,
+    SK_WALK_FLAT = 1u << 2 /* do not descend into subfolders */
+};
+
+typedef struct sk_walk_list {
+    char **files; /* named files in the order given, then each folder's files by name */
+    size_t n_files;
+    char **temps; /* regular files named as sealkit's temporary files ("F.sealkit-tmp.PID.N") */
+    size_t n_temps;
+    char **skipped; /* links and special files inside folders, never read */
+    const char **why;
+    size_t n_skipped;
+    char **unreadable; /* folders that could not be opened or listed: their files are unknown */
+    const char **unreadable_why;
+    size_t n_unreadable;
+} sk_walk_list;
+
+/*
+ * Walks paths. A named path is taken as given (a named link is followed, a
+ * named file is taken whatever its name; "-" is standard input) and must
+ * exist; inside folders, entries whose name starts with '.' are passed over
+ * without a word. Errors: SK_EIO for a named path that cannot be read (the
+ * error's source names it), SK_ELIMIT past 64 levels of folders or a path
+ * longer than 4095 bytes, SK_ENOMEM. On error *out is empty.
+ */
+SK_API int sk_walk(const char *const *paths, size_t n, unsigned flags, sk_walk_list *out,
+                   sk_error *err);
+SK_API void sk_walk_list_free(sk_walk_list *l);
+
+/* Non-zero when name (no folder part) is one of sealkit's temporary file names. */
+SK_API int sk_walk_is_temp_name(const char *name);
+
+/*
+ * Removes path when it is a regular file named as sealkit's temporary files
+ * whose writing process is gone (a run killed before its rename: the file it
+ * was replacing is intact). It goes through a handle to the folder, opened
+ * without following a link, and never removes anything else. *removed is 1
+ * when it did. A live writer's file is left alone (SK_OK, *removed 0).
+ */
+SK_API int sk_walk_remove_stale_temp(const char *path, int *removed, sk_error *err);
+
+#endif
