@@ -54,6 +54,9 @@ SK_API int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, co
  */
 SK_API int sk_keyring_load(sk_keyring *kr, const char *const *paths, size_t n, sk_error *err);
 SK_API size_t sk_keyring_count(const sk_keyring *kr);
+/* Key i's public half as a sealing target (a bare public key: no certificate dates). */
+SK_API int sk_keyring_pubkey(const sk_keyring *kr, size_t i, time_t now, sk_pubkey **out,
+                             sk_error *err);
 SK_API EVP_PKEY *sk_keyring_key(const sk_keyring *kr, size_t i);
 SK_API const char *sk_keyring_fingerprint(const sk_keyring *kr, size_t i);
 SK_API int sk_keyring_bits(const sk_keyring *kr, size_t i);

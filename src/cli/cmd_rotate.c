@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,22 +202,6 @@ static int write_new_key(const rotate_args *a, sk_error *err)
     return rc;
 }
 
-/* The public half of a private key, as a sealing target. */
-static int public_half(EVP_PKEY *key, sk_pubkey **pk, int64_t now, sk_error *err)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    long len = 0;
-    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, key) ||
-        (len = BIO_get_mem_data(bio, &pem)) <= 0) {
-        BIO_free(bio);
-        return sk_error_set(err, SK_ECRYPTO, "cannot write the new key's public half");
-    }
-    int rc = sk_pubkey_from_pem(pem, (size_t)len, (time_t)now, pk, err);
-    BIO_free(bio);
-    return rc;
-}
-
 static int load_folder(const char *dir, sk_keyring **kr, size_t *newest, sk_error *err)
 {
     cli_list paths = {0};
@@ -273,7 +256,7 @@ static int rotate(const rotate_args *a, int npaths, char **paths)
         sk_keyring_free(kr);
         return EXIT_OK;
     }
-    if (rc == SK_OK) rc = public_half(sk_keyring_key(kr, newest), &target, a->now, &err);
+    if (rc == SK_OK) rc = sk_keyring_pubkey(kr, newest, (time_t)a->now, &target, &err);
     int status =
         rc == SK_OK ? cli_reseal_paths(kr, target, a->jobs, npaths, paths) : cli_fail(&err);
     if (rc == SK_OK && status == EXIT_OK &&

@@ -15,6 +15,7 @@
 
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 enum { OWN_SOURCE, OWN_NAME, OWN_NS, OWN_LABEL, OWN_CREATED, OWN_COUNT };
@@ -534,4 +535,21 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
     if (tried == 1) return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it: %s", why.msg);
     return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it (%zu keys tried; last: %s)",
                         tried, why.msg);
+}
+
+int sk_keyring_pubkey(const sk_keyring *kr, size_t i, time_t now, sk_pubkey **out, sk_error *err)
+{
+    *out = NULL;
+    if (kr == NULL || i >= kr->n) return sk_error_set(err, SK_EUSAGE, "no key %zu in the ring", i);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long len = 0;
+    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, kr->keys[i].pkey) ||
+        (len = BIO_get_mem_data(bio, &pem)) <= 0) {
+        BIO_free(bio);
+        return sk_error_set(err, SK_ECRYPTO, "cannot write the key's public half");
+    }
+    int rc = sk_pubkey_from_pem(pem, (size_t)len, now, out, err);
+    BIO_free(bio);
+    return rc;
 }

@@ -116,6 +116,23 @@ static void test_pkcs1_interop_key(void **state)
     sk_keyring_free(kr);
 }
 
+/* A key's public half is a sealing target with the same fingerprint (rotate seals to it). */
+static void test_public_half(void **state)
+{
+    (void)state;
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "interop/keys/current/tls.key");
+    sk_pubkey *pk = NULL;
+    sk_error err = {0};
+    assert_int_equal(sk_keyring_pubkey(kr, 0, 1893456000, &pk, &err), SK_OK);
+    assert_string_equal(sk_pubkey_fingerprint(pk), FP_CURRENT);
+    assert_int_equal(sk_pubkey_bits(pk), 4096);
+    sk_pubkey_free(pk);
+    assert_int_equal(sk_keyring_pubkey(kr, 1, 1893456000, &pk, NULL), SK_EUSAGE);
+    assert_null(pk);
+    sk_keyring_free(kr);
+}
+
 static void test_pkcs1_and_pkcs8_collapse(void **state)
 {
     (void)state;
@@ -524,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_decrypt_wrong_key),
         cmocka_unit_test(test_decrypt_size_filter),
         cmocka_unit_test(test_decrypt_tries_last_key_first),
+        cmocka_unit_test(test_public_half),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
