@@ -10,7 +10,7 @@
 #include "cert.h"
 #include "keys.h"
 #include "keygen.h"
-#include "time.h"
+#include "timefmt.h"
 #include "scope.h"
 #include "doc.h"
 #include "emit.h"

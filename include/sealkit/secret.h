@@ -64,6 +64,12 @@ SK_API int sk_secret_set_namespace(sk_secret *s, const char *ns, sk_error *err);
 SK_API int sk_secret_put(sk_secret *s, const char *key, const unsigned char *v, size_t len,
                          sk_error *err);
 
+/*
+ * The v1/Secret tree of s in kubeseal's recovery shape (docs/format.md §3.9):
+ * metadata as kept, data as base64, type and immutable when set.
+ */
+SK_API int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err);
+
 /* Non-zero when key is a valid Secret data key. */
 SK_API int sk_valid_item_key(const char *key);
 

@@ -28,7 +28,4 @@ SK_API int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t
                              const char *ns, const char *name, sk_scope tried, sk_scope *opens,
                              sk_error *err);
 
-/* A v1/Secret tree in kubeseal's recovery shape (docs/format.md §3.9) without ownerReferences. */
-SK_API int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err);
-
 #endif

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include <sealkit/keygen.h>
-#include <sealkit/time.h>
+#include <sealkit/timefmt.h>
 
 static const char usage[] =
     "Usage: sealkit keygen [OPTIONS] [-w secret.yaml] [--cert-out tls.crt] [--key-out tls.key]\n"

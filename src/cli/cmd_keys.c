@@ -45,7 +45,7 @@
 #include <sys/stat.h>
 
 #include <sealkit/keygen.h>
-#include <sealkit/time.h>
+#include <sealkit/timefmt.h>
 
 static const char usage[] =
     "Usage: sealkit keys list [--format text|json] [--key FILE[,FILE]]... [FILE|DIR]...\n"

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <sealkit/keygen.h>
-#include <sealkit/time.h>
+#include <sealkit/timefmt.h>
 
 enum { EXIT_LOCKED = 3 };
 

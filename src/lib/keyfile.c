@@ -138,12 +138,14 @@ static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in
     int rc = sk_read_file(path, SK_MAX_INPUT, &text, err);
     if (rc != SK_OK) return rc;
     const char *s = (const char *)text.data;
-    if (strstr(s, "PRIVATE KEY") != NULL || strstr(s, "tls.key") != NULL)
+    int has_key = strstr(s, "PRIVATE KEY") != NULL || strstr(s, "tls.key") != NULL;
+    int cert_only = !has_key && strstr(s, "-----BEGIN CERTIFICATE-----") != NULL;
+    /* Another manifest named by the user is read as keys, so that the error says what it is. */
+    int named_manifest = !in_folder && !cert_only && strstr(s, "kind") != NULL;
+    if (has_key || named_manifest)
         rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
-    else if (strstr(s, "-----BEGIN CERTIFICATE-----") != NULL)
+    else if (cert_only)
         rc = keep_cert_text(certs, path, &text, err);
-    else if (!in_folder && strstr(s, "kind") != NULL) /* a manifest: say which one it is */
-        rc = sk_keyring_add_text(kr, s, text.len, path, NULL, err);
     else if (!in_folder) {
         sk_error_set(err, SK_EPARSE, "no private key or certificate found");
         rc = sk_error_at_source(err, SK_EPARSE, path);

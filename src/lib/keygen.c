@@ -1,6 +1,5 @@
 #include <sealkit/keygen.h>
 #include <sealkit/secret.h>
-#include <sealkit/unseal.h>
 
 #include <fcntl.h>
 #include <libgen.h>

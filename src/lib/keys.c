@@ -1,6 +1,6 @@
 #include <sealkit/crypto.h>
 #include <sealkit/keys.h>
-#include <sealkit/time.h>
+#include <sealkit/timefmt.h>
 
 #include <limits.h>
 #include <stdint.h>

@@ -213,9 +213,10 @@ static void check_scope(vstate *v, const char *kzpath, const json_t *k, const st
     if (namespaces->n == 0) rc = sk_pkg_check_kustomization_doc(k, kzpath, NULL, &kerr);
     for (size_t i = 0; rc == SK_OK && i < namespaces->n; i++)
         rc = sk_pkg_check_kustomization_doc(k, kzpath, namespaces->v[i], &kerr);
-    char msg[SK_ERROR_MSG_MAX + 96];
-    if (rc != SK_OK)
+    if (rc != SK_OK) {
+        char msg[SK_ERROR_MSG_MAX + 96];
         add(v, kzpath, 0, "package-kustomization", "%s", in_file(&kerr, msg, sizeof msg));
+    }
 }
 
 static void check_kustomization(vstate *v, const char *o, const sk_package_entry *kz,

@@ -349,3 +349,48 @@ int sk_secret_set_namespace(sk_secret *s, const char *ns, sk_error *err)
 {
     return set_meta_string(s, "namespace", ns, err);
 }
+
+/* ---- the Secret as a manifest tree ---- */
+
+static json_t *data_object(const sk_secret *s, sk_error *err)
+{
+    json_t *data = json_object();
+    for (size_t i = 0; data != NULL && i < s->n_items; i++) {
+        char *b64 = NULL;
+        int rc = sk_base64_encode(s->items[i].value.data, s->items[i].value.len, &b64, err);
+        /* json_object_set_new takes the string even on failure: nothing leaks. */
+        if (rc != SK_OK || json_object_set_new(data, s->items[i].key, json_string(b64)) != 0) {
+            sk_free_wiped(b64);
+            json_decref(data);
+            return NULL;
+        }
+        sk_free_wiped(b64);
+    }
+    return data;
+}
+
+int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err)
+{
+    *out = NULL;
+    sk_error inner = {0};
+    json_t *root = json_object();
+    /*
+     * Every member is checked: a failed allocation must not give a Secret missing one.
+     * json_object_set_new takes its value whether or not it succeeds.
+     */
+    int bad = root == NULL || json_object_set_new(root, "kind", json_string(SK_KIND_SECRET)) != 0 ||
+              json_object_set_new(root, "apiVersion", json_string("v1")) != 0 ||
+              json_object_set_new(root, "metadata", json_deep_copy(s->metadata)) != 0 ||
+              (s->immutable >= 0 &&
+               json_object_set_new(root, "immutable", json_boolean(s->immutable)) != 0);
+    json_t *data = bad ? NULL : data_object(s, &inner);
+    bad = bad || data == NULL || json_object_set_new(root, "data", data) != 0 ||
+          (s->type != NULL && json_object_set_new(root, "type", json_string(s->type)) != 0);
+    if (bad) {
+        json_decref(root);
+        return inner.code ? sk_error_set(err, inner.code, "%s", inner.msg)
+                          : sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    *out = root;
+    return SK_OK;
+}

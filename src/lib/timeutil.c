@@ -2,7 +2,7 @@
  * Times: the public parsers and formatter of sealkit/time.h, and the calendar
  * conversions of timeutil.h that certificates and key files share.
  */
-#include <sealkit/time.h>
+#include <sealkit/timefmt.h>
 
 #include "timeutil.h"
 

@@ -196,37 +196,3 @@ int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *
     if (rc != SK_OK) sk_secret_free(out);
     return rc;
 }
-
-static json_t *data_object(const sk_secret *s, sk_error *err)
-{
-    json_t *data = json_object();
-    for (size_t i = 0; data != NULL && i < s->n_items; i++) {
-        char *b64 = NULL;
-        if (sk_base64_encode(s->items[i].value.data, s->items[i].value.len, &b64, err) != SK_OK) {
-            json_decref(data);
-            return NULL;
-        }
-        json_object_set_new(data, s->items[i].key, json_string(b64));
-        sk_free_wiped(b64);
-    }
-    return data;
-}
-
-int sk_secret_to_json(const sk_secret *s, json_t **out, sk_error *err)
-{
-    json_t *root = json_object();
-    json_t *meta = json_deep_copy(s->metadata);
-    json_t *data = data_object(s, err);
-    if (root == NULL || meta == NULL || data == NULL) {
-        json_decref(root), json_decref(meta), json_decref(data);
-        return err && err->code ? err->code : sk_error_set(err, SK_ENOMEM, "out of memory");
-    }
-    json_object_set_new(root, "kind", json_string("Secret"));
-    json_object_set_new(root, "apiVersion", json_string("v1"));
-    json_object_set_new(root, "metadata", meta);
-    if (s->immutable >= 0) json_object_set_new(root, "immutable", json_boolean(s->immutable));
-    json_object_set_new(root, "data", data);
-    if (s->type != NULL) json_object_set_new(root, "type", json_string(s->type));
-    *out = root;
-    return SK_OK;
-}

@@ -3,8 +3,8 @@
  * RFC 3339 UTC text out. Used by keygen (validity), rotate (--now, --max-age)
  * and the key inventory (creationTimestamp).
  */
-#ifndef SEALKIT_TIME_H
-#define SEALKIT_TIME_H
+#ifndef SEALKIT_TIMEFMT_H
+#define SEALKIT_TIMEFMT_H
 
 #include <stddef.h>
 #include <stdint.h>
