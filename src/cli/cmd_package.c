@@ -293,10 +293,12 @@ static int verify(const verify_args *a, verify_ctx *c)
     sk_secbuf_free(&buf);
     if (rc == SK_ENOMEM) return error_exit(&err);
     if (rc != SK_OK) {
+        char why[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
+        sk_error_format(&err, why, sizeof why); /* its source is the member of the package */
         sk_finding refused = {.file = (char *)a->pkg,
                               .severity = SK_SEVERITY_ERROR,
                               .code = read_code(rc),
-                              .message = err.msg};
+                              .message = why};
         cli_print_finding(&refused);
         fprintf(stderr, "sealkit: %s: refused; nothing in it was checked\n", a->pkg);
         return EXIT_FAIL;

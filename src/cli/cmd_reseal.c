@@ -289,8 +289,9 @@ static void report_json(const reseal_args *a, const cli_list *files, file_result
         json_object_set_new(f, "sealed_secrets", json_integer((json_int_t)r->c.sealed_secrets));
         json_object_set_new(f, "items_resealed", json_integer((json_int_t)r->c.resealed));
         json_object_set_new(f, "items_unchanged", json_integer((json_int_t)r->c.unchanged));
-        if (!r->done || r->rc != SK_OK)
-            json_object_set_new(f, "error", json_string(r->done ? r->err.msg : "not processed"));
+        char why[SK_ERROR_MSG_MAX + 96] = "not processed";
+        if (r->done) sk_error_format_in_source(&r->err, why, sizeof why); /* path is a field */
+        if (!r->done || r->rc != SK_OK) json_object_set_new(f, "error", json_string(why));
         json_array_append_new(list, f);
         tally(r, t);
     }
