@@ -70,7 +70,9 @@ static int setup(void **state)
     put("a/backup.sealkit-tmp.4000000/inside.yaml");
     link_to("/etc", "a/etc");
     link_to("/etc/passwd", "a/passwd.yaml");
-    assert_int_equal(mkfifo(tu_path(root, "a/pipe.yaml"), 0600), 0);
+    char *fifo = tu_path(root, "a/pipe.yaml");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    free(fifo);
     return 0;
 }
 
