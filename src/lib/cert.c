@@ -14,6 +14,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "pem.h"
@@ -166,6 +167,38 @@ static const char *key_type_name(EVP_PKEY *pkey)
     return name != NULL ? name : "of an unknown type";
 }
 
+/*
+ * What Go's crypto/rsa refuses (an exponent below 2 or above 2^31-1), an even exponent, and
+ * what OpenSSL's public-key check refuses. With e = 1 the "ciphertext" is the plaintext.
+ */
+static int check_exponent(EVP_PKEY *key, sk_error *err)
+{
+    BIGNUM *e = NULL;
+    if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e)) {
+        ERR_clear_error();
+        return sk_error_set(err, SK_ECERT, "cannot read the RSA public exponent");
+    }
+    int bits = BN_num_bits(e);
+    unsigned long v = bits <= 31 ? (unsigned long)BN_get_word(e) : 0;
+    int odd = BN_is_odd(e);
+    BN_free(e);
+    if (bits > 31)
+        return sk_error_set(err, SK_ECERT, "RSA public exponent has %d bits; at most 31 are valid",
+                            bits);
+    if (v < 3 || !odd) {
+        sk_error_set(err, SK_ECERT,
+                     "RSA public exponent %lu is unsafe: it must be odd and at least 3", v);
+        sk_error_hint(err, "this is not a controller's certificate; the controller uses 65537");
+        return SK_ECERT;
+    }
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    int checked = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    if (!checked) return sk_error_set(err, SK_ECERT, "RSA public key fails OpenSSL's key check");
+    return SK_OK;
+}
+
 static int check_key(sk_pubkey *pk, const char *what, sk_error *err)
 {
     if (!EVP_PKEY_is_a(pk->pkey, "RSA"))
@@ -175,7 +208,8 @@ static int check_key(sk_pubkey *pk, const char *what, sk_error *err)
     if (pk->bits < SK_MIN_RSA_BITS)
         return sk_error_set(err, SK_ECERT, "RSA key has %d bits; at least %d are required",
                             pk->bits, SK_MIN_RSA_BITS);
-    return sk_fingerprint(pk->pkey, pk->fingerprint, err);
+    int rc = check_exponent(pk->pkey, err);
+    return rc == SK_OK ? sk_fingerprint(pk->pkey, pk->fingerprint, err) : rc;
 }
 
 static int check_validity(sk_pubkey *pk, X509 *x, time_t now, unsigned load_flags, sk_error *err)

@@ -112,4 +112,29 @@ run "$SK" --version
 grep -q '^sealkit version: ' "$T/out" && ok || bad "--version"
 fails 2 "unknown command" "unknown command" "$SK" frobnicate
 
+# A certificate with public exponent 1 would "seal" to the plaintext: refused, never used.
+python3 - "$CERT" "$T/e1.pem" <<'PY'
+import base64, sys
+from cryptography import x509
+n = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read()).public_key().public_numbers().n
+
+def der(tag, body):
+    size = len(body)
+    head = bytes([size]) if size < 128 else bytes([0x80 | ((size.bit_length() + 7) // 8)]) + size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + head + body
+
+def integer(v):
+    b = v.to_bytes((v.bit_length() + 8) // 8, "big")
+    return der(0x02, b)
+
+rsa_key = der(0x30, integer(n) + integer(1))
+algo = der(0x30, der(0x06, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
+spki = der(0x30, algo + der(0x03, b"\x00" + rsa_key))
+b64 = base64.encodebytes(spki).decode().replace("\n", "")
+pem = "-----BEGIN PUBLIC KEY-----\n" + "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END PUBLIC KEY-----\n"
+open(sys.argv[2], "w").write(pem)
+PY
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: demo}\nstringData: {password: hunter2}\n' >"$T/e1-secret.yaml"
+fails 1 "exponent 1 is unsafe" "a certificate with e = 1" "$SK" seal --cert "$T/e1.pem" -f "$T/e1-secret.yaml"
+
 finish

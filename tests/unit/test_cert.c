@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -111,6 +112,61 @@ static EVP_PKEY *rsa_key(unsigned bits, unsigned e)
     assert_true(EVP_PKEY_generate(ctx, &key) > 0);
     EVP_PKEY_CTX_free(ctx);
     return key;
+}
+
+/* key's modulus with public exponent e (any value: no key generator would make these). */
+static EVP_PKEY *with_exponent(EVP_PKEY *key, unsigned long e)
+{
+    BIGNUM *n = NULL, *bn_e = BN_new();
+    assert_true(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n));
+    assert_true(BN_set_word(bn_e, e));
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n));
+    assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e));
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *out = NULL;
+    assert_true(EVP_PKEY_fromdata_init(ctx) > 0);
+    assert_true(EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_PUBLIC_KEY, params) > 0);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(bn_e);
+    return out;
+}
+
+/* A weak exponent is refused by name: with e = 1, anyone holding the blob reads the secret. */
+static void test_weak_exponents_refused(void **state)
+{
+    (void)state;
+    EVP_PKEY *good = rsa_key(2048, 65537);
+    const struct {
+        unsigned long e;
+        int rc;
+        const char *needle;
+    } cases[] = {{1, SK_ECERT, "exponent 1 is unsafe"},
+                 {2, SK_ECERT, "exponent 2 is unsafe"},
+                 {4, SK_ECERT, "exponent 4 is unsafe"},
+                 {65536, SK_ECERT, "must be odd"},
+                 {1UL << 32 | 1, SK_ECERT, "33 bits"},
+                 {3, SK_OK, NULL},
+                 {65537, SK_OK, NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        EVP_PKEY *k = with_exponent(good, cases[i].e);
+        size_t len;
+        char *pem = pubkey_pem(k, &len);
+        sk_pubkey *pk = NULL;
+        sk_error err = {0};
+        int rc = sk_pubkey_from_pem(pem, len, NOW_2030, &pk, &err);
+        if (rc != cases[i].rc) print_error("e=%lu: %s\n", cases[i].e, tu_err_line(&err));
+        assert_int_equal(rc, cases[i].rc);
+        if (cases[i].needle != NULL) assert_non_null(strstr(err.msg, cases[i].needle));
+        sk_pubkey_free(pk);
+        free(pem);
+        EVP_PKEY_free(k);
+    }
+    EVP_PKEY_free(good);
 }
 
 static EVP_PKEY *ec_key(void)
@@ -528,6 +584,7 @@ static void test_from_file(void **state)
 int main(void)
 {
     assert_int_equal(sk_init(), SK_OK);
+    assert_int_equal(sk_json_wipe_on_free(), SK_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fingerprint_known_answers),
         cmocka_unit_test(test_fingerprint_refuses_non_rsa),
@@ -544,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_garbage_pem),
         cmocka_unit_test(test_no_block),
         cmocka_unit_test(test_from_file),
+        cmocka_unit_test(test_weak_exponents_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
