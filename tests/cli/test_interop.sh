@@ -78,6 +78,25 @@ tally golden python3 "$CHECK" golden "$DATA/golden" "$FIX"
 tally yaml-writer python3 "$CHECK" selftest "$FIX"
 tally emit-oracle python3 "$DATA/emit/oracle/gen_oracle.py" --check
 
+# The kubeseal-shaped examples that test_emit.c compares sealkit's writer with: the checker's own
+# Go-style writers must give the same bytes from the parsed content.
+examples() {
+  local n=0 bad=0 f
+  for f in "$DATA"/emit/kubeseal-*.json "$DATA"/emit/kubeseal-*.yaml; do
+    n=$((n + 1))
+    if [[ $f == *.json ]]; then
+      python3 "$CHECK" emit json "$f" >"$T/example" || true
+    else
+      python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' \
+        "$f" >"$T/example.json" && python3 "$CHECK" emit yaml "$T/example.json" >"$T/example" || true
+    fi
+    if cmp -s "$T/example" "$f"; then echo "PASS $(basename "$f")"; else echo "FAIL $(basename "$f")"; bad=$((bad + 1)); fi
+  done
+  echo "$((n - bad)) passed, $bad failed"
+  [ "$bad" -eq 0 ]
+}
+tally emit-examples examples
+
 # ---- negative controls ------------------------------------------------------------------
 # A fake sealkit: runs the real one, then misbehaves as FAKE_MODE says.
 #   lie      an unseal that fails prints a made-up Secret and exits 0

@@ -16,6 +16,7 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/emit.h>
 
+#include "emit_internal.h"
 #include "testutil.h"
 
 /* "ünïcödé annotation ✓" */
@@ -223,24 +224,24 @@ static json_t *spec_recovered_secret(void)
     return doc;
 }
 
-static void test_spec_3_3_json(void **state)
+static void test_kubeseal_sealed_json(void **state)
 {
     (void)state;
     json_t *doc = spec_sealed_secret(0);
-    assert_emits_file(sk_emit_json, doc, "emit/spec_3_3.json");
+    assert_emits_file(sk_emit_json, doc, "emit/kubeseal-sealed.json");
     json_decref(doc);
 }
 
-static void test_spec_3_4_yaml(void **state)
+static void test_kubeseal_sealed_yaml(void **state)
 {
     (void)state;
     json_t *doc = spec_sealed_secret(1);
-    assert_emits_file(sk_emit_yaml, doc, "emit/spec_3_4.yaml");
+    assert_emits_file(sk_emit_yaml, doc, "emit/kubeseal-sealed.yaml");
     json_decref(doc);
 }
 
 /* 3.3's sentence: namespace-wide adds annotations after labels, in both metadata objects. */
-static void test_spec_3_3_namespace_wide_json(void **state)
+static void test_kubeseal_namespace_wide_json(void **state)
 {
     (void)state;
     json_t *doc = spec_sealed_secret(1);
@@ -257,12 +258,12 @@ static void test_spec_3_3_namespace_wide_json(void **state)
     json_decref(doc);
 }
 
-static void test_spec_3_10_recovered(void **state)
+static void test_kubeseal_recovered(void **state)
 {
     (void)state;
     json_t *doc = spec_recovered_secret();
-    assert_emits_file(sk_emit_json, doc, "emit/spec_3_10.json");
-    assert_emits_file(sk_emit_yaml, doc, "emit/spec_3_10.yaml");
+    assert_emits_file(sk_emit_json, doc, "emit/kubeseal-recovered.json");
+    assert_emits_file(sk_emit_yaml, doc, "emit/kubeseal-recovered.yaml");
     json_decref(doc);
 }
 
@@ -1089,12 +1090,12 @@ static void test_depth_limit_restores_buffer(void **state)
 
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_3_3_json),
-        cmocka_unit_test(test_spec_3_4_yaml),
-        cmocka_unit_test(test_spec_3_3_namespace_wide_json),
-        cmocka_unit_test(test_spec_3_10_recovered),
+        cmocka_unit_test(test_kubeseal_sealed_json),
+        cmocka_unit_test(test_kubeseal_sealed_yaml),
+        cmocka_unit_test(test_kubeseal_namespace_wide_json),
+        cmocka_unit_test(test_kubeseal_recovered),
         cmocka_unit_test(test_key_order_spec_table),
         cmocka_unit_test(test_key_order_upstream_list),
         cmocka_unit_test(test_key_order_v2_specifics),
