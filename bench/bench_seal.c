@@ -69,8 +69,8 @@ static double hybrid_rate(EVP_PKEY *pub, double seconds)
     do {
         unsigned char *blob = NULL;
         size_t blob_len = 0;
-        if (sk_hybrid_encrypt(pub, (const unsigned char *)"ns/name", 7, pt, sizeof pt - 1, NULL,
-                              &blob, &blob_len, NULL) != SK_OK)
+        if (sk_hybrid_encrypt(pub, (const unsigned char *)"ns/name", 7, pt, sizeof pt - 1, &blob,
+                              &blob_len, NULL) != SK_OK)
             return -1;
         free(blob);
         n++;
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     sk_error err = {0};
-    if (sk_init() != SK_OK) return die("init", NULL);
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return die("init", NULL);
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
     BIO *bio = BIO_new(BIO_s_mem());
     if (key == NULL || bio == NULL || !PEM_write_bio_PUBKEY(bio, key)) return die("keygen", NULL);

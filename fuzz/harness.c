@@ -13,6 +13,8 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/package.h>
 
+#include "testhooks.h" /* the deterministic RNG (src/lib, internal) */
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -57,7 +59,9 @@ static int load_key(const char *dir, const char *file)
 int fuzz_setup(const char *key_dir)
 {
     sk_error err = {0};
-    if (sk_init() != SK_OK || sk_keyring_new(&G.ring, &err) != SK_OK) return -1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK ||
+        sk_keyring_new(&G.ring, &err) != SK_OK)
+        return -1;
     if (load_key(key_dir, "fuzz-only-a.key") != SK_OK) return -1;
     if (load_key(key_dir, "fuzz-only-b.key") != SK_OK) return -1;
     if (load_cert(key_dir, "fuzz-only-a.crt", &G.cert_a) != SK_OK) return -1;
@@ -241,7 +245,7 @@ int fuzz_doc_json(const uint8_t *data, size_t size)
 static sk_seal_opts opts_from(const uint8_t *data, size_t size)
 {
     unsigned b = size > 0 ? data[size - 1] : 0;
-    sk_seal_opts o = {0};
+    sk_seal_opts o = SK_SEAL_OPTS_INIT;
     o.has_scope = (b & 1u) != 0;
     o.scope = (sk_scope)((b >> 1) % 3u);
     o.namespace_ = (b & 8u) ? "fuzz-ns" : NULL;
@@ -289,13 +293,13 @@ static void seal_all(sk_secret *s, size_t n, const sk_seal_opts *base)
 {
     static const unsigned char seed[] = "sealkit fuzz";
     sk_error err = {0};
-    sk_seal_opts o = *base;
+    sk_rng *rng = NULL;
     size_t budget = MAX_ROUNDTRIP_ITEMS;
     json_t *first = NULL;
-    if (sk_rng_new_deterministic(seed, sizeof seed, &o.rng, &err) != SK_OK) return;
+    if (sk_rng_new_deterministic(seed, sizeof seed, &rng, &err) != SK_OK) return;
     for (size_t i = 0; i < n; i++) {
         json_t *sealed = NULL;
-        if (sk_seal_secret(&s[i], G.cert_a, &o, &sealed, &err) != SK_OK) continue;
+        if (sk_seal_secret_rng(&s[i], G.cert_a, base, rng, &sealed, &err) != SK_OK) continue;
         emit_both(sealed);
         check_sealed(sealed, &s[i], &budget);
         /* --merge-into: fold every later SealedSecret into the first one. */
@@ -306,7 +310,7 @@ static void seal_all(sk_secret *s, size_t n, const sk_seal_opts *base)
         json_decref(sealed);
     }
     json_decref(first);
-    sk_rng_free(o.rng);
+    sk_rng_free(rng);
 }
 
 int fuzz_seal(const uint8_t *data, size_t size)
@@ -360,9 +364,10 @@ static void reseal(const uint8_t *data, size_t size)
     sk_error err = {0};
     sk_rng *rng = NULL;
     sk_secbuf out = SK_SECBUF_INIT;
-    sk_reseal_counts counts;
+    sk_reseal_counts counts = SK_RESEAL_COUNTS_INIT;
     if (sk_rng_new_deterministic(seed, sizeof seed, &rng, &err) != SK_OK) return;
-    if (sk_reseal_text(data, size, SOURCE, G.ring, G.cert_b, rng, &out, &counts, &err) == SK_OK) {
+    if (sk_reseal_text_rng(data, size, SOURCE, G.ring, G.cert_b, rng, &out, &counts, &err) ==
+        SK_OK) {
         if (counts.resealed == 0)
             check(out.len == size && (size == 0 || memcmp(out.data, data, size) == 0));
         else
@@ -491,8 +496,8 @@ int fuzz_package(const uint8_t *data, size_t size)
         check_entries(&p);
         sk_findings f;
         sk_findings_init(&f);
-        sk_verify_opts vo = {NULL, G.ring, -1};
-        sk_package_summary sum;
+        sk_verify_opts vo = {SK_VERIFY_OPTS_VERSION, NULL, G.ring, -1};
+        sk_package_summary sum = SK_PACKAGE_SUMMARY_INIT;
         sk_package_verify(&p, SOURCE, &vo, &f, &sum, &err);
         sk_findings_free(&f);
         sk_package_free(&p);

@@ -27,8 +27,10 @@ typedef struct sk_pubkey sk_pubkey;
 /*
  * Loads the first CERTIFICATE block of a PEM text, or else a bare PUBLIC KEY
  * block. Refuses: no usable block, a non-RSA key, fewer than SK_MIN_RSA_BITS
- * bits, and a certificate whose notAfter is before now (the message gives
- * the date). now is injected so that tests can pin the clock.
+ * bits, an unsafe public exponent (even, below 3 or over 31 bits) or a key
+ * that fails OpenSSL's public-key check, and a certificate whose notAfter is
+ * before now (the message gives the date). now is injected so that tests can
+ * pin the clock.
  */
 SK_API int sk_pubkey_from_pem(const char *pem, size_t len, time_t now, sk_pubkey **out,
                               sk_error *err);

@@ -15,21 +15,12 @@
 #define SK_GCM_TAG_LEN 16
 
 /*
- * Deterministic randomness, for tests only. When an sk_rng is passed, both
- * the session key and the OAEP seed come from its stream. Pass NULL in
- * production: the session key then comes from libsodium's CSPRNG and the OAEP
- * seed from OpenSSL's DRBG.
+ * Seals one item; *blob is malloc'd (it is ciphertext, not secret). The
+ * session key comes from libsodium's CSPRNG, the OAEP seed from OpenSSL's DRBG.
  */
-typedef struct sk_rng sk_rng;
-/* A repeatable stream derived from seed (ChaCha20 keyed by SHA-256(seed)). */
-SK_API int sk_rng_new_deterministic(const unsigned char *seed, size_t seed_len, sk_rng **out,
-                                    sk_error *err);
-SK_API void sk_rng_free(sk_rng *rng);
-
-/* Seals one item; *blob is malloc'd (it is ciphertext, not secret). */
 SK_API int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
-                             const unsigned char *pt, size_t pt_len, sk_rng *rng,
-                             unsigned char **blob, size_t *blob_len, sk_error *err);
+                             const unsigned char *pt, size_t pt_len, unsigned char **blob,
+                             size_t *blob_len, sk_error *err);
 
 /*
  * Opens one blob with one private key. The plaintext goes to guarded memory:
@@ -49,7 +40,10 @@ SK_API int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t 
  */
 SK_API size_t sk_blob_rsa_len(const unsigned char *blob, size_t blob_len);
 
-/* Standard base64 with padding (no line breaks). *out is malloc'd. */
+/*
+ * Standard base64 with padding (no line breaks). *out is malloc'd: free() it,
+ * or sk_free_wiped() it when in is plaintext.
+ */
 SK_API int sk_base64_encode(const unsigned char *in, size_t len, char **out, sk_error *err);
 /*
  * Standard base64 with padding into guarded memory; CR and LF are ignored as

@@ -26,16 +26,4 @@ SK_API int sk_emit_json(const json_t *doc, sk_secbuf *out, sk_error *err);
  */
 SK_API int sk_emit_yaml(const json_t *doc, sk_secbuf *out, sk_error *err);
 
-/* Appends s as one JSON string literal, quotes included, with Go's escaping. */
-SK_API int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err);
-
-/* go-yaml v2's key order (docs/format.md §3.4): negative, zero or positive like strcmp. */
-SK_API int sk_yaml_key_cmp(const char *a, const char *b);
-/*
- * Non-zero when go-yaml v2 would read the plain scalar s back as a string and
- * s is not a YAML 1.1 base-60 number ("1:20"): go-yaml's exact rule, so "<<"
- * counts as a string and "" does not.
- */
-SK_API int sk_yaml_plain_is_string(const char *s, size_t len);
-
 #endif

@@ -43,7 +43,10 @@ typedef struct sk_error {
 SK_API int sk_error_set(sk_error *err, int code, const char *fmt, ...) SK_PRINTF(3, 4);
 /* Sets the hint of an error already set. */
 SK_API void sk_error_hint(sk_error *err, const char *fmt, ...) SK_PRINTF(2, 3);
-/* Prepends context ("file.yaml: ") to the message; returns err->code. */
+/*
+ * Prepends context ("file.yaml: ") to the message; returns err->code, or SK_EINVAL when err is
+ * NULL: a caller that may have a NULL err returns its own status, not this.
+ */
 SK_API int sk_error_prefix(sk_error *err, const char *fmt, ...) SK_PRINTF(2, 3);
 SK_API void sk_error_clear(sk_error *err);
 /*

@@ -24,7 +24,13 @@
  * CURL_CA_BUNDLE or else SSL_CERT_FILE, and the hashed folder named by
  * SSL_CERT_DIR (libcurl itself reads none of them). Only the bundle and folder
  * so named are trusted then. Messages name the URL without user, password,
- * query or fragment. Needs sk_init() (which calls curl_global_init).
+ * query or fragment.
+ *
+ * Each call opens libcurl.so.4 with dlopen (it then stays loaded) and runs
+ * curl_global_init, which is process-wide and not thread-safe in every
+ * libcurl: do not fetch from two threads at once, nor while another thread
+ * uses libcurl (see sealkit.h). Without libcurl (not installed, or a sealkit
+ * built without its headers) a well-formed URL is SK_EIO.
  */
 SK_API int sk_fetch_https(const char *url, size_t limit, const char *ca_file, sk_secbuf *out,
                           sk_error *err);

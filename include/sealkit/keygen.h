@@ -54,13 +54,14 @@ SK_API int sk_keypair_key_pem(const sk_keypair *kp, sk_secbuf *out, sk_error *er
  * label SK_KEY_LABEL: active, data tls.crt and tls.key. name NULL means
  * SK_KEY_PREFIX plus 5 random [a-z0-9] characters, as the API server names
  * it. ns and name must be DNS-1123 names (SK_EUSAGE otherwise). The tree
- * holds the private key: jansson wipes it when freed (sk_init).
+ * holds the private key as base64 text: jansson wipes it when freed only after
+ * sk_json_wipe_on_free.
  */
 SK_API int sk_keygen_tls_secret(const sk_keypair *kp, const char *ns, const char *name,
                                 json_t **out, sk_error *err);
 /* The name checks of sk_keygen_tls_secret alone (name may be NULL), to refuse before generating. */
 SK_API int sk_keygen_check_names(const char *ns, const char *name, sk_error *err);
 
-/* Durations and times (sk_duration_parse, sk_time_parse, sk_time_format): sealkit/time.h. */
+/* Durations and times (sk_duration_parse, sk_time_parse, sk_time_format): sealkit/timefmt.h. */
 
 #endif

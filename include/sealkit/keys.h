@@ -114,9 +114,18 @@ SK_API int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_
 
 /*
  * Opens a blob with the first key that works (RSA and GCM steps both),
- * trying the key that last succeeded first and skipping keys whose modulus
- * size differs from the blob's RSA part. *which (may be NULL) receives the
- * index of the key that opened it. SK_EDECRYPT when none does.
+ * trying the keys that succeeded most recently first and skipping keys whose
+ * modulus size differs from the blob's RSA part. *which (may be NULL)
+ * receives the index of the key that opened it (indexes never change). The
+ * plaintext goes to *pt (guarded memory). SK_EDECRYPT when no key opens it
+ * (also when a key opened the RSA part but the GCM tag failed), with the
+ * reason of the last key tried.
+ *
+ * Not thread-safe on a shared ring: a success records the key in the ring to
+ * order the next call's tries, so kr is written. Use one ring per thread, or
+ * hold a lock around every call that decrypts through the ring (this one,
+ * sk_unseal, sk_diagnose_scope, sk_reseal_text, and the verify functions
+ * given keys).
  */
 SK_API int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_len,
                               const unsigned char *blob, size_t blob_len, sk_secbuf *pt,

@@ -28,7 +28,7 @@ SK_API void sk_secbuf_free(sk_secbuf *b);
 
 /* Wipes n bytes in a way the compiler cannot elide. */
 SK_API void sk_wipe(void *p, size_t n);
-/* Frees a heap string after wiping it (NULL is fine). */
+/* Frees a heap string after wiping it (NULL is fine), e.g. sk_base64_encode's text of plaintext. */
 SK_API void sk_free_wiped(char *s);
 
 #endif

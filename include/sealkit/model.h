@@ -55,8 +55,9 @@ typedef int (*sk_object_fn)(const sk_object *o, void *ctx, sk_error *err);
 /*
  * Calls fn on every object of docs in order, each List replaced by its items.
  * A List whose items member is not a sequence is SK_EINVAL. An error from fn
- * gets the prefix "document N: " or "document N, item M: " unless its message
- * already starts with "document ".
+ * stops the walk and gets the object's document and item as fields of err
+ * (sk_error_at_object: unless fn set them already); the message is left as
+ * fn wrote it.
  */
 SK_API int sk_docs_walk(const sk_docs *docs, sk_object_fn fn, void *ctx, sk_error *err);
 

@@ -29,7 +29,20 @@ typedef struct sk_package_input {
     size_t len;
 } sk_package_input;
 
+/*
+ * Options of sk_package_filename and sk_package_build. Start from
+ * SK_PACKAGE_OPTS_INIT, which sets version to the SK_PACKAGE_OPTS_VERSION this
+ * header describes, so that later members can be added without breaking
+ * callers built against it; a version the library does not know is SK_EUSAGE.
+ */
+#define SK_PACKAGE_OPTS_VERSION 1u
+#define SK_PACKAGE_OPTS_INIT                                                                       \
+    {                                                                                              \
+        .version = SK_PACKAGE_OPTS_VERSION                                                         \
+    }
+
 typedef struct sk_package_opts {
+    unsigned version;       /* SK_PACKAGE_OPTS_VERSION */
     const char *namespace_; /* DNS label; every namespaced SealedSecret must be in it */
     const char *set;        /* the <set> of the file name (DNS label) */
     const char *overlay;    /* folder name; NULL means SK_PACKAGE_OVERLAY */
@@ -103,8 +116,20 @@ typedef struct sk_package {
 SK_API int sk_package_read(const unsigned char *buf, size_t len, sk_package *out, sk_error *err);
 SK_API void sk_package_free(sk_package *p);
 
-/* What sk_package_verify looked at. */
+/*
+ * What sk_package_verify looked at. The caller sets version
+ * (SK_PACKAGE_SUMMARY_INIT) so that later members can be added without
+ * breaking it; the library checks it (SK_EUSAGE for a version it does not
+ * know) and fills the rest.
+ */
+#define SK_PACKAGE_SUMMARY_VERSION 1u
+#define SK_PACKAGE_SUMMARY_INIT                                                                    \
+    {                                                                                              \
+        .version = SK_PACKAGE_SUMMARY_VERSION                                                      \
+    }
+
 typedef struct sk_package_summary {
+    unsigned version; /* SK_PACKAGE_SUMMARY_VERSION, set by the caller */
     size_t overlays;
     size_t sealed_files;   /* files other than kustomization.yaml inside overlays */
     size_t sealed_secrets; /* SealedSecret documents verified */

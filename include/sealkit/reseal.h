@@ -14,7 +14,19 @@
 #include "keys.h"
 #include "mem.h"
 
+/*
+ * What sk_reseal_text did. The caller sets version (SK_RESEAL_COUNTS_INIT) so
+ * that later members can be added without breaking it; the library checks it
+ * (SK_EUSAGE for a version it does not know), then zeroes and fills the rest.
+ */
+#define SK_RESEAL_COUNTS_VERSION 1u
+#define SK_RESEAL_COUNTS_INIT                                                                      \
+    {                                                                                              \
+        .version = SK_RESEAL_COUNTS_VERSION                                                        \
+    }
+
 typedef struct sk_reseal_counts {
+    unsigned version;      /* SK_RESEAL_COUNTS_VERSION, set by the caller */
     size_t sealed_secrets; /* SealedSecret documents seen */
     size_t resealed;       /* items sealed again under the target */
     size_t unchanged;      /* items a key with the target's fingerprint already opens */
@@ -27,10 +39,11 @@ typedef struct sk_reseal_counts {
  * other byte - other documents, comments, key order, quoting - is kept.
  * All or nothing: if any item cannot be opened the call fails, names it,
  * and out is left empty. When counts.resealed is 0 the output equals the
- * input.
+ * input. Every re-sealed item gets a fresh session key from libsodium's
+ * CSPRNG. keys is not const: decrypting reorders it (see sk_keyring_decrypt).
  */
 SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
-                          const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
-                          sk_reseal_counts *counts, sk_error *err);
+                          const sk_pubkey *target, sk_secbuf *out, sk_reseal_counts *counts,
+                          sk_error *err);
 
 #endif

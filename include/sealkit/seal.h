@@ -9,27 +9,41 @@
 #include "scope.h"
 #include "secret.h"
 
+/*
+ * Options of sk_seal_secret. Start from SK_SEAL_OPTS_INIT, which sets version
+ * to the SK_SEAL_OPTS_VERSION this header describes, so that later members can
+ * be added without breaking callers built against it; a version the library
+ * does not know is SK_EUSAGE.
+ */
+#define SK_SEAL_OPTS_VERSION 1u
+#define SK_SEAL_OPTS_INIT                                                                          \
+    {                                                                                              \
+        .version = SK_SEAL_OPTS_VERSION                                                            \
+    }
+
 typedef struct sk_seal_opts {
+    unsigned version;       /* SK_SEAL_OPTS_VERSION */
     int has_scope;          /* --scope given */
     sk_scope scope;         /* strict keeps an annotated Secret's scope (docs/format.md §2.4)... */
     int force_scope;        /* ...unless this is set (--merge-into imposes the file's scope) */
     const char *name;       /* --name: renames every Secret; NULL keeps it */
     const char *namespace_; /* -n: used when the Secret has none; a different one is an error */
     int allow_empty;        /* --allow-empty-data */
-    sk_rng *rng;            /* tests only; NULL in production */
 } sk_seal_opts;
 
 /*
  * Builds the SealedSecret for s (which is modified: name, namespace and
  * scope annotations are applied to it) as a tree whose members are in
- * kubeseal's JSON order, ready for sk_emit_json or sk_emit_yaml.
+ * kubeseal's JSON order, ready for sk_emit_json or sk_emit_yaml. opts may be
+ * NULL (the defaults of SK_SEAL_OPTS_INIT). Every item gets a fresh session
+ * key from libsodium's CSPRNG.
  */
 SK_API int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts,
                           json_t **sealed, sk_error *err);
 
 /* Seals one value as --raw does: *b64 is the base64 blob (malloc'd), no newline. */
 SK_API int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
-                       const unsigned char *pt, size_t len, sk_rng *rng, char **b64, sk_error *err);
+                       const unsigned char *pt, size_t len, char **b64, sk_error *err);
 
 /*
  * Checks that doc is a SealedSecret (apiVersion bitnami.com/v1alpha1, kind

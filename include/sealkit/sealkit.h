@@ -26,13 +26,55 @@
 #include "package.h"
 
 /*
- * Call once before anything else, from one thread. Initialises libsodium and
- * makes jansson wipe every block it frees, since parsed documents hold base64
- * plaintext (jansson's allocator is process-wide: the only global state).
- * sk_fetch_https loads libcurl on first use and runs its global set-up then;
- * call it from one thread too.
+ * Thread safety. sealkit keeps no global state of its own, but it sets up
+ * process-wide libraries, and its objects have no locks:
+ *
+ *  - sk_init and sk_json_wipe_on_free change process-wide state: call them
+ *    once, from one thread, before starting the threads that use sealkit.
+ *  - sk_fetch_https (and sk_fetch_pubkey given a URL) loads libcurl and runs
+ *    curl_global_init on every call, which libcurl documents as not
+ *    thread-safe (before 7.84, or built without atomics): never run two
+ *    fetches at once, nor one while another thread uses libcurl. It also
+ *    reads CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR: do not change the
+ *    environment meanwhile.
+ *  - An sk_keyring is not read-only while it decrypts: sk_keyring_decrypt
+ *    records which key opened the blob so that it is tried first next time,
+ *    and so does everything that decrypts through the ring (sk_unseal,
+ *    sk_diagnose_scope, sk_reseal_text, the verify functions and
+ *    sk_package_verify when given keys). Use one ring per thread, or lock
+ *    around every call that takes the ring. Adding keys also invalidates the
+ *    pointers of sk_keyring_info.
+ *  - Every other object (sk_pubkey, sk_secret, sk_docs, sk_findings,
+ *    sk_secbuf, sk_package, jansson trees, ...) may be used by one thread at
+ *    a time; objects passed as const (a loaded sk_pubkey, a parsed tree) may
+ *    be read by several threads at once. Errors go to the caller's sk_error,
+ *    never to shared state.
+ */
+
+/*
+ * Call once before anything else, from one thread: initialises libsodium
+ * (guarded memory, the CSPRNG). It does not touch jansson: see
+ * sk_json_wipe_on_free.
  */
 SK_API int sk_init(void);
+
+/*
+ * Makes jansson wipe every block it frees (json_set_alloc_funcs). Parsed
+ * documents and the trees sealkit builds hold secrets as base64 text (Secret
+ * data, a key Secret's tls.key), which jansson's default free() leaves in the
+ * heap; sealkit's own buffers for plaintext are guarded memory, but its
+ * jansson trees are not. It also lets sealkit notice an allocation that
+ * fails inside jansson's JSON reader, which otherwise drops a byte and goes
+ * on: without it, out of memory while reading JSON can give a damaged tree.
+ * Recommended for every program that handles secrets; the sealkit CLI calls
+ * it. Not done by sk_init because jansson's allocator is
+ * process-wide: it also applies to the application's own jansson use and to
+ * any other library that uses jansson. Call it once, from one thread, before
+ * any jansson value exists (jansson's rule for json_set_alloc_funcs). Returns
+ * SK_OK.
+ */
+SK_API int sk_json_wipe_on_free(void);
+
 SK_API const char *sk_version(void);
 
 #endif

@@ -47,8 +47,8 @@ SK_API void sk_secret_free(sk_secret *s);
 
 /*
  * Every Secret of a parsed input, expanding kind: List documents. All or
- * nothing: on error nothing is returned and the message says
- * "document N[, item M]: field: problem".
+ * nothing: on error nothing is returned; the message says "field: problem"
+ * and err's document and item fields say where (sk_error_format joins them).
  */
 SK_API int sk_secrets_from_docs(const sk_docs *docs, sk_secret **out, sk_origin **origins,
                                 size_t *n, sk_error *err);

@@ -9,11 +9,21 @@
 #include "secret.h"
 
 /*
- * Rebuilds the Secret: template metadata, type and immutable; name and
- * namespace from the outer metadata; every encryptedData item opened with
- * the label of the outer scope. All or nothing: one item that cannot be
- * opened fails the whole object with a message naming every such item and
- * why. template.data is not rendered: it is an error naming the key.
+ * Rebuilds the Secret: template metadata (less namespace and
+ * ownerReferences), type and immutable; name and namespace from the outer
+ * metadata; every encryptedData item opened with the label of the outer
+ * scope. All or nothing: one item that cannot be opened fails the whole
+ * object (SK_EDECRYPT) with a message naming every such item and the reason
+ * of the first; a blob that opens under another scope's label is reported as
+ * wrong scope annotations. Then each spec.template.data entry is rendered over
+ * the opened items (not over each other) and becomes an item, replacing an
+ * opened item of the same key, as the controller does (docs/format.md §2.9).
+ * Only a subset of Go's text/template is rendered: {{ .key }},
+ * {{ index . "key" }}, {{ toJson .key }} and {{ toJson (index . "key") }},
+ * with {{- and -}}; any other action, or a key that is not an opened item, is
+ * SK_EINVAL naming the template key. The legacy spec.data format (kubeseal
+ * < 0.7) is refused. keys is not const: decrypting reorders the ring (see
+ * sk_keyring_decrypt). *out is emptied first and left empty on failure.
  */
 SK_API int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *err);
 
@@ -22,7 +32,8 @@ SK_API int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_
  * ns/name: tries the labels of the other scopes. SK_OK with *opens set when
  * one of them opens it (the SealedSecret's scope annotations are wrong);
  * SK_EDECRYPT when none does (wrong key, or sealed for another name or
- * namespace). The plaintext found on the way is wiped at once.
+ * namespace). The plaintext found on the way is wiped at once. Decrypts
+ * through the ring, so it reorders it as sk_keyring_decrypt does.
  */
 SK_API int sk_diagnose_scope(sk_keyring *keys, const unsigned char *blob, size_t blob_len,
                              const char *ns, const char *name, sk_scope tried, sk_scope *opens,

@@ -81,7 +81,21 @@ typedef struct sk_findings {
     size_t files; /* counted by sk_verify_text */
 } sk_findings;
 
+/*
+ * Options of the verify functions. Start from SK_VERIFY_OPTS_INIT (no
+ * certificate, no keys, newest key unknown), which sets version to the
+ * SK_VERIFY_OPTS_VERSION this header describes, so that later members can be
+ * added without breaking callers built against it; a version the library does
+ * not know is SK_EUSAGE. A NULL opts means SK_VERIFY_OPTS_INIT.
+ */
+#define SK_VERIFY_OPTS_VERSION 1u
+#define SK_VERIFY_OPTS_INIT                                                                        \
+    {                                                                                              \
+        .version = SK_VERIFY_OPTS_VERSION, .newest_key = -1                                        \
+    }
+
 typedef struct sk_verify_opts {
+    unsigned version; /* SK_VERIFY_OPTS_VERSION */
     /* --cert: the RSA part must be as long as its modulus; items not opened by its key are flagged.
      */
     const sk_pubkey *cert;
@@ -91,7 +105,12 @@ typedef struct sk_verify_opts {
 
 SK_API void sk_findings_init(sk_findings *f);
 SK_API void sk_findings_free(sk_findings *f);
-/* Adds a finding; fp may be NULL. Only SK_ENOMEM can fail. */
+/*
+ * Adds a finding of the caller's own (as the CLI does for files it could not
+ * read). w->file NULL is recorded as "-"; fp may be NULL; code is kept as a
+ * pointer, not copied: give a string with static storage (see docs/verify.md
+ * for the codes sealkit uses). Only SK_ENOMEM can fail.
+ */
 SK_API int sk_findings_add(sk_findings *f, const sk_where *w, sk_severity sev, const char *code,
                            const char *fp, sk_error *err, const char *fmt, ...) SK_PRINTF(7, 8);
 /* Findings of severity sev or worse. */

@@ -136,38 +136,57 @@ static void print_text(const sk_cert_info *v, size_t n, time_t now, long warn_da
     }
 }
 
+/*
+ * Every member is checked, so that a failed allocation cannot print a report missing one.
+ * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
+ * Text that may not be UTF-8 (paths, names cut short) goes in with json_string_nocheck, as
+ * sk_emit_json writes invalid UTF-8 as U+FFFD: a failure is then only ever memory.
+ */
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
+/* NULL when memory runs out. */
 static json_t *cert_json(const sk_cert_info *c, time_t now, long warn_days)
 {
     json_t *o = json_object();
     char nb[40], na[40];
     utc(c->not_before, nb, sizeof nb);
     utc(c->not_after, na, sizeof na);
-    json_object_set_new(o, "source", json_string(c->source));
-    json_object_set_new(o, "secret", c->secret[0] ? json_string(c->secret) : json_null());
-    json_object_set_new(o, "state", c->state[0] ? json_string(c->state) : json_null());
-    json_object_set_new(o, "subject", json_string(c->subject));
-    json_object_set_new(o, "fingerprint", json_string(c->fingerprint));
-    json_object_set_new(o, "bits", json_integer(c->bits));
-    json_object_set_new(o, "bare_key", json_boolean(is_bare(c)));
-    json_object_set_new(o, "not_before", is_bare(c) ? json_null() : json_string(nb));
-    json_object_set_new(o, "not_after", is_bare(c) ? json_null() : json_string(na));
-    json_object_set_new(o, "days_left", is_bare(c) ? json_null() : json_integer(days_left(c, now)));
-    json_object_set_new(o, "expired", json_boolean((c->flags & SK_CERT_EXPIRED) != 0));
-    json_object_set_new(o, "not_yet_valid", json_boolean((c->flags & SK_CERT_NOT_YET_VALID) != 0));
-    json_object_set_new(o, "due", json_boolean(due(c, now, warn_days)));
+    int bare = is_bare(c);
+    int bad = set(o, "source", json_string_nocheck(c->source)) ||
+              set(o, "secret", c->secret[0] ? json_string_nocheck(c->secret) : json_null()) ||
+              set(o, "state", c->state[0] ? json_string_nocheck(c->state) : json_null()) ||
+              set(o, "subject", json_string_nocheck(c->subject)) ||
+              set(o, "fingerprint", json_string(c->fingerprint)) ||
+              set(o, "bits", json_integer(c->bits)) || set(o, "bare_key", json_boolean(bare)) ||
+              set(o, "not_before", bare ? json_null() : json_string(nb)) ||
+              set(o, "not_after", bare ? json_null() : json_string(na)) ||
+              set(o, "days_left", bare ? json_null() : json_integer(days_left(c, now))) ||
+              set(o, "expired", json_boolean((c->flags & SK_CERT_EXPIRED) != 0)) ||
+              set(o, "not_yet_valid", json_boolean((c->flags & SK_CERT_NOT_YET_VALID) != 0)) ||
+              set(o, "due", json_boolean(due(c, now, warn_days)));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
 static int print_json(const sk_cert_info *v, size_t n, time_t now, long warn_days, sk_error *err)
 {
     json_t *root = json_object(), *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, cert_json(&v[i], now, warn_days));
-    json_object_set_new(root, "schema", json_string("sealkit-cert/v1"));
-    json_object_set_new(root, "warn_days", json_integer(warn_days));
-    json_object_set_new(root, "certificates", list);
+    int bad = root == NULL || list == NULL;
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = json_array_append_new(list, cert_json(&v[i], now, warn_days)) != 0;
+    /* json_object_set takes a reference of its own: ours on list is dropped either way. */
+    bad = bad || set(root, "schema", json_string("sealkit-cert/v1")) ||
+          set(root, "warn_days", json_integer(warn_days)) ||
+          json_object_set(root, "certificates", list) != 0;
+    json_decref(list);
     sk_secbuf out = SK_SECBUF_INIT;
-    int rc = sk_emit_json(root, &out, err);
+    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
     if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
     sk_secbuf_free(&out);
     json_decref(root);

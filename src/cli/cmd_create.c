@@ -237,7 +237,7 @@ static int render(const create_args *a, sk_secret *s, sk_secbuf *out, sk_error *
     int rc;
     if (a->seal) {
         sk_pubkey *pk = NULL;
-        sk_seal_opts o = {.has_scope = a->scope != NULL};
+        sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .has_scope = a->scope != NULL};
         rc = a->scope ? sk_scope_parse(a->scope, &o.scope, err) : SK_OK;
         if (rc == SK_OK) rc = sk_fetch_pubkey(a->cert, cli_now(), &pk, err);
         if (rc == SK_OK) rc = sk_seal_secret(s, pk, &o, &tree, err);

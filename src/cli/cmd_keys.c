@@ -141,7 +141,7 @@ static int has_validity(const sk_key_info *in)
 
 static json_t *str_or_null(const char *s)
 {
-    return s != NULL ? json_string(s) : json_null();
+    return s != NULL ? json_string_nocheck(s) : json_null();
 }
 
 static json_t *time_or_null(int have, int64_t t)
@@ -152,29 +152,44 @@ static json_t *time_or_null(int have, int64_t t)
     return json_string(buf);
 }
 
+/*
+ * Every member is checked, so that a failed allocation cannot print a report missing one.
+ * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
+ * Text that may not be UTF-8 (paths, names cut short) goes in with json_string_nocheck, as
+ * sk_emit_json writes invalid UTF-8 as U+FFFD: a failure is then only ever memory.
+ */
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
+/* NULL when memory runs out. */
 static json_t *key_json(const sk_keyring *kr, size_t i, int newest)
 {
     const sk_key_info *in = sk_keyring_info(kr, i);
+    const char *cert_fp = in->cert_fingerprint;
     json_t *o = json_object();
-    if (o == NULL) return NULL;
-    json_object_set_new(o, "fingerprint", json_string(sk_keyring_fingerprint(kr, i)));
-    json_object_set_new(o, "bits", json_integer(sk_keyring_bits(kr, i)));
-    json_object_set_new(o, "form", json_string(in->from_secret ? "secret" : "pem"));
-    json_object_set_new(o, "source", str_or_null(in->source));
-    json_object_set_new(o, "document",
-                        in->document ? json_integer((json_int_t)in->document) : json_null());
-    json_object_set_new(o, "item", in->item ? json_integer((json_int_t)in->item) : json_null());
-    json_object_set_new(o, "secret_name", str_or_null(in->name));
-    json_object_set_new(o, "secret_namespace", str_or_null(in->ns));
-    json_object_set_new(o, "label", str_or_null(in->label));
-    json_object_set_new(o, "creation_timestamp", str_or_null(in->created));
-    json_object_set_new(o, "certificate", json_string(cert_state(in->cert)));
-    json_object_set_new(o, "certificate_fingerprint",
-                        in->cert_fingerprint[0] ? json_string(in->cert_fingerprint) : json_null());
-    json_object_set_new(o, "not_before", time_or_null(has_validity(in), in->not_before));
-    json_object_set_new(o, "not_after", time_or_null(has_validity(in), in->not_after));
-    json_object_set_new(o, "seen", json_integer((json_int_t)in->seen));
-    json_object_set_new(o, "newest", json_boolean(newest));
+    int bad =
+        set(o, "fingerprint", json_string(sk_keyring_fingerprint(kr, i))) ||
+        set(o, "bits", json_integer(sk_keyring_bits(kr, i))) ||
+        set(o, "form", json_string(in->from_secret ? "secret" : "pem")) ||
+        set(o, "source", str_or_null(in->source)) ||
+        set(o, "document", in->document ? json_integer((json_int_t)in->document) : json_null()) ||
+        set(o, "item", in->item ? json_integer((json_int_t)in->item) : json_null()) ||
+        set(o, "secret_name", str_or_null(in->name)) ||
+        set(o, "secret_namespace", str_or_null(in->ns)) ||
+        set(o, "label", str_or_null(in->label)) ||
+        set(o, "creation_timestamp", str_or_null(in->created)) ||
+        set(o, "certificate", json_string(cert_state(in->cert))) ||
+        set(o, "certificate_fingerprint", cert_fp[0] ? json_string(cert_fp) : json_null()) ||
+        set(o, "not_before", time_or_null(has_validity(in), in->not_before)) ||
+        set(o, "not_after", time_or_null(has_validity(in), in->not_after)) ||
+        set(o, "seen", json_integer((json_int_t)in->seen)) ||
+        set(o, "newest", json_boolean(newest));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -189,18 +204,15 @@ static int print_json(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
     int has_nb = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &nb, NULL) == SK_OK;
     int has_nc = sk_keyring_newest(kr, SK_KEY_ORDER_CREATION_TIMESTAMP, &nc, NULL) == SK_OK;
     json_t *root = json_object(), *keys = json_array();
-    if (root == NULL || keys == NULL) {
-        json_decref(root);
-        json_decref(keys);
-        return sk_error_set(err, SK_ENOMEM, "out of memory");
-    }
-    json_object_set_new(root, "schema", json_string("sealkit.keys/v1"));
-    json_object_set_new(root, "newest", newest_json(kr, has_nb, nb));
-    json_object_set_new(root, "newest_by_creation_timestamp", newest_json(kr, has_nc, nc));
-    for (size_t i = 0; i < sk_keyring_count(kr); i++)
-        json_array_append_new(keys, key_json(kr, i, has_nb && i == nb));
-    json_object_set_new(root, "keys", keys);
-    int rc = sk_emit_json(root, out, err);
+    int bad = root == NULL || keys == NULL || set(root, "schema", json_string("sealkit.keys/v1")) ||
+              set(root, "newest", newest_json(kr, has_nb, nb)) ||
+              set(root, "newest_by_creation_timestamp", newest_json(kr, has_nc, nc));
+    for (size_t i = 0; !bad && i < sk_keyring_count(kr); i++)
+        bad = json_array_append_new(keys, key_json(kr, i, has_nb && i == nb)) != 0;
+    /* json_object_set takes a reference of its own: ours on keys is dropped either way. */
+    bad = bad || json_object_set(root, "keys", keys) != 0;
+    json_decref(keys);
+    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, out, err);
     json_decref(root);
     return rc;
 }

@@ -147,7 +147,11 @@ static int read_inputs(int n, char **paths, sk_package_input **in, sk_secbuf **b
 
 static int build(const package_args *a, int n, char **paths, sk_error *err)
 {
-    sk_package_opts o = {a->ns, a->set, a->overlay, 0, NULL, 0, a->kustomization};
+    sk_package_opts o = SK_PACKAGE_OPTS_INIT;
+    o.namespace_ = a->ns;
+    o.set = a->set;
+    o.overlay = a->overlay;
+    o.kustomization_source = a->kustomization;
     sk_package_input *in = NULL;
     sk_secbuf *bufs = NULL, kz = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
     char name[SK_PACKAGE_NAME_MAX], path[4096];
@@ -272,8 +276,8 @@ static int check(const verify_args *a, const verify_ctx *c, const sk_package *pk
     sk_error err = {0};
     sk_findings f;
     sk_findings_init(&f);
-    sk_package_summary sum = {0};
-    sk_verify_opts vo = {c->cert, c->keys, cli_newest_key(c->keys)};
+    sk_package_summary sum = SK_PACKAGE_SUMMARY_INIT;
+    sk_verify_opts vo = {SK_VERIFY_OPTS_VERSION, c->cert, c->keys, cli_newest_key(c->keys)};
     int rc = sk_package_verify(pkg, a->pkg, &vo, &f, &sum, &err);
     if (rc == SK_OK && c->policy != NULL) rc = sk_policy_check(c->policy, &f, &err);
     int st = rc == SK_OK ? report(a, &f, &sum) : error_exit(&err);

@@ -162,9 +162,10 @@ static void reseal_file(const work *w, const char *path, file_result *r)
     sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
     struct stat st;
     r->done = 1;
+    r->c = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
     r->rc = sk_read_file(path, SK_MAX_INPUT, &in, &r->err);
     if (r->rc == SK_OK)
-        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, NULL, &out, &r->c, &r->err);
+        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->c, &r->err);
     if (r->rc == SK_OK && r->c.resealed > 0 && !w->a->check && !w->a->dry_run) {
         /* The file keeps its mode; stat failing now means it vanished: the write will say so. */
         if (stat(path, &st) != 0) st.st_mode = 0644;
@@ -277,37 +278,63 @@ static void report_text(const reseal_args *a, const cli_list *files, file_result
             t->failed);
 }
 
+/*
+ * Every member is checked, so that a failed allocation cannot print a report missing one.
+ * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
+ * Paths and messages, which may not be UTF-8, go in with json_string_nocheck, as sk_emit_json
+ * writes invalid UTF-8 as U+FFFD: a failure is then only ever memory.
+ */
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
+/* One file of the report; NULL when memory runs out. */
+static json_t *file_json(const reseal_args *a, const char *path, const file_result *r)
+{
+    char why[SK_ERROR_MSG_MAX + 96] = "not processed";
+    if (r->done) sk_error_format_in_source(&r->err, why, sizeof why); /* path is a field */
+    json_t *f = json_object();
+    int bad = set(f, "path", json_string_nocheck(path)) ||
+              set(f, "status", json_string(status_of(a, r))) ||
+              set(f, "sealed_secrets", json_integer((json_int_t)r->c.sealed_secrets)) ||
+              set(f, "items_resealed", json_integer((json_int_t)r->c.resealed)) ||
+              set(f, "items_unchanged", json_integer((json_int_t)r->c.unchanged)) ||
+              ((!r->done || r->rc != SK_OK) && set(f, "error", json_string_nocheck(why)));
+    if (bad) {
+        json_decref(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* The --format json report; its schema is "sealkit-reseal/v1" (see README.md). */
-static void report_json(const reseal_args *a, const cli_list *files, file_result *res, totals *t)
+static int report_json(const reseal_args *a, const cli_list *files, file_result *res, totals *t,
+                       sk_error *err)
 {
     json_t *root = json_object(), *list = json_array(), *sum = json_object();
+    int bad = root == NULL || list == NULL || sum == NULL;
     for (size_t i = 0; i < files->n; i++) {
-        file_result *r = &res[i];
-        json_t *f = json_object();
-        json_object_set_new(f, "path", json_string(files->v[i]));
-        json_object_set_new(f, "status", json_string(status_of(a, r)));
-        json_object_set_new(f, "sealed_secrets", json_integer((json_int_t)r->c.sealed_secrets));
-        json_object_set_new(f, "items_resealed", json_integer((json_int_t)r->c.resealed));
-        json_object_set_new(f, "items_unchanged", json_integer((json_int_t)r->c.unchanged));
-        char why[SK_ERROR_MSG_MAX + 96] = "not processed";
-        if (r->done) sk_error_format_in_source(&r->err, why, sizeof why); /* path is a field */
-        if (!r->done || r->rc != SK_OK) json_object_set_new(f, "error", json_string(why));
-        json_array_append_new(list, f);
-        tally(r, t);
+        if (!bad) bad = json_array_append_new(list, file_json(a, files->v[i], &res[i])) != 0;
+        tally(&res[i], t);
     }
-    json_object_set_new(root, "schema", json_string("sealkit-reseal/v1"));
-    json_object_set_new(root, "files", list);
-    json_object_set_new(sum, "files", json_integer((json_int_t)t->files));
-    json_object_set_new(sum, "sealed_secrets", json_integer((json_int_t)t->items.sealed_secrets));
-    json_object_set_new(sum, "items_resealed", json_integer((json_int_t)t->items.resealed));
-    json_object_set_new(sum, "items_unchanged", json_integer((json_int_t)t->items.unchanged));
-    json_object_set_new(sum, "files_changed", json_integer((json_int_t)t->changed));
-    json_object_set_new(sum, "files_failed", json_integer((json_int_t)t->failed));
-    json_object_set_new(root, "totals", sum);
+    /* json_object_set takes a reference of its own: ours on list and sum are dropped either way. */
+    bad = bad || set(root, "schema", json_string("sealkit-reseal/v1")) ||
+          json_object_set(root, "files", list) != 0 ||
+          set(sum, "files", json_integer((json_int_t)t->files)) ||
+          set(sum, "sealed_secrets", json_integer((json_int_t)t->items.sealed_secrets)) ||
+          set(sum, "items_resealed", json_integer((json_int_t)t->items.resealed)) ||
+          set(sum, "items_unchanged", json_integer((json_int_t)t->items.unchanged)) ||
+          set(sum, "files_changed", json_integer((json_int_t)t->changed)) ||
+          set(sum, "files_failed", json_integer((json_int_t)t->failed)) ||
+          json_object_set(root, "totals", sum) != 0;
+    json_decref(list), json_decref(sum);
     sk_secbuf out = SK_SECBUF_INIT;
-    if (sk_emit_json(root, &out, NULL) == SK_OK) cli_write_stdout(out.data, out.len);
+    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
+    if (rc == SK_OK) cli_write_stdout(out.data, out.len);
     sk_secbuf_free(&out);
     json_decref(root);
+    return rc;
 }
 
 /* ---- entry ---- */
@@ -316,9 +343,9 @@ static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
 {
     sk_error err = {0};
     sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
-    sk_reseal_counts c = {0};
+    sk_reseal_counts c = SK_RESEAL_COUNTS_INIT;
     int rc = sk_read_file("-", SK_MAX_INPUT, &in, &err);
-    if (rc == SK_OK) rc = sk_reseal_text(in.data, in.len, "<stdin>", kr, pk, NULL, &out, &c, &err);
+    if (rc == SK_OK) rc = sk_reseal_text(in.data, in.len, "<stdin>", kr, pk, &out, &c, &err);
     if (rc == SK_OK) rc = cli_output(NULL, &out, 0, &err);
     sk_secbuf_free(&in);
     sk_secbuf_free(&out);
@@ -344,12 +371,15 @@ static int reseal_paths(const work *w, int npaths, char **paths)
     else
         run_serial(w, &files, res);
     totals t = {0};
+    int reported = SK_OK;
     if (w->a->json)
-        report_json(w->a, &files, res, &t);
+        reported = report_json(w->a, &files, res, &t, &err);
     else
         report_text(w->a, &files, res, &t);
     free(res);
     sk_walk_list_free(&l);
+    if (reported != SK_OK)
+        return cli_fail(&err); /* the files are written: only the report is lost */
     return t.failed > 0 || unread > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
 }
 

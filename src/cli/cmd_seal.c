@@ -249,7 +249,8 @@ static int seal_stream(const seal_args *a, const sk_pubkey *pk)
     sk_origin *origins = NULL;
     size_t n = 0;
     sk_secbuf out = SK_SECBUF_INIT;
-    sk_seal_opts opts = {.has_scope = a->scope != NULL,
+    sk_seal_opts opts = {.version = SK_SEAL_OPTS_VERSION,
+                         .has_scope = a->scope != NULL,
                          .scope = a->scope_value,
                          .name = a->name,
                          .namespace_ = a->ns,
@@ -295,8 +296,7 @@ static int seal_raw(const seal_args *a, const sk_pubkey *pk)
     sk_secbuf value = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
     char *b64 = NULL;
     int rc = read_raw_value(a, &value, &err);
-    if (rc == SK_OK)
-        rc = sk_seal_raw(pk, scope, a->ns, a->name, value.data, value.len, NULL, &b64, &err);
+    if (rc == SK_OK) rc = sk_seal_raw(pk, scope, a->ns, a->name, value.data, value.len, &b64, &err);
     sk_secbuf_free(&value);
     if (rc == SK_OK) rc = sk_secbuf_puts(&out, b64, &err);
     free(b64);
@@ -315,8 +315,11 @@ static int seal_for_target(const seal_args *a, const sk_pubkey *pk, json_t *targ
     sk_secret *secrets = NULL;
     sk_origin *origins = NULL;
     size_t n = 0;
-    sk_seal_opts opts = {
-        .has_scope = 1, .scope = scope, .force_scope = 1, .allow_empty = a->allow_empty};
+    sk_seal_opts opts = {.version = SK_SEAL_OPTS_VERSION,
+                         .has_scope = 1,
+                         .scope = scope,
+                         .force_scope = 1,
+                         .allow_empty = a->allow_empty};
     int rc = read_secrets(a->input, &secrets, &origins, &n, err);
     for (size_t i = 0; rc == SK_OK && i < n; i++) {
         json_t *sealed = NULL;

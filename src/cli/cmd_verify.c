@@ -118,28 +118,44 @@ static void report_text(const sk_findings *f)
             f->files, f->n_secrets, f->n_items, opened, e, w, f->n - e - w);
 }
 
+/*
+ * Every member is checked, so that a failed allocation cannot print a report missing one.
+ * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
+ * Text that may not be UTF-8 (paths, messages that quote input) goes in with
+ * json_string_nocheck, as sk_emit_json writes invalid UTF-8 as U+FFFD: a failure is then only
+ * ever memory.
+ */
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
 static json_t *str_or_null(const char *s)
 {
-    return s != NULL && *s != '\0' ? json_string(s) : json_null();
+    return s != NULL && *s != '\0' ? json_string_nocheck(s) : json_null();
 }
 
-static void put_where(json_t *o, const char *file, size_t document, size_t list_item)
+static int put_where(json_t *o, const char *file, size_t document, size_t list_item)
 {
-    json_object_set_new(o, "file", json_string(file));
-    json_object_set_new(o, "document", json_integer((json_int_t)document));
-    if (list_item > 0) json_object_set_new(o, "list_item", json_integer((json_int_t)list_item));
+    return set(o, "file", json_string_nocheck(file)) ||
+           set(o, "document", json_integer((json_int_t)document)) ||
+           (list_item > 0 && set(o, "list_item", json_integer((json_int_t)list_item)));
 }
 
+/* NULL when memory runs out. */
 static json_t *finding_json(const sk_finding *x)
 {
     json_t *o = json_object();
-    put_where(o, x->file, x->document, x->list_item);
-    json_object_set_new(o, "item", str_or_null(x->item));
-    json_object_set_new(o, "severity", json_string(sk_severity_name(x->severity)));
-    json_object_set_new(o, "code", json_string(x->code));
-    json_object_set_new(o, "message", json_string(x->message));
-    if (x->key_fingerprint[0])
-        json_object_set_new(o, "key_fingerprint", json_string(x->key_fingerprint));
+    int bad = put_where(o, x->file, x->document, x->list_item) ||
+              set(o, "item", str_or_null(x->item)) ||
+              set(o, "severity", json_string(sk_severity_name(x->severity))) ||
+              set(o, "code", json_string(x->code)) ||
+              set(o, "message", json_string_nocheck(x->message)) ||
+              (x->key_fingerprint[0] && set(o, "key_fingerprint", json_string(x->key_fingerprint)));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -148,21 +164,24 @@ static json_t *tri(int v)
     return v < 0 ? json_null() : json_boolean(v);
 }
 
+/* NULL when memory runs out. */
 static json_t *item_json(const sk_verify_item *it)
 {
     json_t *o = json_object();
-    put_where(o, it->file, it->document, it->list_item);
-    json_object_set_new(o, "name", json_string(it->name));
-    json_object_set_new(o, "namespace", str_or_null(it->namespace_));
-    json_object_set_new(o, "item", json_string(it->item));
-    json_object_set_new(o, "scope", json_string(sk_scope_name(it->scope)));
-    json_object_set_new(o, "opens", tri(it->opens));
-    json_object_set_new(o, "sealed_scope",
-                        it->sealed_scope < 0
-                            ? json_null()
-                            : json_string(sk_scope_name((sk_scope)it->sealed_scope)));
-    json_object_set_new(o, "opened_by", str_or_null(it->opened_by));
-    json_object_set_new(o, "newest", tri(it->newest));
+    int bad = put_where(o, it->file, it->document, it->list_item) ||
+              set(o, "name", json_string_nocheck(it->name)) ||
+              set(o, "namespace", str_or_null(it->namespace_)) ||
+              set(o, "item", json_string_nocheck(it->item)) ||
+              set(o, "scope", json_string(sk_scope_name(it->scope))) ||
+              set(o, "opens", tri(it->opens)) ||
+              set(o, "sealed_scope",
+                  it->sealed_scope < 0 ? json_null()
+                                       : json_string(sk_scope_name((sk_scope)it->sealed_scope))) ||
+              set(o, "opened_by", str_or_null(it->opened_by)) || set(o, "newest", tri(it->newest));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -171,23 +190,26 @@ static int report_json(const sk_findings *f, sk_error *err)
 {
     json_t *root = json_object(), *findings = json_array(), *items = json_array();
     json_t *summary = json_object();
-    for (size_t i = 0; i < f->n; i++)
-        json_array_append_new(findings, finding_json(&f->v[i]));
-    for (size_t i = 0; i < f->n_items; i++)
-        json_array_append_new(items, item_json(&f->items[i]));
+    int bad = root == NULL || findings == NULL || items == NULL || summary == NULL;
+    for (size_t i = 0; !bad && i < f->n; i++)
+        bad = json_array_append_new(findings, finding_json(&f->v[i])) != 0;
+    for (size_t i = 0; !bad && i < f->n_items; i++)
+        bad = json_array_append_new(items, item_json(&f->items[i])) != 0;
     size_t e = sk_findings_count(f, SK_SEVERITY_ERROR);
     size_t w = sk_findings_count(f, SK_SEVERITY_WARNING) - e;
-    json_object_set_new(summary, "errors", json_integer((json_int_t)e));
-    json_object_set_new(summary, "warnings", json_integer((json_int_t)w));
-    json_object_set_new(summary, "info", json_integer((json_int_t)(f->n - e - w)));
-    json_object_set_new(root, "schema", json_string("sealkit-verify/v1"));
-    json_object_set_new(root, "files", json_integer((json_int_t)f->files));
-    json_object_set_new(root, "sealed_secrets", json_integer((json_int_t)f->n_secrets));
-    json_object_set_new(root, "summary", summary);
-    json_object_set_new(root, "findings", findings);
-    json_object_set_new(root, "items", items);
+    /* json_object_set takes a reference of its own: ours on the lists are dropped either way. */
+    bad = bad || set(summary, "errors", json_integer((json_int_t)e)) ||
+          set(summary, "warnings", json_integer((json_int_t)w)) ||
+          set(summary, "info", json_integer((json_int_t)(f->n - e - w))) ||
+          set(root, "schema", json_string("sealkit-verify/v1")) ||
+          set(root, "files", json_integer((json_int_t)f->files)) ||
+          set(root, "sealed_secrets", json_integer((json_int_t)f->n_secrets)) ||
+          json_object_set(root, "summary", summary) != 0 ||
+          json_object_set(root, "findings", findings) != 0 ||
+          json_object_set(root, "items", items) != 0;
+    json_decref(summary), json_decref(findings), json_decref(items);
     sk_secbuf out = SK_SECBUF_INIT;
-    int rc = sk_emit_json(root, &out, err);
+    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
     if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
     sk_secbuf_free(&out);
     json_decref(root);
@@ -246,7 +268,7 @@ static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
     int rc = prepare(a, &s, err);
     if (rc == SK_OK)
         rc = sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &files, err);
-    sk_verify_opts opts = {s.cert, s.kr, cli_newest_key(s.kr)};
+    sk_verify_opts opts = {SK_VERIFY_OPTS_VERSION, s.cert, s.kr, cli_newest_key(s.kr)};
     if (rc == SK_OK) rc = verify_files(&files, &opts, &f, err);
     if (rc == SK_OK && s.policy != NULL) rc = sk_policy_check(s.policy, &f, err);
     if (rc == SK_OK && f.n_secrets == 0) {

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
         fputs("sealkit: error: cannot initialise libsodium\n", stderr);
         return EXIT_FAIL;
     }
+    /* Before any jansson value exists: manifests and sealed trees hold secrets as base64. */
+    sk_json_wipe_on_free();
     sk_error err = {0};
     if (cli_clock_init(&err) != SK_OK) {
         fprintf(stderr, "sealkit: error: SEALKIT_NOW: %s\n", err.msg);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emit_internal.h"
+
 int sk_secret_new(const char *name, const char *ns, const char *type, sk_secret *out, sk_error *err)
 {
     memset(out, 0, sizeof *out);

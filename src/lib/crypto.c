@@ -377,9 +377,9 @@ int sk_hybrid_encrypt_keybuf(EVP_PKEY *pub, const unsigned char *label, size_t l
     return SK_OK;
 }
 
-int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
-                      const unsigned char *pt, size_t pt_len, sk_rng *rng, unsigned char **blob,
-                      size_t *blob_len, sk_error *err)
+int sk_hybrid_encrypt_rng(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                          const unsigned char *pt, size_t pt_len, sk_rng *rng, unsigned char **blob,
+                          size_t *blob_len, sk_error *err)
 {
     unsigned char *key = sodium_malloc(SK_SESSION_KEY_LEN);
     if (key == NULL) return oom(err);
@@ -387,6 +387,13 @@ int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_le
         sk_hybrid_encrypt_keybuf(pub, label, label_len, pt, pt_len, rng, key, blob, blob_len, err);
     sodium_free(key);
     return rc;
+}
+
+int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t label_len,
+                      const unsigned char *pt, size_t pt_len, unsigned char **blob,
+                      size_t *blob_len, sk_error *err)
+{
+    return sk_hybrid_encrypt_rng(pub, label, label_len, pt, pt_len, NULL, blob, blob_len, err);
 }
 
 static size_t header_len(const unsigned char *blob)

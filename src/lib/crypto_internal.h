@@ -12,6 +12,8 @@
 #include <sealkit/crypto.h>
 #include <sealkit/mem.h>
 
+#include "testhooks.h"
+
 /* Largest GCM IV OpenSSL's provider accepts (bytes). */
 #define SK_GCM_IV_MAX 128
 

@@ -4,6 +4,7 @@
  * since jansson's own nesting limit (2048) is far above SK_MAX_DEPTH.
  */
 #include "doc_internal.h"
+#include "json_alloc.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -74,6 +75,8 @@ static int load_failure(const json_error_t *je, const unsigned char *doc, size_t
         return sk_doc_error(err, SK_EPARSE, at, "NUL byte in input");
     }
     if (je->line > 0) at.line += (size_t)je->line - 1;
+    /* jansson sets no message when an allocation fails (not through sk_init's allocator). */
+    if (je->text[0] == '\0') return sk_error_set(err, SK_ENOMEM, "out of memory");
     char text[JSON_ERROR_TEXT_LENGTH];
     switch (json_error_code(je)) {
     case json_error_out_of_memory:
@@ -99,7 +102,9 @@ static int load_one(const unsigned char *buf, size_t len, size_t off, sk_doc_whe
                     size_t *nodes, json_t **doc, size_t *used, sk_error *err)
 {
     json_error_t je;
-    *doc = json_loadb((const char *)buf + off, len - off, LOAD_FLAGS, &je);
+    int oom = 0;
+    *doc = sk_json_loadb((const char *)buf + off, len - off, LOAD_FLAGS, &je, &oom);
+    if (oom) return sk_error_set(err, SK_ENOMEM, "out of memory");
     if (*doc == NULL) return load_failure(&je, buf + off, len - off, at, err);
     *used = (size_t)je.position;
     int rc = SK_OK;

@@ -1,9 +1,26 @@
-/* Internal: helpers shared by emit_json.c, emit_yaml.c and yaml11.c (Go runtime behaviour in C). */
+/*
+ * Internal: helpers shared by emit_json.c, emit_yaml.c and yaml11.c (Go runtime behaviour in C),
+ * and the emitter pieces other modules (create.c, template.c) and the unit tests use.
+ */
 #ifndef SK_EMIT_INTERNAL_H
 #define SK_EMIT_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sealkit/error.h>
+#include <sealkit/mem.h>
+
+/* Appends s as one JSON string literal, quotes included, with Go's escaping. */
+int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err);
+
+/* go-yaml v2's key order (docs/format.md §3.4): negative, zero or positive like strcmp. */
+int sk_yaml_key_cmp(const char *a, const char *b);
+/*
+ * Non-zero when go-yaml v2 would read the plain scalar s back as a string and
+ * s is not a YAML 1.1 base-60 number ("1:20"): go-yaml's exact rule, so "<<"
+ * counts as a string and "" does not.
+ */
+int sk_yaml_plain_is_string(const char *s, size_t len);
 
 #define SK_RUNE_ERROR 0xFFFDu
 

@@ -249,17 +249,22 @@ static json_t *key_metadata(const char *ns, const char *name)
 {
     json_t *meta = json_object();
     json_t *labels = json_object();
-    if (meta == NULL || labels == NULL) {
+    /*
+     * ObjectMeta's Go order: name, generateName, namespace, labels. Every member is checked
+     * (json_object_set_new takes its value even when it fails, and fails on a NULL one);
+     * labels goes in with json_object_set, which takes a reference of its own.
+     */
+    int bad = meta == NULL || labels == NULL ||
+              json_object_set_new(labels, SK_KEY_LABEL, json_string("active")) != 0 ||
+              json_object_set_new(meta, "name", json_string(name)) != 0 ||
+              json_object_set_new(meta, "generateName", json_string(SK_KEY_PREFIX)) != 0 ||
+              json_object_set_new(meta, "namespace", json_string(ns)) != 0 ||
+              json_object_set(meta, "labels", labels) != 0;
+    json_decref(labels);
+    if (bad) {
         json_decref(meta);
-        json_decref(labels);
         return NULL;
     }
-    /* ObjectMeta's Go order: name, generateName, namespace, labels. */
-    json_object_set_new(meta, "name", json_string(name));
-    json_object_set_new(meta, "generateName", json_string(SK_KEY_PREFIX));
-    json_object_set_new(meta, "namespace", json_string(ns));
-    json_object_set_new(labels, SK_KEY_LABEL, json_string("active"));
-    json_object_set_new(meta, "labels", labels);
     return meta;
 }
 

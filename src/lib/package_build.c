@@ -190,12 +190,13 @@ static int kustomization(const sk_package_opts *o, const member *m, size_t n, sk
 typedef struct sink {
     sk_secbuf *out;
     sk_error *err;
+    int rc; /* of the append that failed */
 } sink;
 
 static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf, size_t n)
 {
     sink *s = ud;
-    if (sk_secbuf_append(s->out, buf, n, s->err) != SK_OK) {
+    if ((s->rc = sk_secbuf_append(s->out, buf, n, s->err)) != SK_OK) {
         archive_set_error(a, ENOMEM, "out of memory");
         return -1;
     }
@@ -243,18 +244,18 @@ static int write_archive(const sk_package_opts *o, const member *m, size_t n, sk
     const char *overlay = o->overlay ? o->overlay : SK_PACKAGE_OVERLAY;
     struct archive *a = new_writer();
     struct archive_entry *e = archive_entry_new();
-    sink s = {out, err};
+    sink s = {out, err, SK_OK};
     int bad = a == NULL || e == NULL || archive_write_open(a, &s, NULL, sink_write, NULL) != 0;
     bad = bad || write_entry(a, e, overlay, NULL, o->mtime) != 0;
     for (size_t i = 0; !bad && i < n; i++)
         bad = write_entry(a, e, overlay, &m[i], o->mtime) != 0;
     bad = bad || archive_write_close(a) != ARCHIVE_OK;
     int rc = SK_OK;
-    if (bad && (err == NULL || err->code != SK_ENOMEM))
+    if (bad && s.rc != SK_OK)
+        rc = s.rc; /* err says why */
+    else if (bad)
         rc = sk_error_set(err, SK_EIO, "cannot build the archive: %s",
                           a && archive_error_string(a) ? archive_error_string(a) : "libarchive");
-    else if (bad)
-        rc = SK_ENOMEM;
     archive_entry_free(e);
     if (a != NULL) archive_write_free(a);
     return rc;

@@ -125,9 +125,8 @@ static void check_document(vstate *v, const sk_package_entry *e, const json_t *d
         add(v, e->path, d, plain ? "plaintext-secret" : "package-content", "%s", kerr.msg);
         return;
     }
-    sk_verify_opts none = {NULL, NULL, -1};
     sk_where w = {e->path, d, 0, NULL};
-    if (v->rc == SK_OK) v->rc = sk_verify_doc(doc, &w, v->opts ? v->opts : &none, v->out, v->err);
+    if (v->rc == SK_OK) v->rc = sk_verify_doc(doc, &w, v->opts, v->out, v->err);
     v->sum.sealed_secrets++;
     const char *ns =
         json_string_value(json_object_get(json_object_get(doc, "metadata"), "namespace"));
@@ -275,7 +274,13 @@ static void check_overlay(vstate *v, const char *o)
 int sk_package_verify(const sk_package *p, const char *source, const sk_verify_opts *opts,
                       sk_findings *out, sk_package_summary *sum, sk_error *err)
 {
-    vstate v = {p, source ? source : "package", opts, out, {0}, err, SK_OK};
+    if (opts != NULL && opts->version != SK_VERIFY_OPTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_verify_opts version %u is not supported",
+                            opts->version);
+    if (sum != NULL && sum->version != SK_PACKAGE_SUMMARY_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_package_summary version %u is not supported",
+                            sum->version);
+    vstate v = {p, source ? source : "package", opts, out, SK_PACKAGE_SUMMARY_INIT, err, SK_OK};
     strs overlays = {0};
     check_layout(&v, &overlays);
     for (size_t i = 0; i < overlays.n; i++)

@@ -80,6 +80,10 @@ int sk_package_parse_epoch(const char *s, int64_t *t, sk_error *err)
 
 int sk_package_filename(const sk_package_opts *o, char *out, size_t size, sk_error *err)
 {
+    if (o == NULL) return sk_error_set(err, SK_EUSAGE, "sk_package_opts is NULL");
+    if (o->version != SK_PACKAGE_OPTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_package_opts version %u is not supported",
+                            o->version);
     if (!sk_dns1123_label(o->namespace_))
         return sk_error_set(err, SK_EUSAGE,
                             "namespace \"%.64s\": must be a DNS label "

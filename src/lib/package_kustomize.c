@@ -139,7 +139,8 @@ static int check_smp(const json_t *obj, char *ptr, size_t size, const char *src,
             return sk_error_set(err, SK_ELIMIT, "patches[%zu]: path too long", n);
         /* Only leaves set anything (null deletes, a list replaces); maps merge key by key. */
         if (json_is_object(v) && json_object_size(v) > 0) {
-            if (check_smp(v, ptr, size, src, n, err) != SK_OK) return err->code;
+            int rc = check_smp(v, ptr, size, src, n, err);
+            if (rc != SK_OK) return rc;
         } else if (touched(ptr, smp_selectors)) {
             return refuse_touch(n, "field", ptr, err);
         }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testhooks.h"
+
 /* One blob to swap in the text: old base64 (borrowed from the tree) for new (owned). */
 typedef struct swap {
     const char *old_b64;
@@ -57,8 +59,9 @@ static int reseal_item(ctx *c, const json_t *v, const char *label, size_t label_
         return SK_OK;
     }
     if (rc == SK_OK)
-        rc = sk_hybrid_encrypt(sk_pubkey_evp(c->target), (const unsigned char *)label, label_len,
-                               plain.data, plain.len, c->rng, &fresh, &fresh_len, err);
+        rc =
+            sk_hybrid_encrypt_rng(sk_pubkey_evp(c->target), (const unsigned char *)label, label_len,
+                                  plain.data, plain.len, c->rng, &fresh, &fresh_len, err);
     sk_secbuf_free(&plain);
     if (rc == SK_OK) rc = sk_base64_encode(fresh, fresh_len, &b64, err);
     free(fresh);
@@ -144,11 +147,15 @@ static int splice(const swaps *s, const unsigned char *in, size_t len, sk_secbuf
     return rc;
 }
 
-int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
-                   const sk_pubkey *target, sk_rng *rng, sk_secbuf *out, sk_reseal_counts *counts,
-                   sk_error *err)
+int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
+                       const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
+                       sk_reseal_counts *counts, sk_error *err)
 {
-    memset(counts, 0, sizeof *counts);
+    if (counts == NULL) return sk_error_set(err, SK_EUSAGE, "sk_reseal_text: counts is NULL");
+    if (counts->version != SK_RESEAL_COUNTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_reseal_counts version %u is not supported",
+                            counts->version);
+    *counts = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
     ctx c = {keys, target, rng, counts, {NULL, 0}};
     sk_docs docs = {0};
     int rc = sk_docs_parse(in, len, source, &docs, err);
@@ -164,4 +171,10 @@ int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_k
         sk_error_at_source(err, rc, source);
     }
     return rc;
+}
+
+int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
+                   const sk_pubkey *target, sk_secbuf *out, sk_reseal_counts *counts, sk_error *err)
+{
+    return sk_reseal_text_rng(in, len, source, keys, target, NULL, out, counts, err);
 }

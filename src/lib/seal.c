@@ -122,14 +122,18 @@ static json_t *template_metadata(const json_t *meta)
 static json_t *outer_metadata(const sk_secret *s, sk_scope scope)
 {
     json_t *m = json_object();
-    if (m == NULL) return NULL;
-    json_object_set_new(m, "name", json_string(sk_secret_name(s)));
     const char *ns = sk_secret_namespace(s);
-    if (!is_blank(ns)) json_object_set_new(m, "namespace", json_string(ns));
-    if (scope != SK_SCOPE_STRICT) {
+    /* json_object_set_new takes its value even when it fails, and fails on a NULL one. */
+    int bad = m == NULL || json_object_set_new(m, "name", json_string(sk_secret_name(s))) != 0 ||
+              (!is_blank(ns) && json_object_set_new(m, "namespace", json_string(ns)) != 0);
+    if (!bad && scope != SK_SCOPE_STRICT) {
         json_t *ann = json_object();
-        sk_scope_set_annotations(ann, scope, NULL);
-        json_object_set_new(m, "annotations", ann);
+        bad = json_object_set_new(m, "annotations", ann) != 0 ||
+              sk_scope_set_annotations(ann, scope, NULL) != SK_OK;
+    }
+    if (bad) {
+        json_decref(m);
+        return NULL;
     }
     return m;
 }
@@ -159,33 +163,43 @@ static int seal_items(const sk_secret *s, const sk_pubkey *pk, const char *label
     return rc;
 }
 
+/* The SealedSecret without its items; *enc (borrowed from the tree) receives them. */
 static json_t *sealed_skeleton(const sk_secret *s, sk_scope scope, json_t **enc)
 {
     json_t *root = json_object(), *spec = json_object(), *tmpl = json_object();
-    json_t *tmeta = template_metadata(s->metadata);
-    *enc = json_object();
-    if (!root || !spec || !tmpl || !tmeta || !*enc) {
-        json_decref(root), json_decref(spec), json_decref(tmpl), json_decref(tmeta),
-            json_decref(*enc);
+    json_t *tmeta = template_metadata(s->metadata), *e = json_object();
+    /*
+     * Every member is checked: a failed allocation must not give a SealedSecret missing one.
+     * json_object_set_new takes its value even when it fails; the containers go in with
+     * json_object_set, which takes a reference of its own, so ours are dropped either way.
+     */
+    int bad = !root || !spec || !tmpl || !tmeta || !e ||
+              json_object_set_new(root, "kind", json_string(SK_KIND_SEALED_SECRET)) != 0 ||
+              json_object_set_new(root, "apiVersion", json_string(SK_SEALED_API_VERSION)) != 0 ||
+              json_object_set_new(root, "metadata", outer_metadata(s, scope)) != 0 ||
+              json_object_set(tmpl, "metadata", tmeta) != 0 ||
+              (s->type != NULL && json_object_set_new(tmpl, "type", json_string(s->type)) != 0) ||
+              (s->immutable >= 0 &&
+               json_object_set_new(tmpl, "immutable", json_boolean(s->immutable)) != 0) ||
+              json_object_set(spec, "template", tmpl) != 0 ||
+              json_object_set(spec, "encryptedData", e) != 0 ||
+              json_object_set(root, "spec", spec) != 0;
+    json_decref(spec), json_decref(tmpl), json_decref(tmeta), json_decref(e);
+    if (bad) {
+        json_decref(root);
         return NULL;
     }
-    json_object_set_new(root, "kind", json_string(SK_KIND_SEALED_SECRET));
-    json_object_set_new(root, "apiVersion", json_string(SK_SEALED_API_VERSION));
-    json_object_set_new(root, "metadata", outer_metadata(s, scope));
-    json_object_set_new(tmpl, "metadata", tmeta);
-    if (s->type != NULL) json_object_set_new(tmpl, "type", json_string(s->type));
-    if (s->immutable >= 0) json_object_set_new(tmpl, "immutable", json_boolean(s->immutable));
-    json_object_set_new(spec, "template", tmpl);
-    json_object_set_new(spec, "encryptedData", *enc);
-    json_object_set_new(root, "spec", spec);
+    *enc = e;
     return root;
 }
 
-int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, json_t **sealed,
-                   sk_error *err)
+int sk_seal_secret_rng(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, sk_rng *rng,
+                       json_t **sealed, sk_error *err)
 {
-    sk_seal_opts none = {0};
+    sk_seal_opts none = SK_SEAL_OPTS_INIT;
     const sk_seal_opts *o = opts ? opts : &none;
+    if (o->version != SK_SEAL_OPTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_seal_opts version %u is not supported", o->version);
     sk_scope scope = SK_SCOPE_STRICT;
     int rc = check_secret(s, o, err);
     if (rc == SK_OK) rc = apply_scope(s, o, &scope, err);
@@ -199,7 +213,7 @@ int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, 
     json_t *enc = NULL;
     json_t *root = sealed_skeleton(s, scope, &enc);
     if (root == NULL) rc = oom(err);
-    if (rc == SK_OK) rc = seal_items(s, pk, label, label_len, o->rng, enc, err);
+    if (rc == SK_OK) rc = seal_items(s, pk, label, label_len, rng, enc, err);
     free(label);
     if (rc != SK_OK) {
         json_decref(root);
@@ -209,8 +223,14 @@ int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, 
     return SK_OK;
 }
 
-int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
-                const unsigned char *pt, size_t len, sk_rng *rng, char **b64, sk_error *err)
+int sk_seal_secret(sk_secret *s, const sk_pubkey *pk, const sk_seal_opts *opts, json_t **sealed,
+                   sk_error *err)
+{
+    return sk_seal_secret_rng(s, pk, opts, NULL, sealed, err);
+}
+
+int sk_seal_raw_rng(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
+                    const unsigned char *pt, size_t len, sk_rng *rng, char **b64, sk_error *err)
 {
     if (scope != SK_SCOPE_CLUSTER_WIDE && is_blank(ns))
         return sk_error_set(err, SK_EUSAGE, "raw sealing with scope %s needs a namespace",
@@ -223,12 +243,18 @@ int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char 
     if (rc != SK_OK) return rc;
     unsigned char *blob = NULL;
     size_t blob_len = 0;
-    rc = sk_hybrid_encrypt(sk_pubkey_evp(pk), (const unsigned char *)label, label_len, pt, len, rng,
-                           &blob, &blob_len, err);
+    rc = sk_hybrid_encrypt_rng(sk_pubkey_evp(pk), (const unsigned char *)label, label_len, pt, len,
+                               rng, &blob, &blob_len, err);
     if (rc == SK_OK) rc = sk_base64_encode(blob, blob_len, b64, err);
     free(blob);
     free(label);
     return rc;
+}
+
+int sk_seal_raw(const sk_pubkey *pk, sk_scope scope, const char *ns, const char *name,
+                const unsigned char *pt, size_t len, char **b64, sk_error *err)
+{
+    return sk_seal_raw_rng(pk, scope, ns, name, pt, len, NULL, b64, err);
 }
 
 static int check_string_map(const json_t *m, const char *field, sk_error *err)
@@ -349,14 +375,16 @@ static int sorted_update(json_t *dst, const json_t *src, sk_error *err)
     json_object_foreach(dst, k, v) keys[n++] = k;
     qsort(keys, n, sizeof *keys, strcmp_indirect);
     json_t *sorted = json_object();
-    for (size_t i = 0; sorted != NULL && i < n; i++)
-        json_object_set(sorted, keys[i], json_object_get(dst, keys[i]));
+    int bad = sorted == NULL;
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = json_object_set(sorted, keys[i], json_object_get(dst, keys[i])) != 0;
     free(keys);
-    if (sorted == NULL) return oom(err);
-    json_object_clear(dst);
-    json_object_update(dst, sorted);
+    if (!bad) {
+        json_object_clear(dst);
+        bad = json_object_update(dst, sorted) != 0; /* dst may have lost members: fail */
+    }
     json_decref(sorted);
-    return SK_OK;
+    return bad ? oom(err) : SK_OK;
 }
 
 int sk_seal_merge(json_t *into, const json_t *from, sk_error *err)

@@ -89,7 +89,11 @@ int sk_meta_normalize(const json_t *in, json_t **out, sk_error *err)
             return rc;
         }
         if (json_is_null(v)) continue;
-        json_object_set_new(meta, sk_meta_order[i], json_deep_copy(v));
+        /* json_object_set_new takes the copy even when it fails, and fails on a NULL one. */
+        if (json_object_set_new(meta, sk_meta_order[i], json_deep_copy(v)) != 0) {
+            json_decref(meta);
+            return sk_error_set(err, SK_ENOMEM, "out of memory");
+        }
     }
     *out = meta;
     return SK_OK;
@@ -98,21 +102,23 @@ int sk_meta_normalize(const json_t *in, json_t **out, sk_error *err)
 int sk_meta_reorder(json_t *meta)
 {
     json_t *ordered = json_object();
-    if (ordered == NULL) return -1;
-    for (size_t i = 0; sk_meta_order[i] != NULL; i++) {
+    int bad = ordered == NULL;
+    for (size_t i = 0; !bad && sk_meta_order[i] != NULL; i++) {
         json_t *v = json_object_get(meta, sk_meta_order[i]);
-        if (v != NULL) json_object_set(ordered, sk_meta_order[i], v);
+        bad = v != NULL && json_object_set(ordered, sk_meta_order[i], v) != 0;
     }
     const char *k;
     json_t *v;
     json_object_foreach(meta, k, v)
     {
-        if (json_object_get(ordered, k) == NULL) json_object_set(ordered, k, v);
+        if (!bad && json_object_get(ordered, k) == NULL) bad = json_object_set(ordered, k, v) != 0;
     }
-    json_object_clear(meta);
-    int rc = json_object_update(meta, ordered);
+    if (!bad) {
+        json_object_clear(meta);
+        bad = json_object_update(meta, ordered) != 0;
+    }
     json_decref(ordered);
-    return rc;
+    return bad ? -1 : 0;
 }
 
 static int cmp_items(const void *a, const void *b)

@@ -9,6 +9,7 @@
 
 #include <sealkit/emit.h>
 
+#include "emit_internal.h"
 #include "template.h"
 
 static const sk_item *find_item(const sk_secret *s, const char *key, size_t n)

@@ -1,4 +1,4 @@
-/* Internal: calendar conversions shared by cert.c, keys.c and timeutil.c (sealkit/time.h). */
+/* Internal: calendar conversions shared by cert.c, keys.c and timeutil.c (sealkit/timefmt.h). */
 #ifndef SK_TIMEUTIL_H
 #define SK_TIMEUTIL_H
 

@@ -81,6 +81,7 @@ static int open_item(const char *key, const json_t *v, sk_keyring *keys, const i
                                 blob.len, &plain, NULL, &why);
     if (rc == SK_EDECRYPT) explain(keys, &blob, c, &why);
     sk_secbuf_free(&blob);
+    if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", why.msg);
     if (rc != SK_OK) {
         note_failure(f, key, &why);
         return SK_OK; /* keep going so the message names every failing item */
@@ -94,7 +95,10 @@ static int rebuild_metadata(const json_t *outer, const json_t *tmpl, sk_secret *
 {
     const json_t *tmeta = json_object_get(tmpl, "metadata");
     int rc = sk_meta_normalize(json_is_object(tmeta) ? tmeta : NULL, &out->metadata, err);
-    if (rc != SK_OK) return sk_error_prefix(err, "spec.template.");
+    if (rc != SK_OK) {
+        sk_error_prefix(err, "spec.template.");
+        return rc; /* not sk_error_prefix's value: err may be NULL */
+    }
     /* The label binds the outer identity, so the Secret gets it (docs/format.md §2.8). */
     json_object_del(out->metadata, "ownerReferences");
     json_object_del(out->metadata, "namespace");

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_alloc.h"
+
 /*
  * Well-known default credentials (docs/verify.md): MinIO's and MLflow's
  * defaults, the seed README's example values, AWS's documentation keys and
@@ -542,9 +544,15 @@ static void check_registry(vctx *c, const char *key, size_t n, const json_t *ent
 static void check_docker_config(vctx *c, const char *key, const sk_secbuf *pt, int legacy)
 {
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)pt->data, pt->len, JSON_REJECT_DUPLICATES, &jerr);
+    int oom_hit = 0;
+    json_t *root =
+        sk_json_loadb((const char *)pt->data, pt->len, JSON_REJECT_DUPLICATES, &jerr, &oom_hit);
     int line = jerr.line, column = jerr.column;
     sk_wipe(&jerr, sizeof jerr); /* jansson's message may quote the text */
+    if (oom_hit) {
+        if (c->rc == SK_OK) c->rc = oom(c->err);
+        return;
+    }
     const json_t *auths = legacy ? root : json_object_get(root, "auths");
     if (root == NULL)
         note(c, key, SK_SEVERITY_ERROR, "dockerconfigjson", NULL,
@@ -682,13 +690,14 @@ static int try_guess(vctx *c, size_t idx, const guess *g, const sk_secbuf *blob)
 {
     char *label = NULL;
     size_t len = 0, which = 0;
-    if (sk_scope_label(g->scope, g->ns, g->name, &label, &len, c->err) != SK_OK) {
-        c->rc = c->err->code;
+    int rc = sk_scope_label(g->scope, g->ns, g->name, &label, &len, c->err);
+    if (rc != SK_OK) {
+        c->rc = rc;
         return 0;
     }
     sk_secbuf pt = SK_SECBUF_INIT;
-    int rc = sk_keyring_decrypt(c->opts->keys, (const unsigned char *)label, len, blob->data,
-                                blob->len, &pt, &which, NULL);
+    rc = sk_keyring_decrypt(c->opts->keys, (const unsigned char *)label, len, blob->data, blob->len,
+                            &pt, &which, NULL);
     sk_secbuf_free(&pt);
     free(label);
     if (rc != SK_OK) return 0;
@@ -830,9 +839,23 @@ static void setup(vctx *c, const json_t *doc)
     c->first_item = c->out->n_items;
 }
 
+static const sk_verify_opts no_opts = SK_VERIFY_OPTS_INIT;
+
+/* NULL means SK_VERIFY_OPTS_INIT (checks without keys); an unknown version is SK_EUSAGE. */
+static int use_opts(const sk_verify_opts **opts, sk_error *err)
+{
+    if (*opts == NULL) *opts = &no_opts;
+    if ((*opts)->version != SK_VERIFY_OPTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE, "sk_verify_opts version %u is not supported",
+                            (*opts)->version);
+    return SK_OK;
+}
+
 int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
                   sk_findings *out, sk_error *err)
 {
+    int orc = use_opts(&opts, err);
+    if (orc != SK_OK) return orc;
     vctx c = {.opts = opts, .out = out, .at = *where, .err = err, .rc = SK_OK};
     c.at.item = NULL;
     setup(&c, doc);
@@ -845,9 +868,8 @@ int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts
         check_spec(&c);
         int labelled = c.name != NULL && *c.name != '\0' &&
                        (c.scope == SK_SCOPE_CLUSTER_WIDE || (c.ns != NULL && *c.ns != '\0'));
-        if (labelled && c.rc == SK_OK && opts->keys != NULL &&
-            sk_scope_label(c.scope, c.ns, c.name, &c.label, &c.label_len, err) != SK_OK)
-            c.rc = err->code;
+        if (labelled && c.rc == SK_OK && opts->keys != NULL)
+            c.rc = sk_scope_label(c.scope, c.ns, c.name, &c.label, &c.label_len, err);
         check_items(&c);
     }
     record_secret(&c);
@@ -891,9 +913,11 @@ static int verify_object(const sk_object *o, void *ctx, sk_error *err)
 int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
                    sk_findings *out, sk_error *err)
 {
+    int rc = use_opts(&opts, err);
+    if (rc != SK_OK) return rc;
     walk_ctx c = {file, opts, out};
     sk_error werr = {0};
-    int rc = sk_docs_walk(docs, verify_object, &c, &werr);
+    rc = sk_docs_walk(docs, verify_object, &c, &werr);
     if (rc == SK_OK) return rc;
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", werr.msg);
     /* Only a malformed List stops the walk: a problem of the file, reported like a parse error. */
@@ -904,10 +928,12 @@ int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *
 int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
                    const sk_verify_opts *opts, sk_findings *out, sk_error *err)
 {
+    int rc = use_opts(&opts, err);
+    if (rc != SK_OK) return rc;
     sk_docs docs = {0};
     sk_error perr = {0};
     out->files++;
-    int rc = sk_docs_parse(buf, len, file, &docs, &perr);
+    rc = sk_docs_parse(buf, len, file, &docs, &perr);
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", perr.msg);
     if (rc != SK_OK) {
         sk_where w = {file, 0, 0, NULL};

@@ -69,8 +69,11 @@ static int scan_blocks(cert_list *l, const char *text, size_t len, const char *k
         sk_pubkey_free(pk);
         if (rc != SK_OK) {
             /* In a Secret: the walk records the document; the field is ours to name. */
-            if (o->source != NULL) return sk_error_prefix(err, "data[tls.crt]: ");
-            return sk_error_prefix(err, "PEM block %zu: ", block);
+            if (o->source != NULL)
+                sk_error_prefix(err, "data[tls.crt]: ");
+            else
+                sk_error_prefix(err, "PEM block %zu: ", block);
+            return rc; /* not sk_error_prefix's value: err may be NULL */
         }
     }
     return SK_OK;
@@ -101,7 +104,10 @@ static int scan_secret(cert_list *l, const json_t *doc, const char *where, time_
     origin o = {source, secret, state};
     sk_secbuf pem = SK_SECBUF_INIT;
     int rc = sk_base64_decode(json_string_value(crt), json_string_length(crt), &pem, err);
-    if (rc != SK_OK) return sk_error_prefix(err, "data[tls.crt]: ");
+    if (rc != SK_OK) {
+        sk_error_prefix(err, "data[tls.crt]: ");
+        return rc;
+    }
     size_t before = l->n;
     rc = scan_pem(l, (const char *)pem.data, pem.len, &o, now, err);
     if (rc == SK_OK && l->n == before)

@@ -106,7 +106,10 @@ static int read_rule(const json_t *e, rule *r, const char *where, sk_error *err)
         if (!json_is_string(scope))
             return sk_error_set(err, SK_EINVAL, "%s.scope: must be a string", where);
         rc = sk_scope_parse(json_string_value(scope), &r->scope, err);
-        if (rc != SK_OK) return sk_error_prefix(err, "%s.scope: ", where);
+        if (rc != SK_OK) {
+            sk_error_prefix(err, "%s.scope: ", where);
+            return rc; /* not sk_error_prefix's value: err may be NULL */
+        }
     }
     if (rc == SK_OK) rc = read_required(json_object_get(e, "required"), r, where, err);
     return rc;

@@ -34,6 +34,23 @@ nm -D --defined-only "$LIBDIR/libsealkit.so" >"$T/syms"
 others=$(awk '$2 ~ /[TDBR]/ && $3 !~ /^sk_/ {print $3}' "$T/syms")
 [ -z "$others" ] && ok || bad "exported symbols outside sk_: $others"
 grep -q ' T sk_fetch_https$' "$T/syms" && ok || bad "sk_fetch_https not exported"
+grep -q ' T sk_json_wipe_on_free$' "$T/syms" && ok || bad "sk_json_wipe_on_free not exported"
+# Test hooks (src/lib/testhooks.h) and internal helpers live in the static library only: neither
+# exported nor named by an installed header.
+forbidden="sk_rng_new_deterministic sk_rng_free sk_hybrid_encrypt_rng sk_hybrid_encrypt_keybuf
+  sk_seal_secret_rng sk_seal_raw_rng sk_reseal_text_rng sk_emit_json_string sk_yaml_key_cmp
+  sk_yaml_plain_is_string sk_rsa_oaep_sha256_encrypt sk_aes256gcm_seal sk_json_loadb"
+for name in $forbidden; do
+  awk -v n="$name" '$3 == n {found = 1} END {exit !found}' "$T/syms" && bad "test hook or internal $name is exported" || ok
+  grep -rqw "$name" "$P/include/sealkit" && bad "installed headers name $name" || ok
+done
+grep -rqw 'sk_rng' "$P/include/sealkit" && bad "installed headers name sk_rng" || ok
+# The other way round: every exported function is declared by an installed header.
+undeclared=""
+for name in $(awk '$2 == "T" {print $3}' "$T/syms"); do
+  grep -rqE "[ *]$name\(" "$P/include/sealkit" || undeclared="$undeclared $name"
+done
+[ -z "$undeclared" ] && ok || bad "exported but in no installed header:$undeclared"
 n=0
 for h in "$SRC"/include/sealkit/*.h; do
   cmp -s "$h" "$P/include/sealkit/$(basename "$h")" && n=$((n + 1)) || bad "header $(basename "$h") not installed"
@@ -70,6 +87,7 @@ expect_consumer() { # LABEL BINARY
   run env LD_LIBRARY_PATH="$LIBDIR" "$2"
   expect_rc 0 "$1 runs"
   grep -qx "sealkit $VERSION label demo/db (7 bytes)" "$T/out" && ok || bad "$1 output: $(cat "$T/out")"
+  grep -qx "sealed 1 item(s)" "$T/out" && ok || bad "$1 did not seal: $(cat "$T/out" "$T/err")"
 }
 
 # find_package(sealkit) with sealkit::sealkit (shared) and sealkit::sealkit_static.

@@ -79,8 +79,8 @@ static unsigned char *seal(EVP_PKEY *k, const char *label, const void *pt, size_
 {
     unsigned char *blob = NULL;
     sk_error err = {0};
-    int rc = sk_hybrid_encrypt(k, (const unsigned char *)label, strlen(label), pt, n, rng, &blob,
-                               blob_len, &err);
+    int rc = sk_hybrid_encrypt_rng(k, (const unsigned char *)label, strlen(label), pt, n, rng,
+                                   &blob, blob_len, &err);
     if (rc != SK_OK) print_error("seal: %s\n", tu_err_line(&err));
     assert_int_equal(rc, SK_OK);
     assert_non_null(blob);
@@ -291,13 +291,12 @@ static void test_bad_arguments(void **state)
     unsigned char *blob = NULL;
     size_t n = 0;
     sk_error err = {0};
-    assert_int_equal(sk_hybrid_encrypt(NULL, NULL, 0, NULL, 0, NULL, &blob, &n, &err), SK_EUSAGE);
-    assert_int_equal(sk_hybrid_encrypt(k2048, NULL, 3, NULL, 0, NULL, &blob, &n, &err), SK_EUSAGE);
+    assert_int_equal(sk_hybrid_encrypt(NULL, NULL, 0, NULL, 0, &blob, &n, &err), SK_EUSAGE);
+    assert_int_equal(sk_hybrid_encrypt(k2048, NULL, 3, NULL, 0, &blob, &n, &err), SK_EUSAGE);
     EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     assert_non_null(ec);
-    assert_int_equal(
-        sk_hybrid_encrypt(ec, NULL, 0, (const unsigned char *)"x", 1, NULL, &blob, &n, &err),
-        SK_EINVAL);
+    assert_int_equal(sk_hybrid_encrypt(ec, NULL, 0, (const unsigned char *)"x", 1, &blob, &n, &err),
+                     SK_EINVAL);
     assert_non_null(strstr(tu_err_line(&err), "not an RSA key"));
     assert_null(blob);
     unsigned char *good = seal(k2048, "", "x", 1, NULL, &n);

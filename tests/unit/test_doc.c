@@ -977,7 +977,7 @@ static void test_source_prefix(void **state)
 
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_doc),
         cmocka_unit_test(test_multi_doc_file),

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "testhooks.h"
 #include "testutil.h"
 
 static json_t *seal_golden(const char *seed, int has_scope, sk_scope scope)
@@ -36,8 +37,8 @@ static json_t *seal_golden(const char *seed, int has_scope, sk_scope scope)
         sk_rng_new_deterministic((const unsigned char *)seed, strlen(seed), &rng, &err), SK_OK);
     assert_int_equal(sk_docs_parse((unsigned char *)text, len, in, &docs, &err), SK_OK);
     assert_int_equal(sk_secrets_from_docs(&docs, &s, &origins, &n, &err), SK_OK);
-    sk_seal_opts o = {.has_scope = has_scope, .scope = scope, .rng = rng};
-    assert_int_equal(sk_seal_secret(&s[0], pk, &o, &sealed, &err), SK_OK);
+    sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .has_scope = has_scope, .scope = scope};
+    assert_int_equal(sk_seal_secret_rng(&s[0], pk, &o, rng, &sealed, &err), SK_OK);
     sk_secrets_free(s, origins, n);
     sk_docs_free(&docs);
     sk_rng_free(rng);
@@ -114,7 +115,7 @@ static void test_seed_matters(void **state)
 
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_namespace_wide),

@@ -306,8 +306,7 @@ static void test_seal_under_cert_open_with_secret(void **state)
     size_t blob_len = 0;
     const unsigned char label[] = "demo/app";
     assert_int_equal(sk_hybrid_encrypt(sk_pubkey_evp(pk), label, 8,
-                                       (const unsigned char *)"hunter2", 7, NULL, &blob, &blob_len,
-                                       &err),
+                                       (const unsigned char *)"hunter2", 7, &blob, &blob_len, &err),
                      SK_OK);
     for (int yaml = 0; yaml <= 1; yaml++) {
         size_t len = 0;
@@ -740,6 +739,7 @@ static void test_newest_follows_the_controller(void **state)
 int main(void)
 {
     assert_int_equal(sk_init(), SK_OK);
+    assert_int_equal(sk_json_wipe_on_free(), SK_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_size_and_exponent),
         cmocka_unit_test(test_serial_is_random_128_bit),

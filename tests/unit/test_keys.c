@@ -455,7 +455,7 @@ static void test_decrypt_size_filter(void **state)
     size_t blob_len = 0;
     const unsigned char msg[] = "small-key secret";
     assert_int_equal(sk_hybrid_encrypt(small, (const unsigned char *)c.label, c.label_len, msg,
-                                       sizeof msg - 1, NULL, &blob, &blob_len, &err),
+                                       sizeof msg - 1, &blob, &blob_len, &err),
                      SK_OK);
     assert_int_equal(sk_blob_rsa_len(blob, blob_len), 256);
     size_t which = 99;
@@ -506,7 +506,7 @@ static void test_decrypt_tries_last_key_first(void **state)
     size_t blob_len = 0;
     const unsigned char msg[] = "x";
     assert_int_equal(sk_hybrid_encrypt(sk_keyring_key(kr, 1), (const unsigned char *)c.label,
-                                       c.label_len, msg, 1, NULL, &blob, &blob_len, &err),
+                                       c.label_len, msg, 1, &blob, &blob_len, &err),
                      SK_OK);
     size_t which = 99;
     assert_int_equal(decrypt(kr, &c, blob, blob_len, &pt, &which, &err), SK_OK);
@@ -529,6 +529,7 @@ static void test_decrypt_tries_last_key_first(void **state)
 int main(void)
 {
     assert_int_equal(sk_init(), SK_OK);
+    assert_int_equal(sk_json_wipe_on_free(), SK_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pkcs1_interop_key),
         cmocka_unit_test(test_pkcs1_and_pkcs8_collapse),

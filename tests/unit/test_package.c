@@ -45,7 +45,8 @@ static void free_inputs(inputs *x)
 
 static sk_package_opts default_opts(void)
 {
-    sk_package_opts o = {"seldon-system", "ml", NULL, MIDNIGHT_20250704, NULL, 0, NULL};
+    sk_package_opts o = {
+        SK_PACKAGE_OPTS_VERSION, "seldon-system", "ml", NULL, MIDNIGHT_20250704, NULL, 0, NULL};
     return o;
 }
 
@@ -656,12 +657,12 @@ static void test_verify_clean(void **state)
     sk_package p = {0};
     read_ok(&gz, &p);
     sk_keyring *kr = dev_keys();
-    sk_verify_opts with_keys = {NULL, kr, 0};
+    sk_verify_opts with_keys = {SK_VERIFY_OPTS_VERSION, NULL, kr, 0};
     const sk_verify_opts *variants[] = {NULL, &with_keys};
     for (size_t v = 0; v < 2; v++) {
         sk_findings f;
         sk_findings_init(&f);
-        sk_package_summary sum;
+        sk_package_summary sum = SK_PACKAGE_SUMMARY_INIT;
         sk_error err = {0};
         assert_int_equal(sk_package_verify(&p, "pkg", variants[v], &f, &sum, &err), SK_OK);
         for (size_t i = 0; i < f.n; i++)
@@ -679,6 +680,44 @@ static void test_verify_clean(void **state)
         sk_findings_free(&f);
     }
     sk_keyring_free(kr);
+    sk_package_free(&p);
+    sk_secbuf_free(&gz);
+    free_inputs(&x);
+}
+
+/* Options and summaries carry a version: one the library does not know is SK_EUSAGE. */
+static void test_struct_versions(void **state)
+{
+    (void)state;
+    sk_error err = {0};
+    char name[SK_PACKAGE_NAME_MAX];
+    sk_package_opts o = default_opts();
+    o.version = SK_PACKAGE_OPTS_VERSION + 1;
+    assert_int_equal(sk_package_filename(&o, name, sizeof name, &err), SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_package_opts version 2 is not supported");
+    inputs x;
+    load_inputs(&x);
+    sk_secbuf gz = SK_SECBUF_INIT;
+    assert_int_equal(sk_package_build(&o, x.in, 2, &gz, &err), SK_EUSAGE);
+    o = default_opts();
+    build_ok(&o, x.in, 2, &gz);
+    sk_package p = {0};
+    read_ok(&gz, &p);
+    sk_findings f;
+    sk_findings_init(&f);
+    sk_package_summary sum = {0};
+    assert_int_equal(sk_package_verify(&p, "pkg", NULL, &f, &sum, &err), SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_package_summary version 0 is not supported");
+    sk_verify_opts vo = SK_VERIFY_OPTS_INIT;
+    vo.version = 7;
+    sum = (sk_package_summary)SK_PACKAGE_SUMMARY_INIT;
+    assert_int_equal(sk_package_verify(&p, "pkg", &vo, &f, &sum, &err), SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_verify_opts version 7 is not supported");
+    assert_int_equal(f.n, 0);
+    assert_int_equal(sk_package_verify(&p, "pkg", NULL, &f, &sum, &err), SK_OK);
+    assert_int_equal(sum.version, SK_PACKAGE_SUMMARY_VERSION);
+    assert_int_equal(sum.sealed_secrets, 2);
+    sk_findings_free(&f);
     sk_package_free(&p);
     sk_secbuf_free(&gz);
     free_inputs(&x);
@@ -797,7 +836,7 @@ static void test_verify_findings(void **state)
 
 int main(void)
 {
-    sk_init();
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_date),
         cmocka_unit_test(test_parse_epoch),
@@ -812,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_read_normalises),
         cmocka_unit_test(test_verify_clean),
         cmocka_unit_test(test_verify_findings),
+        cmocka_unit_test(test_struct_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

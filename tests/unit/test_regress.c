@@ -142,7 +142,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys_loaded),
         cmocka_unit_test(test_tree_comparison),

@@ -98,7 +98,7 @@ static void test_scopes_round_trip(void **state)
         sk_error err = {0};
         sk_secret *s = NULL;
         assert_int_equal(parse_secrets(text, &s, &err), 1);
-        sk_seal_opts o = {.has_scope = 1, .scope = scopes[i]};
+        sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .has_scope = 1, .scope = scopes[i]};
         json_t *sealed = seal_and_check(f, &s[0], &o);
         sk_scope got;
         assert_int_equal(sk_sealed_check(sealed, &got, &err), SK_OK);
@@ -121,7 +121,7 @@ static void test_strict_cannot_downgrade(void **state)
     sk_error err = {0};
     sk_secret *s = NULL;
     assert_int_equal(parse_secrets(text, &s, &err), 1);
-    sk_seal_opts o = {.has_scope = 1, .scope = SK_SCOPE_STRICT};
+    sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .has_scope = 1, .scope = SK_SCOPE_STRICT};
     json_t *sealed = seal_and_check(f, &s[0], &o);
     assert_string_equal(outer_annotation(sealed, SK_ANNOTATION_CLUSTER_WIDE), "true");
     json_decref(sealed);
@@ -166,7 +166,7 @@ static void test_empty_secret_needs_flag(void **state)
                      1);
     assert_int_equal(sk_seal_secret(&s[0], f->pk, NULL, &sealed, &err), SK_EINVAL);
     assert_non_null(strstr(err.hint, "--allow-empty-data"));
-    sk_seal_opts o = {.allow_empty = 1};
+    sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .allow_empty = 1};
     assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_OK);
     json_t *enc = json_object_get(json_object_get(sealed, "spec"), "encryptedData");
     assert_true(json_is_object(enc));
@@ -299,7 +299,7 @@ static void test_missing_identity(void **state)
     assert_non_null(strstr(tu_err_line(&err), "namespace"));
     assert_non_null(strstr(err.hint, "-n"));
     /* The namespace flag fills it in; a cluster-wide Secret needs none. */
-    sk_seal_opts o = {.namespace_ = "flagns"};
+    sk_seal_opts o = {.version = SK_SEAL_OPTS_VERSION, .namespace_ = "flagns"};
     json_t *ok = seal_and_check(f, &s[0], &o);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(ok, "metadata"), "namespace")), "flagns");
@@ -317,7 +317,8 @@ static void test_missing_identity(void **state)
     free_secrets(s, 1);
     assert_int_equal(
         parse_secrets("kind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n", &s, &err), 1);
-    sk_seal_opts cw = {.has_scope = 1, .scope = SK_SCOPE_CLUSTER_WIDE};
+    sk_seal_opts cw = {
+        .version = SK_SEAL_OPTS_VERSION, .has_scope = 1, .scope = SK_SCOPE_CLUSTER_WIDE};
     ok = seal_and_check(f, &s[0], &cw);
     assert_null(json_object_get(json_object_get(ok, "metadata"), "namespace"));
     json_decref(ok);
@@ -352,7 +353,8 @@ static void test_scope_diagnosis(void **state)
         parse_secrets("kind: Secret\nmetadata: {name: a, namespace: ns}\ndata: {k: dg==}\n", &s,
                       &err),
         1);
-    sk_seal_opts o = {.has_scope = 1, .scope = SK_SCOPE_NAMESPACE_WIDE};
+    sk_seal_opts o = {
+        .version = SK_SEAL_OPTS_VERSION, .has_scope = 1, .scope = SK_SCOPE_NAMESPACE_WIDE};
     json_t *sealed = seal_and_check(f, &s[0], &o);
     /* Drop the outer annotation: the label becomes strict's and nothing opens. */
     json_object_del(json_object_get(sealed, "metadata"), "annotations");
@@ -429,14 +431,14 @@ static void test_raw(void **state)
     fixture *f = *state;
     sk_error err = {0};
     char *b64 = NULL;
-    assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_STRICT, "ns", NULL, (const unsigned char *)"v", 1,
-                                 NULL, &b64, &err),
-                     SK_EUSAGE);
+    assert_int_equal(
+        sk_seal_raw(f->pk, SK_SCOPE_STRICT, "ns", NULL, (const unsigned char *)"v", 1, &b64, &err),
+        SK_EUSAGE);
     assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_NAMESPACE_WIDE, NULL, NULL,
-                                 (const unsigned char *)"v", 1, NULL, &b64, &err),
+                                 (const unsigned char *)"v", 1, &b64, &err),
                      SK_EUSAGE);
     assert_int_equal(sk_seal_raw(f->pk, SK_SCOPE_CLUSTER_WIDE, NULL, NULL,
-                                 (const unsigned char *)"v", 1, NULL, &b64, &err),
+                                 (const unsigned char *)"v", 1, &b64, &err),
                      SK_OK);
     assert_int_equal(strncmp(b64, "Ag", 2), 0);
     sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
@@ -492,9 +494,52 @@ static void test_merge(void **state)
     free_secrets(b, 1);
 }
 
+/* Options and result structs carry a version: one the library does not know is SK_EUSAGE. */
+static void test_struct_versions(void **state)
+{
+    fixture *f = *state;
+    sk_error err = {0};
+    sk_secret *s = NULL;
+    json_t *sealed = NULL;
+    assert_int_equal(
+        parse_secrets("kind: Secret\nmetadata: {name: v, namespace: ns}\nstringData: {k: x}\n", &s,
+                      &err),
+        1);
+    sk_seal_opts o = SK_SEAL_OPTS_INIT;
+    o.version = SK_SEAL_OPTS_VERSION + 1;
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_seal_opts version 2 is not supported");
+    assert_null(sealed);
+    o.version = 0; /* not started from SK_SEAL_OPTS_INIT */
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_EUSAGE);
+    o = (sk_seal_opts)SK_SEAL_OPTS_INIT;
+    assert_int_equal(sk_seal_secret(&s[0], f->pk, &o, &sealed, &err), SK_OK);
+
+    sk_secbuf text = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
+    assert_int_equal(sk_emit_yaml(sealed, &text, &err), SK_OK);
+    sk_reseal_counts c = {0};
+    assert_int_equal(sk_reseal_text(text.data, text.len, "t.yaml", f->kr, f->pk, &out, &c, &err),
+                     SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_reseal_counts version 0 is not supported");
+    assert_int_equal(out.len, 0);
+    c = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
+    c.resealed = 99; /* the library zeroes what it fills */
+    assert_int_equal(sk_reseal_text(text.data, text.len, "t.yaml", f->kr, f->pk, &out, &c, &err),
+                     SK_OK);
+    assert_int_equal(c.version, SK_RESEAL_COUNTS_VERSION);
+    assert_int_equal(c.sealed_secrets, 1);
+    assert_int_equal(c.unchanged, 1); /* the ring's key is the target's */
+    assert_int_equal(c.resealed, 0);
+    assert_int_equal(out.len, text.len);
+    sk_secbuf_free(&text);
+    sk_secbuf_free(&out);
+    json_decref(sealed);
+    free_secrets(s, 1);
+}
+
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scopes_round_trip),
         cmocka_unit_test(test_strict_cannot_downgrade),
@@ -510,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_template_data),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_struct_versions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

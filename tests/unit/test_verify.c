@@ -136,7 +136,7 @@ static json_t *seal_yaml(const fixture *fx, const char *yaml, sk_scope scope)
                      SK_OK);
     assert_int_equal(sk_secrets_from_docs(&docs, &s, &origins, &n, &err), SK_OK);
     sk_docs_free(&docs);
-    sk_seal_opts o = {0};
+    sk_seal_opts o = SK_SEAL_OPTS_INIT;
     o.has_scope = scope != SK_SCOPE_STRICT;
     o.scope = scope;
     json_t *sealed = NULL;
@@ -228,7 +228,7 @@ static void test_interop_positive_clean(void **state)
     fixture *fx = *state;
     for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++) {
         sk_findings f;
-        sk_verify_opts none = {NULL, NULL, -1};
+        sk_verify_opts none = SK_VERIFY_OPTS_INIT;
         verify_case(positive[i].id, &none, &f);
         no_failures(&f, positive[i].id);
         assert_int_equal(f.n_secrets, 1);
@@ -238,7 +238,7 @@ static void test_interop_positive_clean(void **state)
         sk_findings_free(&f);
 
         sk_keyring *kr = positive[i].old_key ? fx->old : fx->cur;
-        sk_verify_opts keys = {NULL, kr, 0};
+        sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, kr, 0};
         verify_case(positive[i].id, &keys, &f);
         no_failures(&f, positive[i].id);
         for (size_t k = 0; k < f.n_items; k++) {
@@ -255,7 +255,7 @@ static void test_interop_scopes_recorded(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts keys = {fx->cert, fx->cur, -1};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, fx->cert, fx->cur, -1};
     verify_case("namespace-wide", &keys, &f);
     no_failures(&f, "namespace-wide");
     assert_int_equal(f.items[0].scope, SK_SCOPE_NAMESPACE_WIDE);
@@ -270,7 +270,7 @@ static void test_neg_truncated(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_case("neg-truncated-blob", &none, &f);
     const sk_finding *x = must_find(&f, "too-short", "password");
     assert_int_equal(x->severity, SK_SEVERITY_ERROR);
@@ -278,7 +278,7 @@ static void test_neg_truncated(void **state)
     assert_null(find(&f, "too-short", "username"));
     sk_findings_free(&f);
     /* With keys it is not opened (malformed) and not diagnosed twice. */
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_case("neg-truncated-blob", &keys, &f);
     must_find(&f, "too-short", "password");
     assert_null(find(&f, "decrypt-failed", "password"));
@@ -289,7 +289,7 @@ static void test_neg_bad_base64(void **state)
 {
     (void)state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_case("neg-bad-base64", &none, &f);
     const sk_finding *x = must_find(&f, "base64", "password");
     assert_non_null(strstr(x->message, "byte"));
@@ -297,15 +297,38 @@ static void test_neg_bad_base64(void **state)
     sk_findings_free(&f);
 }
 
+/* NULL options are SK_VERIFY_OPTS_INIT; a version the library does not know is SK_EUSAGE. */
+static void test_opts_version(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = tu_data_file("interop/cases/neg-bad-base64/sealed.yaml", &len);
+    sk_findings f;
+    verify_text(text, NULL, &f);
+    assert_non_null(must_find(&f, "base64", "password"));
+    sk_findings_free(&f);
+    sk_verify_opts bad = SK_VERIFY_OPTS_INIT;
+    bad.version = 0;
+    sk_error err = {0};
+    sk_findings_init(&f);
+    assert_int_equal(sk_verify_text((unsigned char *)text, len, "t.yaml", &bad, &f, &err),
+                     SK_EUSAGE);
+    assert_string_equal(err.msg, "sk_verify_opts version 0 is not supported");
+    assert_int_equal(f.n, 0);
+    assert_int_equal(f.files, 0);
+    sk_findings_free(&f);
+    free(text);
+}
+
 static void test_neg_flipped_tag(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_case("neg-flipped-gcm-tag", &none, &f);
     no_failures(&f, "flipped without keys"); /* only a key can tell */
     sk_findings_free(&f);
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_case("neg-flipped-gcm-tag", &keys, &f);
     const sk_finding *x = must_find(&f, "altered", "password");
     assert_non_null(strstr(x->message, "altered"));
@@ -318,7 +341,7 @@ static void test_neg_wrong_namespace(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_case("neg-wrong-namespace", &keys, &f);
     const sk_finding *x = must_find(&f, "decrypt-failed", "password");
     assert_non_null(strstr(x->message, "another name or namespace"));
@@ -333,7 +356,7 @@ static void test_old_key_not_current(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts with_cert = {fx->cert, fx->both, -1};
+    sk_verify_opts with_cert = {SK_VERIFY_OPTS_VERSION, fx->cert, fx->both, -1};
     verify_case("old-key", &with_cert, &f);
     const sk_finding *x = must_find(&f, "not-current-cert", "token");
     assert_non_null(strstr(x->message, "not under the current certificate"));
@@ -342,7 +365,7 @@ static void test_old_key_not_current(void **state)
     assert_int_equal(f.items[0].opens, 1);
     sk_findings_free(&f);
     /* Without --cert: index 1 (current) is the newest key given. */
-    sk_verify_opts newest = {NULL, fx->both, 1};
+    sk_verify_opts newest = {SK_VERIFY_OPTS_VERSION, NULL, fx->both, 1};
     verify_case("old-key", &newest, &f);
     must_find(&f, "not-newest-key", "token");
     sk_findings_free(&f);
@@ -353,7 +376,7 @@ static void test_old_key_not_current(void **state)
         assert_int_equal(f.items[i].newest, 1);
     sk_findings_free(&f);
     /* Only the current key: the old item does not open. */
-    sk_verify_opts cur = {NULL, fx->cur, 0};
+    sk_verify_opts cur = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_case("old-key", &cur, &f);
     must_find(&f, "decrypt-failed", "token");
     sk_findings_free(&f);
@@ -370,7 +393,7 @@ static void test_wrong_scope_cluster(void **state)
     fixture *fx = *state;
     json_t *sealed = seal_yaml(fx, plain_secret, SK_SCOPE_CLUSTER_WIDE);
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(sealed, &keys, &f);
     no_failures(&f, "cluster-wide as sealed");
     sk_findings_free(&f);
@@ -401,7 +424,7 @@ static void test_wrong_scope_namespace_wide(void **state)
     json_object_del(meta, "annotations");
     json_object_set_new(meta, "name", json_string("renamed"));
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(sealed, &keys, &f);
     const sk_finding *x = must_find(&f, "wrong-scope", "user");
     assert_non_null(strstr(x->message, "sealed namespace-wide"));
@@ -416,7 +439,7 @@ static void test_wrong_identity(void **state)
     json_t *sealed = seal_yaml(fx, plain_secret, SK_SCOPE_STRICT);
     json_object_set_new(json_object_get(sealed, "metadata"), "name", json_string("other"));
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(sealed, &keys, &f);
     must_find(&f, "template-name", NULL);
     const sk_finding *x = must_find(&f, "wrong-identity", "user");
@@ -438,7 +461,7 @@ static void test_copied_item(void **state)
     json_t *enc_b = json_object_get(json_object_get(b, "spec"), "encryptedData");
     json_object_set(enc_a, "foreign", json_object_get(enc_b, "foreign"));
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(a, &keys, &f);
     const sk_finding *x = must_find(&f, "decrypt-failed", "foreign");
     assert_non_null(strstr(x->message, "copied from another SealedSecret"));
@@ -454,7 +477,7 @@ static void test_no_key_of_size(void **state)
     char *blob = fake_blob(256, 256, 16);
     char *text = sealed_yaml(blob, "", "", "");
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_text(text, &keys, &f);
     const sk_finding *x = must_find(&f, "no-key", "password");
     assert_non_null(strstr(x->message, "2048-bit"));
@@ -486,7 +509,7 @@ static void test_default_credentials(void **state)
                                "  UPPER: MINIOADMIN\n",
                                SK_SCOPE_STRICT);
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(sealed, &keys, &f);
     const sk_finding *x = must_find(&f, "default-credential", "AWS_SECRET_ACCESS_KEY");
     assert_int_equal(x->severity, SK_SEVERITY_ERROR);
@@ -500,7 +523,7 @@ static void test_default_credentials(void **state)
     assert_no_text(&f, "6EF6B30F");
     sk_findings_free(&f);
     /* Without keys nothing can be said about values. */
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_tree(sealed, &none, &f);
     assert_null(find(&f, "default-credential", NULL));
     sk_findings_free(&f);
@@ -522,7 +545,7 @@ static void expect_docker(const fixture *fx, const char *value, const char *code
 {
     json_t *sealed = docker_secret(fx, value);
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_tree(sealed, &keys, &f);
     if (code == NULL) {
         no_failures(&f, value);
@@ -563,7 +586,7 @@ static void test_structure_clean_and_blob_sizes(void **state)
 {
     fixture *fx = *state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1}, cert = {fx->cert, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT, cert = {SK_VERIFY_OPTS_VERSION, fx->cert, NULL, -1};
     char *b512 = fake_blob(512, 512, 16), *b256 = fake_blob(256, 256, 20);
     char *b300 = fake_blob(300, 300, 16), *gcm = fake_blob(512, 512, 15);
     char *text = sealed_yaml(b512, "", "", "");
@@ -620,7 +643,7 @@ static void test_structure_findings(void **state)
                              "    data: {config.json: '{{ .password }}', literal: plain}\n",
                              "data: {also: eA==}\n");
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_text(text, &none, &f);
     assert_int_equal(must_find(&f, "scope-annotation", NULL)->severity, SK_SEVERITY_WARNING);
     assert_int_equal(must_find(&f, "creation-timestamp-null", NULL)->severity, SK_SEVERITY_INFO);
@@ -649,7 +672,7 @@ static void test_structure_identity(void **state)
 {
     (void)state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_text("apiVersion: bitnami.com/v1\nkind: SealedSecret\nmetadata: {name: a}\n"
                 "spec:\n  encryptedData: {}\n  data: AAAA\n  template:\n"
                 "    metadata:\n      name: b\n      namespace: other\n"
@@ -688,7 +711,7 @@ static void test_structure_values(void **state)
 {
     (void)state;
     sk_findings f;
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     verify_text("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"
                 "metadata: {name: a, namespace: ns}\n"
                 "spec:\n  encryptedData: {\"bad key\": AAAA, num: 5}\n  template: {}\n",
@@ -725,7 +748,7 @@ static void test_documents_and_lists(void **state)
             "apiVersion: bitnami.com/v1alpha1\nkind: sealedsecret\nmetadata: {name: x}\n",
             one, list_text);
     sk_findings f;
-    sk_verify_opts keys = {NULL, fx->cur, 0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     verify_text(text, &keys, &f);
     assert_int_equal(f.n_secrets, 3);
     assert_int_equal(f.n_items, 7); /* 3 + 2 x (user, token) */
@@ -784,7 +807,7 @@ static json_t *seal_example(const fixture *fx, const char *name)
 static void policy_run(const sk_policy *p, json_t *const *docs, size_t n, sk_findings *f)
 {
     sk_error err = {0};
-    sk_verify_opts none = {NULL, NULL, -1};
+    sk_verify_opts none = SK_VERIFY_OPTS_INIT;
     sk_findings_init(f);
     for (size_t i = 0; i < n; i++) {
         sk_where w = {"sealed.yaml", i + 1, 0, NULL};
@@ -1033,7 +1056,7 @@ static void test_pubkey_ex_expired(void **state)
 
 int main(void)
 {
-    if (sk_init() != SK_OK) return 1;
+    if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_findings_api),
         cmocka_unit_test(test_interop_positive_clean),
@@ -1041,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_neg_truncated),
         cmocka_unit_test(test_neg_bad_base64),
         cmocka_unit_test(test_neg_flipped_tag),
+        cmocka_unit_test(test_opts_version),
         cmocka_unit_test(test_neg_wrong_namespace),
         cmocka_unit_test(test_old_key_not_current),
         cmocka_unit_test(test_wrong_scope_cluster),

@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 #include "doc_internal.h"
+#include "emit_internal.h"
 #include "yaml11.h"
 
 typedef struct row {
@@ -290,6 +291,7 @@ static void test_all_short_strings_agree(void **state)
 int main(void)
 {
     assert_int_equal(sk_init(), SK_OK);
+    assert_int_equal(sk_json_wipe_on_free(), SK_OK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve_table),
         cmocka_unit_test(test_reader_follows_resolver),
