@@ -13,7 +13,7 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/package.h>
 
-#include "testhooks.h" /* the deterministic RNG (src/lib, internal) */
+#include "operations/testhooks.h" /* the deterministic RNG (src/lib, internal) */
 
 #include <archive.h>
 #include <archive_entry.h>

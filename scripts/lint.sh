@@ -32,6 +32,9 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   fi
 fi
 
+echo "== layers"
+scripts/layers.sh || failed=1
+
 echo "== clang-format"
 mapfile -t sources < <(tracked 'src/*.[ch]' 'include/*.[ch]' 'tests/unit/*.[ch]' 'bench/*.[ch]' \
   'tests/faultinject/*.[ch]' 'tests/consumer/*.[ch]' 'fuzz/*.[ch]')

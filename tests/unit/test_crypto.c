@@ -14,7 +14,7 @@
 #include <sodium.h>
 #include <sealkit/sealkit.h>
 
-#include "crypto_internal.h"
+#include "crypto/crypto_internal.h"
 #include "testutil.h"
 
 static EVP_PKEY *k2048, *k2048_other, *k3072, *k4096;

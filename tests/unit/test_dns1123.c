@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "dns1123.h"
+#include "core/dns1123.h"
 
 /* A string of n copies of c (static buffer, n < 300). */
 static const char *rep(char c, size_t n)

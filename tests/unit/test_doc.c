@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "doc_internal.h"
+#include "formats/doc_internal.h"
 
 #define SRC "test.yaml"
 

@@ -16,7 +16,7 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/emit.h>
 
-#include "emit_internal.h"
+#include "formats/emit_internal.h"
 #include "testutil.h"
 
 /* "ünïcödé annotation ✓" */

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "testhooks.h"
+#include "operations/testhooks.h"
 #include "testutil.h"
 
 static json_t *seal_golden(const char *seed, int has_scope, sk_scope scope)

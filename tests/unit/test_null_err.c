@@ -18,7 +18,7 @@
 
 #include <openssl/evp.h>
 
-#include "json_alloc.h"
+#include "core/json_alloc.h"
 #include "testutil.h"
 
 #define NOW ((time_t)1893456000) /* 2030-01-01: inside every fixture certificate's validity */

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json_alloc.h"
-#include "testhooks.h"
+#include "core/json_alloc.h"
+#include "operations/testhooks.h"
 #include "testutil.h"
 
 /* ---- the counting allocator ---- */

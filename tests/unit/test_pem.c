@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "pem.h"
+#include "formats/pem.h"
 
 #define B(label) "-----BEGIN " label "-----"
 #define E(label) "-----END " label "-----"

@@ -11,7 +11,7 @@
 #include <openssl/asn1.h>
 
 #include "testutil.h"
-#include "timeutil.h"
+#include "core/timeutil.h"
 
 static void test_civil(void **state)
 {

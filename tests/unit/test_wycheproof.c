@@ -16,7 +16,7 @@
 #include <sodium.h>
 #include <sealkit/sealkit.h>
 
-#include "crypto_internal.h"
+#include "crypto/crypto_internal.h"
 #include "testutil.h"
 
 typedef struct {

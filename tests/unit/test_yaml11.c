@@ -14,9 +14,9 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "doc_internal.h"
-#include "emit_internal.h"
-#include "yaml11.h"
+#include "formats/doc_internal.h"
+#include "formats/emit_internal.h"
+#include "formats/yaml11.h"
 
 typedef struct row {
     const char *text;

@@ -1,0 +1,130 @@
+/*
+ * The manifest reader's entry points, shared helpers, and the JSON value of a
+ * YAML 1.1 plain scalar (yaml11.c resolves it as go-yaml v2, kubeseal's parser, does).
+ */
+#include "formats/doc_internal.h"
+#include "formats/yaml11.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How far sk_detect_format looks for the first non-blank byte (docs/format.md §3.6). */
+#define DETECT_WINDOW 4096
+
+int sk_doc_error(sk_error *err, int code, sk_doc_where at, const char *fmt, ...)
+{
+    char what[SK_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    sk_error_set(err, code, "%s", what);
+    sk_error_at_source(err, code, at.source);
+    sk_error_at_object(err, code, at.docno, 0);
+    return sk_error_at_line(err, code, at.line);
+}
+
+int sk_doc_push(sk_docs *docs, json_t *doc, size_t line, sk_error *err)
+{
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of json_t pointers, not of json_t
+    json_t **d = realloc(docs->doc, (docs->n + 1) * sizeof *d);
+    if (d != NULL) docs->doc = d;
+    size_t *l = d ? realloc(docs->line, (docs->n + 1) * sizeof *l) : NULL;
+    if (l != NULL) docs->line = l;
+    if (d == NULL || l == NULL) {
+        json_decref(doc);
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    docs->doc[docs->n] = doc;
+    docs->line[docs->n] = line;
+    docs->n++;
+    return SK_OK;
+}
+
+size_t sk_doc_line_at(const unsigned char *buf, size_t off)
+{
+    size_t line = 1;
+    for (const unsigned char *p = buf, *end = buf + off; (p = memchr(p, '\n', (size_t)(end - p)));
+         p++)
+        line++;
+    return line;
+}
+
+size_t sk_doc_bom_len(const unsigned char *buf, size_t len)
+{
+    return len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0;
+}
+
+static int is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+sk_format sk_detect_format(const unsigned char *buf, size_t len)
+{
+    for (size_t i = sk_doc_bom_len(buf, len); i < len && i < DETECT_WINDOW; i++) {
+        if (!is_blank(buf[i])) return buf[i] == '{' ? SK_FORMAT_JSON : SK_FORMAT_YAML;
+    }
+    return SK_FORMAT_YAML;
+}
+
+void sk_docs_free(sk_docs *docs)
+{
+    if (docs == NULL) return;
+    for (size_t i = 0; i < docs->n; i++)
+        json_decref(docs->doc[i]);
+    free(docs->doc);
+    free(docs->line);
+    docs->doc = NULL;
+    docs->line = NULL;
+    docs->n = 0;
+}
+
+int sk_docs_parse(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
+                  sk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (buf == NULL && len > 0) return sk_error_set(err, SK_EUSAGE, "sk_docs_parse: no input");
+    if (len == 0) return SK_OK;
+    out->format = sk_detect_format(buf, len);
+    int rc = out->format == SK_FORMAT_JSON
+                 ? sk_doc_parse_json(buf, len, sk_doc_bom_len(buf, len), source, out, err)
+                 : sk_doc_parse_yaml(buf, len, source, out, err);
+    if (rc != SK_OK) sk_docs_free(out);
+    return rc;
+}
+
+/* ---- YAML 1.1 plain scalars: yaml11.c decides, this picks the JSON value ---- */
+
+int sk_doc_resolve_plain(const char *s, size_t n, json_t **out)
+{
+    sk_yaml11_value v;
+    *out = NULL;
+    switch (sk_yaml11_resolve(s, n, &v)) {
+    case SK_YAML11_NULL:
+        *out = json_null();
+        break;
+    case SK_YAML11_BOOL:
+        *out = json_boolean(v.boolean);
+        break;
+    case SK_YAML11_INT:
+        /* Above INT64_MAX json_int_t cannot hold it: a real, as most JSON readers would. */
+        *out = v.is_unsigned ? json_real((double)v.u) : json_integer((json_int_t)v.i);
+        break;
+    case SK_YAML11_FLOAT:
+        /* .inf and .nan: JSON cannot carry them (upstream fails too, converting to JSON). */
+        if (!isfinite(v.f)) return SK_EINVAL;
+        *out = json_real(v.f);
+        break;
+    case SK_YAML11_NOMEM:
+        return SK_ENOMEM;
+    default:
+        /* Strings, and timestamps: go-yaml v2 gives interface{} their text, not a time. */
+        *out = json_stringn(s, n);
+    }
+    return *out ? SK_OK : SK_ENOMEM;
+}

@@ -1,0 +1,555 @@
+#include <sealkit/crypto.h>
+#include <sealkit/keys.h>
+#include <sealkit/timefmt.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keys/keys_internal.h"
+#include "formats/pem.h"
+#include "core/timeutil.h"
+
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+enum { OWN_SOURCE, OWN_NAME, OWN_NS, OWN_LABEL, OWN_CREATED, OWN_COUNT };
+
+typedef struct key_entry {
+    EVP_PKEY *pkey;
+    int bits;
+    size_t modulus_len;
+    char fp[SK_FINGERPRINT_MAX];
+    sk_key_info info;     /* its strings point into own[] */
+    char *own[OWN_COUNT]; /* strings owned by the entry */
+    uint64_t used;        /* ring tick of its last success; 0 = never */
+} key_entry;
+
+struct sk_keyring {
+    key_entry *keys;
+    size_t n, cap;
+    uint64_t tick; /* counts successful decryptions, to order keys by recent use */
+};
+
+int sk_keyring_new(sk_keyring **out, sk_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    return SK_OK;
+}
+
+static void drop_keys_from(sk_keyring *kr, size_t from)
+{
+    for (size_t i = from; i < kr->n; i++) {
+        EVP_PKEY_free(kr->keys[i].pkey);
+        for (size_t j = 0; j < OWN_COUNT; j++)
+            free(kr->keys[i].own[j]);
+    }
+    kr->n = from;
+}
+
+void sk_keyring_free(sk_keyring *kr)
+{
+    if (kr == NULL) return;
+    drop_keys_from(kr, 0);
+    free(kr->keys);
+    free(kr);
+}
+
+size_t sk_keyring_count(const sk_keyring *kr)
+{
+    return kr->n;
+}
+
+EVP_PKEY *sk_keyring_key(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n ? kr->keys[i].pkey : NULL;
+}
+
+const char *sk_keyring_fingerprint(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n ? kr->keys[i].fp : NULL;
+}
+
+int sk_keyring_bits(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n ? kr->keys[i].bits : 0;
+}
+
+const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n ? &kr->keys[i].info : NULL;
+}
+
+/* ---- adding keys ---- */
+
+static size_t find_key(const sk_keyring *kr, const char *fp)
+{
+    for (size_t i = 0; i < kr->n; i++)
+        if (strcmp(kr->keys[i].fp, fp) == 0) return i;
+    return SIZE_MAX;
+}
+
+/*
+ * Takes ownership of pkey; a key already in the ring is dropped and *idx
+ * names the one kept. *is_new says which happened.
+ */
+static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *idx, int *is_new, sk_error *err)
+{
+    key_entry e = {.pkey = pkey,
+                   .bits = EVP_PKEY_get_bits(pkey),
+                   .modulus_len = (size_t)EVP_PKEY_get_size(pkey)};
+    int rc = sk_fingerprint(pkey, e.fp, err);
+    size_t found = rc == SK_OK ? find_key(kr, e.fp) : SIZE_MAX;
+    *is_new = 0;
+    if (found != SIZE_MAX) {
+        EVP_PKEY_free(pkey);
+        *idx = found;
+        return SK_OK;
+    }
+    if (rc == SK_OK && kr->n == kr->cap) {
+        size_t cap = kr->cap ? kr->cap * 2 : 4;
+        key_entry *grown = realloc(kr->keys, cap * sizeof *grown);
+        if (grown == NULL)
+            rc = sk_error_set(err, SK_ENOMEM, "out of memory");
+        else {
+            kr->keys = grown;
+            kr->cap = cap;
+        }
+    }
+    if (rc != SK_OK) {
+        EVP_PKEY_free(pkey);
+        return rc;
+    }
+    *idx = kr->n;
+    *is_new = 1;
+    kr->keys[kr->n++] = e;
+    return SK_OK;
+}
+
+/* 1 with a block, 0 at the end of the text, else an sk_status. */
+static int next_key_block(BIO *bio, size_t len, const char *source, sk_pem_der *b, sk_error *err)
+{
+    size_t pos = 0;
+    int got = sk_pem_read_der(bio, len, b, &pos);
+    if (got >= 0) return got;
+    return sk_error_set(err, SK_EPARSE,
+                        "%s: PEM block after byte %zu is malformed (bad base64 or no END line)",
+                        source, pos);
+}
+
+static int is_encrypted(const sk_pem_der *b)
+{
+    return strcmp(b->name, "ENCRYPTED PRIVATE KEY") == 0 ||
+           (b->header != NULL && strstr(b->header, "ENCRYPTED") != NULL);
+}
+
+static int decode_der(const sk_pem_der *b, const char *structure, const char *keytype,
+                      EVP_PKEY **pkey)
+{
+    ERR_set_mark(); /* decoder noise is not the caller's business */
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(pkey, "DER", structure, keytype,
+                                                           EVP_PKEY_KEYPAIR, NULL, NULL);
+    const unsigned char *p = b->data;
+    size_t left = (size_t)b->len;
+    int ok = dctx != NULL && OSSL_DECODER_from_data(dctx, &p, &left) && *pkey != NULL;
+    OSSL_DECODER_CTX_free(dctx);
+    ERR_pop_to_mark();
+    return ok;
+}
+
+/*
+ * Turns one PEM block into a key. *pkey stays NULL for blocks that are not
+ * private keys. blockno (1-based) is for messages.
+ */
+static int block_to_key(const sk_pem_der *b, const char *source, size_t blockno, EVP_PKEY **pkey,
+                        sk_error *err)
+{
+    int pkcs1 = strcmp(b->name, "RSA PRIVATE KEY") == 0;
+    int pkcs8 = strcmp(b->name, "PRIVATE KEY") == 0;
+    const char *other = strcmp(b->name, "EC PRIVATE KEY") == 0    ? "EC"
+                        : strcmp(b->name, "DSA PRIVATE KEY") == 0 ? "DSA"
+                                                                  : NULL;
+    *pkey = NULL;
+    if (is_encrypted(b) && strstr(b->name, "PRIVATE KEY") != NULL) {
+        sk_error_set(err, SK_EPARSE, "%s: PEM block %zu: encrypted private keys are not supported",
+                     source, blockno);
+        sk_error_hint(err, "decrypt it first, e.g. openssl pkey -in KEY.pem -out plain.pem");
+        return SK_EPARSE;
+    }
+    if (other)
+        return sk_error_set(err, SK_ECERT,
+                            "%s: PEM block %zu: the private key is %s, sealed secrets need RSA",
+                            source, blockno, other);
+    if (!pkcs1 && !pkcs8) return SK_OK;
+    if (!decode_der(b, pkcs1 ? "type-specific" : "PrivateKeyInfo", pkcs1 ? "RSA" : NULL, pkey))
+        return sk_error_set(err, SK_EPARSE, "%s: PEM block %zu (%s) is not a valid %s key", source,
+                            blockno, b->name, pkcs1 ? "PKCS#1" : "PKCS#8");
+    if (!EVP_PKEY_is_a(*pkey, "RSA")) {
+        const char *type = EVP_PKEY_get0_type_name(*pkey);
+        EVP_PKEY_free(*pkey);
+        *pkey = NULL;
+        return sk_error_set(err, SK_ECERT,
+                            "%s: PEM block %zu: the private key is %s, sealed secrets need RSA",
+                            source, blockno, type ? type : "not RSA");
+    }
+    return SK_OK;
+}
+
+/* The ring indexes of the keys one text held, new or already known. */
+typedef struct found_keys {
+    size_t *idx;
+    size_t n, added;
+} found_keys;
+
+static int note_found(found_keys *f, size_t idx, int is_new, sk_error *err)
+{
+    size_t *grown = realloc(f->idx, (f->n + 1) * sizeof *grown);
+    if (grown == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    f->idx = grown;
+    f->idx[f->n++] = idx;
+    f->added += is_new ? 1 : 0;
+    return SK_OK;
+}
+
+static int add_blocks(sk_keyring *kr, BIO *bio, size_t len, const char *source, found_keys *f,
+                      sk_error *err)
+{
+    for (size_t blockno = 1;; blockno++) {
+        sk_pem_der b = {0};
+        int got = next_key_block(bio, len, source, &b, err);
+        if (got == 0) return SK_OK;
+        if (got != 1) return got;
+        EVP_PKEY *pkey = NULL;
+        int rc = block_to_key(&b, source, blockno, &pkey, err);
+        sk_pem_der_free(&b);
+        if (rc == SK_OK && pkey != NULL) {
+            size_t idx = 0;
+            int is_new = 0;
+            rc = add_key(kr, pkey, &idx, &is_new, err);
+            if (rc == SK_OK) rc = note_found(f, idx, is_new, err);
+        }
+        if (rc != SK_OK) return rc;
+    }
+}
+
+/* ---- what came with a key ---- */
+
+static int own_str(key_entry *e, int slot, const char *value, const char **field)
+{
+    free(e->own[slot]);
+    e->own[slot] = NULL;
+    *field = NULL;
+    if (value == NULL) return SK_OK;
+    e->own[slot] = strdup(value);
+    *field = e->own[slot];
+    return e->own[slot] != NULL ? SK_OK : SK_ENOMEM;
+}
+
+/* Records x as e's certificate: OK when it holds e's public key, MISMATCH otherwise. */
+static void set_cert(key_entry *e, X509 *x)
+{
+    sk_key_info *in = &e->info;
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    in->cert_fingerprint[0] = '\0';
+    if (pub == NULL || !EVP_PKEY_is_a(pub, "RSA") ||
+        sk_fingerprint(pub, in->cert_fingerprint, NULL) != SK_OK)
+        in->cert_fingerprint[0] = '\0';
+    if (!sk_asn1_to_unix(X509_get0_notBefore(x), &in->not_before) ||
+        !sk_asn1_to_unix(X509_get0_notAfter(x), &in->not_after)) {
+        in->cert = SK_KEY_CERT_UNREADABLE;
+        in->cert_fingerprint[0] = '\0';
+        return;
+    }
+    in->cert = strcmp(in->cert_fingerprint, e->fp) == 0 ? SK_KEY_CERT_OK : SK_KEY_CERT_MISMATCH;
+}
+
+/* The first readable CERTIFICATE block of text, or NULL. */
+static X509 *first_cert(const char *text, size_t len)
+{
+    if (text == NULL || len > INT_MAX) return NULL;
+    BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
+    X509 *x = NULL;
+    for (int more = bio != NULL; more && x == NULL;) {
+        sk_pem_der b = {0};
+        more = next_key_block(bio, len, "", &b, NULL) == 1;
+        if (more && strcmp(b.name, "CERTIFICATE") == 0) {
+            const unsigned char *p = b.data;
+            x = d2i_X509(NULL, &p, b.len);
+        }
+        sk_pem_der_free(&b);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    return x;
+}
+
+/* A Secret pairs its tls.crt with its tls.key: the controller uses that certificate. */
+static void set_secret_cert(key_entry *e, const sk_key_origin *o)
+{
+    if (!o->has_crt) return;
+    X509 *x = first_cert(o->crt, o->crt_len);
+    if (x == NULL) {
+        e->info.cert = SK_KEY_CERT_UNREADABLE;
+        e->info.cert_fingerprint[0] = '\0';
+        return;
+    }
+    set_cert(e, x);
+    X509_free(x);
+}
+
+static int take_secret(key_entry *e, const sk_key_origin *o)
+{
+    sk_key_info *in = &e->info;
+    int rc = own_str(e, OWN_SOURCE, o->source, &in->source);
+    if (rc == SK_OK) rc = own_str(e, OWN_NAME, o->name, &in->name);
+    if (rc == SK_OK) rc = own_str(e, OWN_NS, o->ns, &in->ns);
+    if (rc == SK_OK) rc = own_str(e, OWN_LABEL, o->label, &in->label);
+    if (rc == SK_OK) rc = own_str(e, OWN_CREATED, o->created, &in->created);
+    in->from_secret = 1;
+    in->document = o->document;
+    in->item = o->item;
+    in->has_created =
+        o->created != NULL && sk_time_parse(o->created, &in->created_at, NULL) == SK_OK;
+    set_secret_cert(e, o);
+    return rc;
+}
+
+static int record_origin(key_entry *e, const sk_key_origin *o, int is_new)
+{
+    e->info.seen++;
+    if (o == NULL) return SK_OK;
+    if (o->from_secret && !e->info.from_secret) return take_secret(e, o);
+    if (!is_new) return SK_OK;
+    e->info.document = o->document;
+    e->info.item = o->item;
+    return own_str(e, OWN_SOURCE, o->source, &e->info.source);
+}
+
+static int record_found(sk_keyring *kr, const found_keys *f, const sk_key_origin *o, sk_error *err)
+{
+    size_t first_new = kr->n - f->added;
+    for (size_t i = 0; i < f->n; i++) {
+        size_t idx = f->idx[i];
+        if (record_origin(&kr->keys[idx], o, idx >= first_new) != SK_OK)
+            return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    return SK_OK;
+}
+
+int sk_keyring_add_pem_from(sk_keyring *kr, const char *text, size_t len, const char *source,
+                            const sk_key_origin *origin, size_t *added, sk_error *err)
+{
+    found_keys f = {0};
+    size_t start = kr->n;
+    sk_key_origin plain = {.source = source};
+    if (added != NULL) *added = 0;
+    if (len > INT_MAX) return sk_error_set(err, SK_ELIMIT, "%s: key text is too large", source);
+    /* A read-only memory BIO reads the caller's bytes in place: no copy of the key text. */
+    BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
+    if (bio == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc = add_blocks(kr, bio, len, source, &f, err);
+    BIO_free(bio);
+    if (rc == SK_OK && f.n == 0) {
+        rc = sk_error_set(err, SK_EPARSE, "no private key found in %s", source);
+        sk_error_hint(err, "expected a PEM \"RSA PRIVATE KEY\" or \"PRIVATE KEY\" block, such as "
+                           "the controller Secret's tls.key");
+    }
+    if (rc == SK_OK) rc = record_found(kr, &f, origin != NULL ? origin : &plain, err);
+    /* Certificates beside the keys in the same text describe them. */
+    if (rc == SK_OK) rc = sk_keyring_add_certs(kr, text, len, source, NULL, err);
+    free(f.idx);
+    /* All or nothing: a text that fails part-way adds no key. */
+    if (rc != SK_OK) {
+        drop_keys_from(kr, start);
+        return rc;
+    }
+    if (added != NULL) *added = f.added;
+    return SK_OK;
+}
+
+int sk_keyring_add_pem(sk_keyring *kr, const char *text, size_t len, const char *source,
+                       size_t *added, sk_error *err)
+{
+    return sk_keyring_add_pem_from(kr, text, len, source, NULL, added, err);
+}
+
+static void attach_cert(sk_keyring *kr, const sk_pem_der *b, size_t *attached)
+{
+    const unsigned char *p = b->data;
+    X509 *x = d2i_X509(NULL, &p, b->len);
+    EVP_PKEY *pub = x != NULL ? X509_get0_pubkey(x) : NULL;
+    char fp[SK_FINGERPRINT_MAX];
+    if (pub != NULL && EVP_PKEY_is_a(pub, "RSA") && sk_fingerprint(pub, fp, NULL) == SK_OK) {
+        size_t i = find_key(kr, fp);
+        if (i != SIZE_MAX && kr->keys[i].info.cert == SK_KEY_CERT_NONE) {
+            set_cert(&kr->keys[i], x);
+            (*attached)++;
+        }
+    }
+    X509_free(x);
+    ERR_clear_error();
+}
+
+int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, const char *source,
+                         size_t *attached, sk_error *err)
+{
+    size_t n = 0;
+    if (attached != NULL) *attached = 0;
+    if (len > INT_MAX) return sk_error_set(err, SK_ELIMIT, "%s: text is too large", source);
+    BIO *bio = BIO_new_mem_buf(len > 0 ? text : "", (int)len);
+    if (bio == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int got;
+    for (;;) {
+        sk_pem_der b = {0};
+        got = next_key_block(bio, len, source, &b, err);
+        if (got == 1 && strcmp(b.name, "CERTIFICATE") == 0) attach_cert(kr, &b, &n);
+        sk_pem_der_free(&b);
+        if (got != 1) break;
+    }
+    BIO_free(bio);
+    if (got != 0) return got;
+    if (attached != NULL) *attached = n;
+    return SK_OK;
+}
+
+/* ---- the controller's "most recent" key ---- */
+
+static int controller_loads(const sk_key_info *in)
+{
+    if (!in->from_secret) return 1;
+    return (in->label != NULL && strcmp(in->label, "active") == 0) ||
+           (in->name != NULL && strcmp(in->name, "sealed-secrets-key") == 0);
+}
+
+/* The controller registers keys by creationTimestamp; keys without one come first here. */
+static int registered_before(const sk_key_info *a, size_t ia, const sk_key_info *b, size_t ib)
+{
+    int64_t ta = a->has_created ? a->created_at : INT64_MIN;
+    int64_t tb = b->has_created ? b->created_at : INT64_MIN;
+    return ta != tb ? ta < tb : ia < ib;
+}
+
+static int order_time(const sk_key_info *in, int order, int64_t *t)
+{
+    if (order == SK_KEY_ORDER_CREATION_TIMESTAMP) {
+        *t = in->created_at;
+        return in->has_created;
+    }
+    *t = in->not_before;
+    return in->cert == SK_KEY_CERT_OK || in->cert == SK_KEY_CERT_MISMATCH;
+}
+
+int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_error *err)
+{
+    size_t best = SIZE_MAX;
+    int64_t best_t = 0;
+    for (size_t i = 0; i < kr->n; i++) {
+        const sk_key_info *in = &kr->keys[i].info;
+        int64_t t;
+        if (!controller_loads(in) || !order_time(in, order, &t)) continue;
+        /* Strictly newer wins; a tie goes to the key registered first. */
+        if (best == SIZE_MAX || t > best_t ||
+            (t == best_t && registered_before(in, i, &kr->keys[best].info, best))) {
+            best = i;
+            best_t = t;
+        }
+    }
+    if (best == SIZE_MAX) {
+        sk_error_set(err, SK_EINVAL, "no key the controller would load has a %s",
+                     order == SK_KEY_ORDER_CERT_NOT_BEFORE ? "certificate" : "creationTimestamp");
+        sk_error_hint(err, "give the key Secrets (with tls.crt), or each tls.crt beside its key");
+        return SK_EINVAL;
+    }
+    *which = best;
+    return SK_OK;
+}
+
+/* ---- decryption ---- */
+
+/*
+ * The order to try keys in: most recently successful first, then the others
+ * in ring order. The items of one document share a key, and so mostly do the
+ * documents of one repository, so a wrong key (a full RSA private operation)
+ * is rarely tried.
+ */
+static size_t *try_order(const sk_keyring *kr)
+{
+    size_t *order = malloc(kr->n * sizeof *order);
+    if (order == NULL) return NULL;
+    for (size_t i = 0; i < kr->n; i++) {
+        size_t j = i;
+        for (; j > 0 && kr->keys[order[j - 1]].used < kr->keys[i].used; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return order;
+}
+
+int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_len,
+                       const unsigned char *blob, size_t blob_len, sk_secbuf *pt, size_t *which,
+                       sk_error *err)
+{
+    size_t need = sk_blob_rsa_len(blob, blob_len);
+    size_t tried = 0;
+    sk_error why = {0};
+    if (kr->n == 0) {
+        sk_error_set(err, SK_EDECRYPT, "no key could decrypt it: no private key was given");
+        sk_error_hint(err, "pass the controller's private key");
+        return SK_EDECRYPT;
+    }
+    size_t *order = try_order(kr);
+    if (order == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    for (size_t step = 0; step < kr->n; step++) {
+        size_t i = order[step];
+        /* Only a key of the modulus size the header announces can open it (docs/format.md §1.5). */
+        if (need != 0 && kr->keys[i].modulus_len != need) continue;
+        tried++;
+        int rc = sk_hybrid_decrypt(kr->keys[i].pkey, label, label_len, blob, blob_len, pt, &why);
+        if (rc == SK_OK) {
+            kr->keys[i].used = ++kr->tick;
+            if (which != NULL) *which = i;
+            free(order);
+            return SK_OK;
+        }
+        sk_secbuf_free(pt);
+        if (rc == SK_ENOMEM) {
+            free(order);
+            return sk_error_set(err, rc, "%s", why.msg);
+        }
+    }
+    free(order);
+    if (tried == 0) {
+        sk_error_set(err, SK_EDECRYPT,
+                     "no key could decrypt it: no key of %zu bits (the blob "
+                     "needs one)",
+                     need * 8);
+        sk_error_hint(err, "pass the private key of the controller that sealed it");
+        return SK_EDECRYPT;
+    }
+    if (tried == 1) return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it: %s", why.msg);
+    return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it (%zu keys tried; last: %s)",
+                        tried, why.msg);
+}
+
+int sk_keyring_pubkey(const sk_keyring *kr, size_t i, time_t now, sk_pubkey **out, sk_error *err)
+{
+    *out = NULL;
+    if (kr == NULL || i >= kr->n) return sk_error_set(err, SK_EUSAGE, "no key %zu in the ring", i);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long len = 0;
+    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, kr->keys[i].pkey) ||
+        (len = BIO_get_mem_data(bio, &pem)) <= 0) {
+        BIO_free(bio);
+        return sk_error_set(err, SK_ECRYPTO, "cannot write the key's public half");
+    }
+    int rc = sk_pubkey_from_pem(pem, (size_t)len, now, out, err);
+    BIO_free(bio);
+    return rc;
+}
