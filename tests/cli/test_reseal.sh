@@ -128,4 +128,35 @@ cmp -s "$T/w/outside/victim.yaml" "$T/w/victim.orig" && ok || bad "reseal wrote 
 [ ! -e "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "the stale temporary file was left"
 expect_err "removed $T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" "the removal is said"
 
+# The value is rewritten where the parser says it is, even when the same base64 stands earlier in
+# the file (a last-applied-configuration annotation holding the whole SealedSecret, a comment).
+mkdir -p "$T/copies"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: c, namespace: demo}\nstringData: {pw: hunter2}\n' |
+  "$SK" seal --cert "$OLDCRT" -o json >"$T/copies/sealed.json"
+python3 - "$T/copies/sealed.json" "$T/copies/with-copy.yaml" "$T/copies/with-copy.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+blob = doc["spec"]["encryptedData"]["pw"]
+copy = json.dumps(doc, separators=(",", ":"))
+with open(sys.argv[2], "w") as f:
+    f.write("# the old value, for the record: %s\n" % blob)
+    f.write("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  annotations:\n")
+    f.write("    kubectl.kubernetes.io/last-applied-configuration: '%s'\n" % copy)
+    f.write("  name: c\n  namespace: demo\nspec:\n  encryptedData:\n    pw: %s\n" % blob)
+    f.write("  template:\n    metadata: {name: c, namespace: demo}\n")
+doc["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": copy}
+json.dump(doc, open(sys.argv[3], "w"), indent=2)
+PY
+cp "$T/copies/with-copy.json" "$T/copies/json.orig"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.yaml"
+expect_rc 0 "reseal a YAML file that holds copies of the value"
+run "$SK" unseal --key "$KEY" -f "$T/copies/with-copy.yaml"
+expect_rc 0 "spec.encryptedData opens with the new key alone"
+head -1 "$T/copies/with-copy.yaml" | grep -qF "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["encryptedData"]["pw"])' "$T/copies/sealed.json")" &&
+  ok || bad "the comment was rewritten instead of (or as well as) the value"
+# JSON keeps no positions: two copies of the value make the file a refusal, never a guess.
+fails 1 "appears more than once" "reseal a JSON file that holds a copy of the value" \
+  "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.json"
+cmp -s "$T/copies/with-copy.json" "$T/copies/json.orig" && ok || bad "the refused JSON file changed"
+
 finish

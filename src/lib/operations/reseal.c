@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/doc_spans.h"
 #include "operations/testhooks.h"
 
 /* One blob to swap in the text: old base64 (borrowed from the tree) for new (owned). */
 typedef struct swap {
+    size_t document, item; /* where the SealedSecret is, as sk_docs_walk counts */
+    const char *key;       /* its encryptedData key (borrowed from the tree) */
     const char *old_b64;
     size_t old_len;
     char *new_b64;
@@ -28,19 +31,22 @@ typedef struct ctx {
     sk_rng *rng;
     sk_reseal_counts *counts;
     swaps sw;
+    size_t document, item; /* of the SealedSecret being resealed */
 } ctx;
 
-static int push_swap(swaps *s, const json_t *old, char *new_b64, sk_error *err)
+static int push_swap(ctx *c, const char *key, const json_t *old, char *new_b64, sk_error *err)
 {
-    swap *grown = realloc(s->v, (s->n + 1) * sizeof *grown);
+    swap *grown = realloc(c->sw.v, (c->sw.n + 1) * sizeof *grown);
     if (grown == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
-    s->v = grown;
-    s->v[s->n++] = (swap){json_string_value(old), json_string_length(old), new_b64, 0};
+    c->sw.v = grown;
+    c->sw.v[c->sw.n++] = (swap){
+        c->document, c->item, key, json_string_value(old), json_string_length(old), new_b64, 0};
     return SK_OK;
 }
 
 /* Opens one item; seals it again unless the key that opened it is the target's. */
-static int reseal_item(ctx *c, const json_t *v, const char *label, size_t label_len, sk_error *err)
+static int reseal_item(ctx *c, const char *key, const json_t *v, const char *label,
+                       size_t label_len, sk_error *err)
 {
     sk_secbuf blob = SK_SECBUF_INIT, plain = SK_SECBUF_INIT;
     size_t which = 0;
@@ -65,7 +71,7 @@ static int reseal_item(ctx *c, const json_t *v, const char *label, size_t label_
     sk_secbuf_free(&plain);
     if (rc == SK_OK) rc = sk_base64_encode(fresh, fresh_len, &b64, err);
     free(fresh);
-    if (rc == SK_OK) rc = push_swap(&c->sw, v, b64, err);
+    if (rc == SK_OK) rc = push_swap(c, key, v, b64, err);
     if (rc != SK_OK)
         free(b64);
     else
@@ -89,7 +95,7 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
     json_object_foreach(enc, k, v)
     {
         if (rc != SK_OK) break;
-        rc = reseal_item(c, v, label, label_len, err);
+        rc = reseal_item(c, k, v, label, label_len, err);
         if (rc != SK_OK) sk_error_prefix(err, "spec.encryptedData[%.128s]: ", k);
     }
     free(label);
@@ -98,9 +104,62 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
 }
 
 /* Other kinds (a ConfigMap beside the SealedSecret) are left as they are. */
-static int visit_object(const sk_object *o, void *c, sk_error *err)
+static int visit_object(const sk_object *o, void *arg, sk_error *err)
 {
-    return sk_kind_is(o->obj, SK_KIND_SEALED_SECRET) ? reseal_sealed(c, o->obj, err) : SK_OK;
+    ctx *c = arg;
+    if (!sk_kind_is(o->obj, SK_KIND_SEALED_SECRET)) return SK_OK;
+    c->document = o->document;
+    c->item = o->item;
+    return reseal_sealed(c, o->obj, err);
+}
+
+static int not_in_place(const swap *w, const char *why, sk_error *err)
+{
+    sk_error_set(err, SK_EINVAL, "spec.encryptedData[%.128s]: %s; cannot rewrite it in place",
+                 w->key, why);
+    return sk_error_at_object(err, SK_EINVAL, w->document, w->item);
+}
+
+/* YAML: the parser says where each value is, so a copy elsewhere in the text is never touched. */
+static int locate_yaml(swaps *s, const unsigned char *in, size_t len, sk_error *err)
+{
+    sk_spans spans;
+    int rc = sk_yaml_encrypted_spans(in, len, &spans, err);
+    for (size_t i = 0; rc == SK_OK && i < s->n; i++) {
+        swap *w = &s->v[i];
+        const sk_span *sp = sk_spans_find(&spans, w->document, w->item, w->key);
+        if (sp == NULL || !sp->one_line)
+            rc = not_in_place(w, "not written as a one-line string", err);
+        else if (sp->end - sp->start != w->old_len ||
+                 memcmp(in + sp->start, w->old_b64, w->old_len))
+            rc = not_in_place(w, "its text differs from its value (escapes?)", err);
+        else
+            w->at = sp->start;
+    }
+    sk_spans_free(&spans);
+    return rc;
+}
+
+/*
+ * JSON: jansson keeps no positions, so each old value must appear exactly once in the text; a
+ * copy (a last-applied-configuration annotation) makes the file a refusal, never a guess.
+ */
+static int locate_json(swaps *s, const unsigned char *in, size_t len, sk_error *err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        swap *w = &s->v[i];
+        const unsigned char *hit = memmem(in, len, w->old_b64, w->old_len);
+        if (hit == NULL) return not_in_place(w, "not written as one plain string", err);
+        size_t at = (size_t)(hit - in);
+        if (memmem(in + at + 1, len - at - 1, w->old_b64, w->old_len) != NULL) {
+            not_in_place(w, "its sealed value appears more than once in the file", err);
+            sk_error_hint(err, "remove the copy (a last-applied-configuration annotation?), or "
+                               "write the file as YAML");
+            return SK_EINVAL;
+        }
+        w->at = at;
+    }
+    return SK_OK;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -109,26 +168,15 @@ static int by_offset(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Finds each old blob in the text, in document order, so only those bytes change. */
-static int locate(swaps *s, const unsigned char *in, size_t len, sk_error *err)
+static int locate(swaps *s, const sk_docs *docs, const unsigned char *in, size_t len, sk_error *err)
 {
-    size_t from = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        const unsigned char *hit = memmem(in + from, len - from, s->v[i].old_b64, s->v[i].old_len);
-        if (hit == NULL) hit = memmem(in, len, s->v[i].old_b64, s->v[i].old_len);
-        if (hit == NULL)
-            return sk_error_set(err, SK_EINVAL,
-                                "an encryptedData value is not written as one "
-                                "plain string in the file; cannot rewrite it in place");
-        s->v[i].at = (size_t)(hit - in);
-        from = s->v[i].at + s->v[i].old_len;
-    }
+    int rc = docs->format == SK_FORMAT_YAML ? locate_yaml(s, in, len, err)
+                                            : locate_json(s, in, len, err);
+    if (rc != SK_OK) return rc;
     if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, by_offset);
     for (size_t i = 1; i < s->n; i++) {
         if (s->v[i].at < s->v[i - 1].at + s->v[i - 1].old_len)
-            return sk_error_set(err, SK_EINVAL,
-                                "the same sealed value appears twice; "
-                                "refusing to rewrite it ambiguously");
+            return not_in_place(&s->v[i], "the same sealed value is used twice", err);
     }
     return SK_OK;
 }
@@ -147,6 +195,68 @@ static int splice(const swaps *s, const unsigned char *in, size_t len, sk_secbuf
     return rc;
 }
 
+/* ---- re-checking what was written ---- */
+
+typedef struct recheck {
+    const sk_docs *before;
+    const swaps *sw;
+    size_t items, swapped;
+} recheck;
+
+static const json_t *object_at(const sk_docs *docs, size_t document, size_t item)
+{
+    const json_t *doc = document > 0 && document <= docs->n ? docs->doc[document - 1] : NULL;
+    return item > 0 ? json_array_get(json_object_get(doc, "items"), item - 1) : doc;
+}
+
+static const swap *swap_at(const swaps *s, size_t document, size_t item, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].document == document && s->v[i].item == item && strcmp(s->v[i].key, key) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+/* Each item of the new text is the blob sealed for it in this run, or the one it had before. */
+static int recheck_object(const sk_object *o, void *arg, sk_error *err)
+{
+    recheck *r = arg;
+    if (!sk_kind_is(o->obj, SK_KIND_SEALED_SECRET)) return SK_OK;
+    const json_t *old_enc = json_object_get(
+        json_object_get(object_at(r->before, o->document, o->item), "spec"), "encryptedData");
+    const char *k;
+    const json_t *v;
+    json_object_foreach(json_object_get(json_object_get(o->obj, "spec"), "encryptedData"), k, v)
+    {
+        const swap *w = swap_at(r->sw, o->document, o->item, k);
+        const char *want = w ? w->new_b64 : json_string_value(json_object_get(old_enc, k));
+        r->items++;
+        r->swapped += w != NULL;
+        if (want == NULL || !json_is_string(v) || strcmp(json_string_value(v), want) != 0)
+            return sk_error_set(err, SK_EINVAL,
+                                "spec.encryptedData[%.128s]: the rewritten file does not hold the "
+                                "value sealed for it; nothing was written",
+                                k);
+    }
+    return SK_OK;
+}
+
+static int recheck_text(const sk_docs *before, const swaps *sw, const sk_secbuf *out,
+                        const char *source, sk_error *err)
+{
+    sk_docs after = {0};
+    recheck r = {before, sw, 0, 0};
+    int rc = sk_docs_parse(out->data, out->len, source, &after, err);
+    if (rc == SK_OK) rc = sk_docs_walk(&after, recheck_object, &r, err);
+    if (rc == SK_OK && r.swapped != sw->n)
+        rc = sk_error_set(err, SK_EINVAL,
+                          "the rewritten file lost %zu resealed items; nothing "
+                          "was written",
+                          sw->n - r.swapped);
+    sk_docs_free(&after);
+    return rc;
+}
+
 int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
                        const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
                        sk_reseal_counts *counts, sk_error *err)
@@ -156,12 +266,13 @@ int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, 
         return sk_error_set(err, SK_EUSAGE, "sk_reseal_counts version %u is not supported",
                             counts->version);
     *counts = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
-    ctx c = {keys, target, rng, counts, {NULL, 0}};
+    ctx c = {.keys = keys, .target = target, .rng = rng, .counts = counts};
     sk_docs docs = {0};
     int rc = sk_docs_parse(in, len, source, &docs, err);
     if (rc == SK_OK) rc = sk_docs_walk(&docs, visit_object, &c, err);
-    if (rc == SK_OK) rc = locate(&c.sw, in, len, err);
+    if (rc == SK_OK) rc = locate(&c.sw, &docs, in, len, err);
     if (rc == SK_OK) rc = splice(&c.sw, in, len, out, err);
+    if (rc == SK_OK && c.sw.n > 0) rc = recheck_text(&docs, &c.sw, out, source, err);
     for (size_t i = 0; i < c.sw.n; i++)
         free(c.sw.v[i].new_b64);
     free(c.sw.v);

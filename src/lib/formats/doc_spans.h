@@ -1,0 +1,33 @@
+/*
+ * Internal: where each spec.encryptedData value of a YAML text is, in bytes,
+ * so that a re-seal rewrites that value and nothing else, even when the same
+ * base64 appears elsewhere (a last-applied-configuration annotation, a
+ * comment). Documents and List items are counted as sk_docs_walk counts them.
+ */
+#ifndef SK_DOC_SPANS_H
+#define SK_DOC_SPANS_H
+
+#include <stddef.h>
+#include <sealkit/error.h>
+
+typedef struct sk_span {
+    size_t document; /* 1-based, counting non-empty documents */
+    size_t item;     /* 1-based item of a List's items; 0 for a whole document */
+    char *key;       /* the encryptedData key */
+    size_t start;    /* byte offsets of the value's text, quotes excluded: [start, end) */
+    size_t end;
+    int one_line; /* 0 when the value is a block scalar or spans lines: not spliceable */
+} sk_span;
+
+typedef struct sk_spans {
+    sk_span *v;
+    size_t n;
+} sk_spans;
+
+/* Fills out (malloc'd) for a YAML text that sk_docs_parse accepted. */
+int sk_yaml_encrypted_spans(const unsigned char *buf, size_t len, sk_spans *out, sk_error *err);
+void sk_spans_free(sk_spans *s);
+/* The span of (document, item, key); NULL when there is none. */
+const sk_span *sk_spans_find(const sk_spans *s, size_t document, size_t item, const char *key);
+
+#endif

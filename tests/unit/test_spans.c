@@ -1,0 +1,77 @@
+/* Where each encryptedData value is, in bytes: the splice of reseal depends on it. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "formats/doc_spans.h"
+
+/* The text of (document, item, key) in buf, as the span says ("" when there is none). */
+static const char *text_of(const char *buf, size_t document, size_t item, const char *key)
+{
+    static char out[256];
+    sk_spans s;
+    sk_error err = {0};
+    assert_int_equal(sk_yaml_encrypted_spans((const unsigned char *)buf, strlen(buf), &s, &err),
+                     SK_OK);
+    const sk_span *sp = sk_spans_find(&s, document, item, key);
+    out[0] = '\0';
+    if (sp != NULL && sp->one_line)
+        snprintf(out, sizeof out, "%.*s", (int)(sp->end - sp->start), buf + sp->start);
+    else if (sp != NULL)
+        snprintf(out, sizeof out, "(multi-line)");
+    sk_spans_free(&s);
+    return out;
+}
+
+static void test_positions_are_bytes(void **state)
+{
+    (void)state;
+    /* Multi-byte characters, CRLF and a byte order mark come before the value. */
+    const char *y =
+        "\xef\xbb\xbf# \xc3\xa9\xf0\x9f\x98\x80 AgB\r\n"
+        "metadata: {name: \"\xc3\xa9\", annotations: {a: 'AgB'}}\r\n"
+        "spec:\r\n  encryptedData:\r\n    pw: AgB\r\n    q: \"AgC\"\r\n    s: 'AgD'\r\n";
+    assert_string_equal(text_of(y, 1, 0, "pw"), "AgB");
+    assert_string_equal(text_of(y, 1, 0, "q"), "AgC");
+    assert_string_equal(text_of(y, 1, 0, "s"), "AgD");
+    assert_string_equal(text_of(y, 1, 0, "a"), ""); /* an annotation is not encryptedData */
+}
+
+static void test_documents_and_lists(void **state)
+{
+    (void)state;
+    /* Empty documents do not count, as in sk_docs; List items are numbered from 1. */
+    const char *y = "---\n---\nspec: {encryptedData: {k: AgA}}\n---\nkind: List\nitems:\n"
+                    "- spec: {encryptedData: {k: AgB}}\n- kind: ConfigMap\n"
+                    "- spec:\n    encryptedData:\n      k: AgC\n      m: |\n        AgD\n";
+    assert_string_equal(text_of(y, 1, 0, "k"), "AgA");
+    assert_string_equal(text_of(y, 2, 1, "k"), "AgB");
+    assert_string_equal(text_of(y, 2, 3, "k"), "AgC");
+    assert_string_equal(text_of(y, 2, 3, "m"), "(multi-line)"); /* a block scalar */
+    assert_string_equal(text_of(y, 2, 2, "k"), "");
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    sk_spans s;
+    sk_error err = {0};
+    const char *y = "spec: {encryptedData: {k: AgA}\n";
+    assert_int_equal(sk_yaml_encrypted_spans((const unsigned char *)y, strlen(y), &s, &err),
+                     SK_EPARSE);
+    assert_int_equal(s.n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_positions_are_bytes),
+        cmocka_unit_test(test_documents_and_lists),
+        cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
