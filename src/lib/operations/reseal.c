@@ -131,7 +131,7 @@ static int locate_yaml(swaps *s, const unsigned char *in, size_t len, sk_error *
         if (sp == NULL || !sp->one_line)
             rc = not_in_place(w, "not written as a one-line string", err);
         else if (sp->end - sp->start != w->old_len ||
-                 memcmp(in + sp->start, w->old_b64, w->old_len))
+                 memcmp(in + sp->start, w->old_b64, w->old_len) != 0)
             rc = not_in_place(w, "its text differs from its value (escapes?)", err);
         else
             w->at = sp->start;
