@@ -25,12 +25,13 @@ _sealkit_flags()
     keygen) echo "--bits --cn --valid-for --not-before -n --namespace -o --format -w --output
                   --cert-out --key-out -h --help" ;;
     keys) echo "-h --help" ;;
-    keys/list) echo "--key -o --format -h --help" ;;
+    keys/list) echo "--key -o --format --newest -h --help" ;;
     create) echo "-h --help" ;;
     create/*) echo "-n --namespace --from-literal --from-file --from-env-file --type --seal --cert
                     --scope -o --format -w --output --docker-server --docker-username
                     --docker-password --docker-password-stdin --docker-email -h --help" ;;
-    rotate) echo "--keys --max-age --bits --cn --valid-for --namespace -j --jobs --now -h --help" ;;
+    rotate) echo "--keys --max-age --bits --cn --valid-for --namespace --init -j --jobs --format -q
+                  --quiet --now -h --help" ;;
     package) echo "-n --namespace --set --overlay --date --kustomization -o --output-dir --output
                    -h --help" ;;
     package/verify) echo "--cert --key --recovery-private-key --policy -h --help" ;;
@@ -57,7 +58,7 @@ _sealkit_value()
         package)
             compopt -o filenames 2>/dev/null
             _sealkit_reply -d -- "$cur" ;;
-        reseal | verify | cert | keys/list) _sealkit_reply -W "text json" -- "$cur" ;;
+        reseal | verify | cert | keys/list | rotate) _sealkit_reply -W "text json" -- "$cur" ;;
         *) _sealkit_reply -W "json yaml" -- "$cur" ;;
         esac ;;
     -n | --namespace | --name | --from-literal | --type | --docker-server | --docker-username | \

@@ -42,6 +42,16 @@ typedef struct sk_reseal_counts {
  * input. Every re-sealed item gets a fresh session key from libsodium's
  * CSPRNG. keys is not const: decrypting reorders it (see sk_keyring_decrypt).
  */
+/*
+ * The preflight of a rotation: can keys open what a text holds? For each
+ * SealedSecret, opens one item (the first), so that a mistyped key folder or
+ * a foreign file fails before a new key is made. *sealed (may be NULL) counts
+ * the SealedSecrets seen. SK_EDECRYPT names the document and item that no key
+ * opens; a text that does not parse is SK_EPARSE.
+ */
+SK_API int sk_reseal_probe(const unsigned char *in, size_t len, const char *source,
+                           sk_keyring *keys, size_t *sealed, sk_error *err);
+
 SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
                           const sk_pubkey *target, sk_secbuf *out, sk_reseal_counts *counts,
                           sk_error *err);

@@ -24,6 +24,12 @@ enum sk_walk_flags {
 
 typedef struct sk_walk_list {
     char **files; /* named files in the order given, then each folder's files by name */
+    /*
+     * Beside each file: how many leading bytes of its path are the path the caller named (the
+     * whole path for a named file). What follows is what the walk found below it, without
+     * following a link: sk_open_parent opens it again the same way.
+     */
+    size_t *root_len;
     size_t n_files;
     char **temps; /* regular files named as sealkit's temporary files ("F.sealkit-tmp.PID.N") */
     size_t n_temps;
@@ -46,6 +52,21 @@ typedef struct sk_walk_list {
 SK_API int sk_walk(const char *const *paths, size_t n, unsigned flags, sk_walk_list *out,
                    sk_error *err);
 SK_API void sk_walk_list_free(sk_walk_list *l);
+
+/*
+ * Opens the folder that holds path, to read and replace the file through it (sk_read_at and
+ * sk_write_atomic_at in io.h) rather than by path. The first root_len bytes of path (the path
+ * the caller named: sk_walk_list.root_len) are opened as given, links and all; each folder
+ * below them is opened relative to its parent with O_NOFOLLOW, so a folder replaced by a link
+ * since the walk is never entered. When root_len covers path (a named file), its folder is
+ * opened as given and, when the file is a link, the file it points to is the one opened: the
+ * caller chose it. *dirfd is the folder (close it); *name the file's name in it (malloc'd:
+ * free() it). Errors (the error's source is path): SK_EIO when a folder cannot be opened or is
+ * no longer a folder (a link, say); SK_EUSAGE when root_len does not end where a path part
+ * does, or a part below it is "." or ".." or missing; SK_ENOMEM.
+ */
+SK_API int sk_open_parent(const char *path, size_t root_len, int *dirfd, char **name,
+                          sk_error *err);
 
 /* Non-zero when name (no folder part) is one of sealkit's temporary file names. */
 SK_API int sk_walk_is_temp_name(const char *name);

@@ -7,7 +7,13 @@
 #include <sealkit/sealkit.h>
 
 /* Exit codes (documented in README.md and sealkit --help). */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,
+    EXIT_USAGE = 2,
+    EXIT_LOCKED = 3,       /* rotate: another run holds the key folder's lock */
+    EXIT_WOULD_CHANGE = 4, /* reseal --check: files would change; rotate: a new key to apply */
+};
 
 /* Prints "sealkit: error: MSG" and "sealkit: hint: HINT"; returns the exit code for it. */
 int cli_fail(const sk_error *err);
@@ -61,8 +67,18 @@ long cli_newest_key(const sk_keyring *kr);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
 void cli_print_finding(const sk_finding *x);
 
-/* Reseals files and folders in place as 'sealkit reseal PATH...' does (cmd_reseal.c). */
-int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths);
+/* What a reseal of files and folders did. */
+typedef struct cli_reseal_totals {
+    size_t files, files_changed, failed, items_resealed;
+} cli_reseal_totals;
+/*
+ * Reseals files and folders in place as 'sealkit reseal PATH...' does (cmd_reseal.c), without
+ * its summary line; *sum (may be NULL) gets the totals.
+ */
+int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths,
+                     cli_reseal_totals *sum);
+/* The default -j: twice the cores (one worker's fsync overlaps another's RSA), at most 256. */
+long cli_default_jobs(void);
 
 /* Loads --key files and folders into a new ring (cmd_unseal.c). */
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err);

@@ -59,18 +59,21 @@ static const char usage[] =
     "\n"
     "  --key FILE[,FILE]     a key file or folder (same as a positional argument)\n"
     "  -o, --format FORMAT   text (default) or json (schema: sealkit.keys/v1, see README)\n"
+    "  --newest              print only the file that holds the newest key (the key\n"
+    "                        Secret 'sealkit rotate' asks you to apply); exit 1 if none\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0 success, 1 failure (unreadable file, no key found), 2 usage error.\n";
 
 typedef struct keys_args {
     cli_list paths;
-    int json;
+    int json, newest;
 } keys_args;
 
-enum { OPT_KEY = 256 };
+enum { OPT_KEY = 256, OPT_NEWEST };
 
 static const struct option options[] = {{"key", required_argument, NULL, OPT_KEY},
+                                        {"newest", no_argument, NULL, OPT_NEWEST},
                                         {"format", required_argument, NULL, 'o'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
@@ -90,6 +93,9 @@ static int parse_flags(int argc, char **argv, keys_args *a)
             break;
         case 'o':
             format = optarg;
+            break;
+        case OPT_NEWEST:
+            a->newest = 1;
             break;
         default:
             return cli_usage_error("keys", "invalid option");
@@ -333,6 +339,16 @@ static int print_text(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
     return rc == SK_OK ? footer(kr, out, err) : rc;
 }
 
+/* The file of the newest key, by the one rule (sk_keyring_newest): a stable pointer for scripts. */
+static int print_newest(const sk_keyring *kr, sk_secbuf *out, sk_error *err)
+{
+    size_t which = 0;
+    int rc = sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, &which, err);
+    if (rc == SK_OK) rc = sk_secbuf_puts(out, sk_keyring_info(kr, which)->source, err);
+    if (rc == SK_OK) rc = sk_secbuf_puts(out, "\n", err);
+    return rc;
+}
+
 static int cmd_keys_list(int argc, char **argv)
 {
     keys_args a = {0};
@@ -346,7 +362,10 @@ static int cmd_keys_list(int argc, char **argv)
     sk_secbuf out = SK_SECBUF_INIT;
     int st = sk_keyring_new(&kr, &err);
     if (st == SK_OK) st = sk_keyring_load(kr, (const char *const *)a.paths.v, a.paths.n, &err);
-    if (st == SK_OK) st = a.json ? print_json(kr, &out, &err) : print_text(kr, &out, &err);
+    if (st == SK_OK && a.newest)
+        st = print_newest(kr, &out, &err);
+    else if (st == SK_OK)
+        st = a.json ? print_json(kr, &out, &err) : print_text(kr, &out, &err);
     if (st == SK_OK) st = cli_output(NULL, &out, 0, &err);
     sk_secbuf_free(&out);
     sk_keyring_free(kr);

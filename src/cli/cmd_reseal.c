@@ -33,8 +33,8 @@ static const char usage[] =
     "  -h, --help         show this help\n"
     "\n"
     "A file that fails is left untouched and reported; the others proceed.\n"
-    "Exit status: 0 success, 1 a file failed (or, with --check, something would\n"
-    "change), 2 usage error.\n";
+    "Exit status: 0 success (with --check: nothing would change), 1 a file failed,\n"
+    "2 usage error, 4 (--check only) files would change.\n";
 
 typedef struct reseal_args {
     const char *cert;
@@ -84,7 +84,7 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
 {
     a->cert = cli_env("cert");
     /* Twice the cores: one worker's fsync overlaps another's RSA work. */
-    a->jobs = 2 * sysconf(_SC_NPROCESSORS_ONLN);
+    a->jobs = cli_default_jobs();
     const char *env = cli_env("recovery-private-key");
     if (env != NULL && cli_list_add_csv(&a->keys, env) != 0) return EXIT_FAIL;
     int c, rc = 0;
@@ -157,20 +157,35 @@ typedef struct work {
     const sk_pubkey *pk;
 } work;
 
-static void reseal_file(const work *w, const char *path, file_result *r)
+/*
+ * The file is read and replaced through a handle on its folder, opened from the named path
+ * without following a link below it, and replaced only while it is still the file that was
+ * read, unchanged (a concurrent edit is left for the next run, and the file counts as failed),
+ * with its mode, owner and group. A file with several hard links is left alone: replacing one
+ * name would split it from the others (reported under --check and --dry-run too).
+ */
+static void reseal_file(const work *w, const char *path, size_t root_len, file_result *r)
 {
     sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
     struct stat st;
+    int dfd = -1;
+    char *name = NULL;
     r->done = 1;
     r->c = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
-    r->rc = sk_read_file(path, SK_MAX_INPUT, &in, &r->err);
+    r->rc = sk_open_parent(path, root_len, &dfd, &name, &r->err);
+    if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
     if (r->rc == SK_OK)
         r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->c, &r->err);
-    if (r->rc == SK_OK && r->c.resealed > 0 && !w->a->check && !w->a->dry_run) {
-        /* The file keeps its mode; stat failing now means it vanished: the write will say so. */
-        if (stat(path, &st) != 0) st.st_mode = 0644;
-        r->rc = sk_write_atomic(path, out.data, out.len, st.st_mode & 07777, &r->err);
+    if (r->rc == SK_OK && r->c.resealed > 0 && st.st_nlink > 1) {
+        sk_error_set(&r->err, SK_EIO, "has %lu hard links; resealing it would split them",
+                     (unsigned long)st.st_nlink);
+        r->rc = sk_error_at_source(&r->err, SK_EIO, path);
     }
+    if (r->rc == SK_OK && r->c.resealed > 0 && !w->a->check && !w->a->dry_run)
+        r->rc = sk_write_atomic_at(dfd, name, path, out.data, out.len, st.st_mode & 07777, &st,
+                                   &r->err);
+    if (dfd >= 0) close(dfd);
+    free(name);
     sk_secbuf_free(&in);
     sk_secbuf_free(&out);
 }
@@ -182,26 +197,26 @@ static void progress(const reseal_args *a, size_t done, size_t total)
     if (done == total) fputs("\r\033[K", stderr);
 }
 
-static void run_serial(const work *w, const cli_list *files, file_result *res)
+static void run_serial(const work *w, const sk_walk_list *files, file_result *res)
 {
-    for (size_t i = 0; i < files->n; i++) {
-        reseal_file(w, files->v[i], &res[i]);
-        progress(w->a, i + 1, files->n);
+    for (size_t i = 0; i < files->n_files; i++) {
+        reseal_file(w, files->files[i], files->root_len[i], &res[i]);
+        progress(w->a, i + 1, files->n_files);
     }
 }
 
-static void worker(const work *w, const cli_list *files, size_t id, size_t jobs, int fd)
+static void worker(const work *w, const sk_walk_list *files, size_t id, size_t jobs, int fd)
 {
-    for (size_t i = id; i < files->n; i += jobs) {
+    for (size_t i = id; i < files->n_files; i += jobs) {
         record rec = {.index = i};
-        reseal_file(w, files->v[i], &rec.r);
+        reseal_file(w, files->files[i], files->root_len[i], &rec.r);
         if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(EXIT_FAIL);
     }
     _exit(EXIT_OK);
 }
 
 /* Files are dealt round-robin to forked workers; each result comes back as one record. */
-static void run_parallel(const work *w, const cli_list *files, file_result *res, size_t jobs)
+static void run_parallel(const work *w, const sk_walk_list *files, file_result *res, size_t jobs)
 {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -223,9 +238,9 @@ static void run_parallel(const work *w, const cli_list *files, file_result *res,
     ssize_t got;
     while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec ||
            (got < 0 && errno == EINTR)) {
-        if (got < 0 || rec.index >= files->n) continue;
+        if (got < 0 || rec.index >= files->n_files) continue;
         res[rec.index] = rec.r;
-        progress(w->a, ++done, files->n);
+        progress(w->a, ++done, files->n_files);
     }
     close(fds[0]);
     while (wait(NULL) > 0 || errno == EINTR) {
@@ -352,7 +367,7 @@ static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
     return rc == SK_OK ? EXIT_OK : cli_fail(&err);
 }
 
-static int reseal_paths(const work *w, int npaths, char **paths)
+static int reseal_paths(const work *w, int npaths, char **paths, cli_reseal_totals *sum)
 {
     sk_walk_list l;
     sk_error err = {0};
@@ -367,9 +382,9 @@ static int reseal_paths(const work *w, int npaths, char **paths)
     }
     size_t jobs = (size_t)w->a->jobs < files.n ? (size_t)w->a->jobs : files.n;
     if (jobs > 1)
-        run_parallel(w, &files, res, jobs);
+        run_parallel(w, &l, res, jobs);
     else
-        run_serial(w, &files, res);
+        run_serial(w, &l, res);
     totals t = {0};
     int reported = SK_OK;
     if (w->a->json)
@@ -378,16 +393,20 @@ static int reseal_paths(const work *w, int npaths, char **paths)
         report_text(w->a, &files, res, &t);
     free(res);
     sk_walk_list_free(&l);
+    if (sum != NULL)
+        *sum = (cli_reseal_totals){t.files, t.changed, t.failed + unread, t.items.resealed};
     if (reported != SK_OK)
         return cli_fail(&err); /* the files are written: only the report is lost */
-    return t.failed > 0 || unread > 0 || (w->a->check && t.changed > 0) ? EXIT_FAIL : EXIT_OK;
+    if (t.failed > 0 || unread > 0) return EXIT_FAIL;
+    return w->a->check && t.changed > 0 ? EXIT_WOULD_CHANGE : EXIT_OK;
 }
 
-int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths)
+int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths,
+                     cli_reseal_totals *sum)
 {
     reseal_args a = {.jobs = jobs};
     work w = {&a, kr, pk};
-    return reseal_paths(&w, npaths, paths);
+    return reseal_paths(&w, npaths, paths, sum);
 }
 
 int cmd_reseal(int argc, char **argv)
@@ -407,7 +426,7 @@ int cmd_reseal(int argc, char **argv)
     } else {
         work w = {&a, kr, pk};
         rc = argc - optind == 0 ? reseal_stdin(kr, pk)
-                                : reseal_paths(&w, argc - optind, argv + optind);
+                                : reseal_paths(&w, argc - optind, argv + optind, NULL);
     }
     sk_pubkey_free(pk);
     sk_keyring_free(kr);

@@ -11,7 +11,6 @@
  */
 #include "cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,8 +24,6 @@
 
 #include <sealkit/keygen.h>
 #include <sealkit/timefmt.h>
-
-enum { EXIT_LOCKED = 3 };
 
 static const char usage[] =
     "Usage: sealkit rotate --keys DIR --max-age AGE [OPTIONS] PATH...\n"
@@ -44,21 +41,38 @@ static const char usage[] =
     "  --cn NAME           certificate CN of a new key (default sealed-secret)\n"
     "  --valid-for AGE     certificate validity of a new key (default 3650d)\n"
     "  --namespace NS      namespace of the key Secret (default kube-system)\n"
+    "  --init              DIR may be missing or empty: make the first key there\n"
     "  -j, --jobs N        reseal worker processes (default: twice the number of cores)\n"
+    "  --format FMT        text (default) or json: a report on standard output\n"
+    "  -q, --quiet         print nothing when there is nothing to do\n"
     "  --now TIME          pretend the time is TIME (RFC 3339 or @SECONDS), for tests\n"
     "  -h, --help          show this help\n"
     "\n"
-    "Exit status: 0 nothing to do or rotated, 1 failure (run again to finish),\n"
-    "2 usage error, 3 another rotate holds the folder's lock.\n";
+    "Before it makes a key, rotate checks that the keys in DIR open one item of every\n"
+    "SealedSecret under PATH, so a mistyped folder or a foreign file fails first.\n"
+    "\n"
+    "Exit status: 0 nothing to do, 1 failure (run again to finish), 2 usage error,\n"
+    "3 another rotate holds the folder's lock, 4 rotated: apply the new key (its path\n"
+    "is printed, and 'sealkit keys list --newest DIR' prints it again).\n";
 
 typedef struct rotate_args {
     const char *dir, *cn, *ns;
     int64_t max_age, valid_for, now;
-    int bits;
+    int bits, init, json, quiet;
     long jobs;
 } rotate_args;
 
-enum { OPT_KEYS = 256, OPT_MAX_AGE, OPT_BITS, OPT_CN, OPT_VALID_FOR, OPT_NAMESPACE, OPT_NOW };
+enum {
+    OPT_KEYS = 256,
+    OPT_MAX_AGE,
+    OPT_BITS,
+    OPT_CN,
+    OPT_VALID_FOR,
+    OPT_NAMESPACE,
+    OPT_NOW,
+    OPT_INIT,
+    OPT_FORMAT
+};
 
 static const struct option options[] = {{"keys", required_argument, NULL, OPT_KEYS},
                                         {"max-age", required_argument, NULL, OPT_MAX_AGE},
@@ -68,6 +82,9 @@ static const struct option options[] = {{"keys", required_argument, NULL, OPT_KE
                                         {"namespace", required_argument, NULL, OPT_NAMESPACE},
                                         {"jobs", required_argument, NULL, 'j'},
                                         {"now", required_argument, NULL, OPT_NOW},
+                                        {"init", no_argument, NULL, OPT_INIT},
+                                        {"format", required_argument, NULL, OPT_FORMAT},
+                                        {"quiet", no_argument, NULL, 'q'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 
@@ -85,9 +102,9 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
                        .valid_for = 3650LL * 86400,
                        .now = (int64_t)cli_now(),
                        .bits = SK_KEYGEN_DEFAULT_BITS,
-                       .jobs = 2 * sysconf(_SC_NPROCESSORS_ONLN)};
+                       .jobs = cli_default_jobs()};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hj:", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hj:q", options, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);
@@ -118,6 +135,17 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
         case OPT_NOW:
             if (sk_time_parse(optarg, &a->now, &err) != SK_OK) return bad("--now", &err);
             break;
+        case OPT_INIT:
+            a->init = 1;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return cli_usage_error("rotate", "--format must be text or json");
+            a->json = strcmp(optarg, "json") == 0;
+            break;
+        case 'q':
+            a->quiet = 1;
+            break;
         default:
             return cli_usage_error("rotate", "invalid option");
         }
@@ -142,35 +170,69 @@ static int take_lock(const char *dir, sk_error *err)
     if (fd < 0) return sk_error_set(err, SK_EIO, "cannot open %s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) return SK_OK;
     close(fd);
-    return sk_error_set(err, SK_EIO, "%s is held: another sealkit rotate is running", path);
+    sk_error_set(err, SK_EIO, "%s is held: another sealkit rotate is running", path);
+    return EXIT_LOCKED;
 }
 
-static void done_path(const char *dir, char *out, size_t n)
-{
-    snprintf(out, n, "%s/.sealkit-rotate-done", dir);
-}
+/*
+ * The folder's state, one fingerprint per file: .sealkit-rotate-minted names the last key this
+ * job made (written before the key's files), .sealkit-rotate-done the key the paths were last
+ * resealed to and announced. A minted key is announced ("apply it") until it is done.
+ */
+static const char MINTED[] = ".sealkit-rotate-minted", DONE[] = ".sealkit-rotate-done";
 
-static int already_done(const char *dir, const char *fingerprint)
+static int state_is(const char *dir, const char *file, const char *fingerprint)
 {
     char path[4096], buf[SK_FINGERPRINT_MAX + 2] = {0};
-    done_path(dir, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return 0;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "re");
+    if (f == NULL || fingerprint == NULL) {
+        if (f != NULL) fclose(f);
+        return 0;
+    }
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[strcspn(buf, "\n")] = '\0';
     return n > 0 && strcmp(buf, fingerprint) == 0;
 }
 
-static int mark_done(const char *dir, const char *fingerprint, sk_error *err)
+static int set_state(const char *dir, const char *file, const char *fingerprint, sk_error *err)
 {
     char path[4096], line[SK_FINGERPRINT_MAX + 2];
-    done_path(dir, path, sizeof path);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     int n = snprintf(line, sizeof line, "%s\n", fingerprint);
     return sk_write_atomic(path, line, (size_t)n, 0644, err);
 }
 
-/* Writes the new key's Secret (0600) and certificate (0644); neither ever replaces a file. */
+static int name_taken(const char *base, const char *ext)
+{
+    char path[4300];
+    struct stat st;
+    snprintf(path, sizeof path, "%s%s", base, ext);
+    return lstat(path, &st) == 0;
+}
+
+/* Temporary files of a killed run in the key folder (they may hold a private key). */
+static void remove_stale_temps(const char *dir)
+{
+    sk_walk_list l;
+    if (sk_walk(&dir, 1, SK_WALK_FLAT, &l, NULL) != SK_OK) return;
+    for (size_t i = 0; i < l.n_temps; i++) {
+        int removed = 0;
+        sk_error err = {0};
+        if (sk_walk_remove_stale_temp(l.temps[i], &removed, &err) != SK_OK)
+            cli_fail(&err);
+        else if (removed)
+            cli_warn("removed %s, left by an interrupted run", l.temps[i]);
+    }
+    sk_walk_list_free(&l);
+}
+
+/*
+ * Writes the new key's certificate (0644), then its Secret (0600): the Secret, which holds the
+ * certificate too, is the key, and appears whole or not at all, so an interrupted run leaves a
+ * complete key or none. Neither file ever replaces another.
+ */
 static int write_new_key(const rotate_args *a, sk_error *err)
 {
     sk_keypair *kp = NULL;
@@ -181,20 +243,19 @@ static int write_new_key(const rotate_args *a, sk_error *err)
     time_t t = (time_t)a->now;
     gmtime_r(&t, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    /* A run killed between the two files leaves a certificate alone: take the next name. */
     snprintf(base, sizeof base, "%s/sealed-secrets-key-%s", a->dir, stamp);
+    for (int n = 2; n < 100 && (name_taken(base, ".crt") || name_taken(base, ".yaml")); n++)
+        snprintf(base, sizeof base, "%s/sealed-secrets-key-%s-%d", a->dir, stamp, n);
     int rc = sk_keygen(a->bits, a->cn, a->now, a->valid_for, &kp, err);
     if (rc == SK_OK) rc = sk_keygen_tls_secret(kp, a->ns, NULL, &secret, err);
     if (rc == SK_OK) rc = sk_emit_yaml(secret, &yaml, err);
     if (rc == SK_OK) rc = sk_keypair_cert_pem(kp, &crt, err);
-    snprintf(path, sizeof path, "%s.yaml", base);
-    if (rc == SK_OK) rc = sk_write_new(path, yaml.data, yaml.len, 0600, err);
-    if (rc == SK_OK)
-        fprintf(stderr,
-                "sealkit: new key %s (%s); apply it to the cluster and restart "
-                "the controller\n",
-                path, sk_keypair_fingerprint(kp));
+    if (rc == SK_OK) rc = set_state(a->dir, MINTED, sk_keypair_fingerprint(kp), err);
     snprintf(path, sizeof path, "%s.crt", base);
     if (rc == SK_OK) rc = sk_write_new(path, crt.data, crt.len, 0644, err);
+    snprintf(path, sizeof path, "%s.yaml", base);
+    if (rc == SK_OK) rc = sk_write_new(path, yaml.data, yaml.len, 0600, err);
     json_decref(secret);
     sk_secbuf_free(&yaml);
     sk_secbuf_free(&crt);
@@ -215,16 +276,110 @@ static int load_folder(const char *dir, sk_keyring **kr, size_t *newest, sk_erro
     return SK_OK;
 }
 
-/* An empty folder is the first run; anything in it must load as keys. */
+/* Files other than our own state (the lock, the done mark, a killed run's temporary files). */
 static int has_files(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int found = 0;
-    while (d != NULL && !found && (e = readdir(d)) != NULL)
-        found = e->d_name[0] != '.';
-    if (d != NULL) closedir(d);
+    sk_walk_list l;
+    if (sk_walk(&dir, 1, SK_WALK_FLAT | SK_WALK_FOLLOW_LINKS, &l, NULL) != SK_OK) return 0;
+    int found = l.n_files > 0;
+    sk_walk_list_free(&l);
     return found;
+}
+
+/*
+ * Can the keys at hand open every SealedSecret under the paths? One item each: a mistyped key
+ * folder or a foreign file must fail before a key is made. Prints each problem.
+ */
+static int preflight(sk_keyring *kr, int npaths, char **paths)
+{
+    sk_walk_list l;
+    sk_error err = {0};
+    if (sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &l, &err) != SK_OK)
+        return cli_fail(&err);
+    size_t unopened = 0;
+    for (size_t i = 0; i < l.n_files; i++) {
+        sk_secbuf text = SK_SECBUF_INIT;
+        int rc = sk_read_file(l.files[i], SK_MAX_INPUT, &text, &err);
+        if (rc == SK_OK) rc = sk_reseal_probe(text.data, text.len, l.files[i], kr, NULL, &err);
+        sk_secbuf_free(&text);
+        if (rc != SK_OK) unopened++, cli_fail(&err);
+    }
+    sk_walk_list_free(&l);
+    if (unopened == 0) return EXIT_OK;
+    fprintf(stderr,
+            "sealkit: %zu files cannot be opened with the keys in the folder; no key "
+            "was made\n",
+            unopened);
+    return EXIT_FAIL;
+}
+
+/* "30d", "12h", "90m" or "45s": the largest unit that divides the duration. */
+static void format_age(int64_t s, char *out, size_t n)
+{
+    if (s % 86400 == 0)
+        snprintf(out, n, "%lldd", (long long)(s / 86400));
+    else if (s % 3600 == 0)
+        snprintf(out, n, "%lldh", (long long)(s / 3600));
+    else if (s % 60 == 0)
+        snprintf(out, n, "%lldm", (long long)(s / 60));
+    else
+        snprintf(out, n, "%llds", (long long)s);
+}
+
+typedef struct outcome {
+    int rotated; /* the paths are now under a key that this or an earlier run made */
+    const char *key, *fingerprint;
+    cli_reseal_totals sum;
+} outcome;
+
+static int report(const rotate_args *a, const outcome *o, int status)
+{
+    if (a->json) {
+        json_t *r = json_pack(
+            "{s:b, s:s?, s:s?, s:I, s:I, s:I}", "rotated", o->rotated, "key", o->key, "fingerprint",
+            o->fingerprint, "files_changed", (json_int_t)o->sum.files_changed, "items_resealed",
+            (json_int_t)o->sum.items_resealed, "failed", (json_int_t)o->sum.failed);
+        char *text = r ? json_dumps(r, JSON_INDENT(2)) : NULL;
+        if (text == NULL) {
+            fputs("sealkit: error: out of memory\n", stderr);
+            status = EXIT_FAIL;
+        } else {
+            puts(text);
+        }
+        free(text);
+        json_decref(r);
+    }
+    if (status == EXIT_WOULD_CHANGE)
+        fprintf(stderr,
+                "sealkit: rotated to %s (%s): apply it to the cluster (kubectl apply -f) and "
+                "restart the controller before you deploy the resealed files\n",
+                o->key, o->fingerprint);
+    return status;
+}
+
+/* Which key to reseal to, minting one when the newest is too old (or there is none). */
+static int choose_key(const rotate_args *a, sk_keyring **kr, size_t *newest, int *minted,
+                      int npaths, char **paths, sk_error *err)
+{
+    int rc = has_files(a->dir) ? load_folder(a->dir, kr, newest, err) : SK_OK;
+    if (rc != SK_OK) return cli_fail(err);
+    if (*kr == NULL && !a->init) {
+        sk_error_set(err, SK_EINVAL, "no key in %s", a->dir);
+        sk_error_hint(err, "a mistyped --keys? To make the first key there, pass --init");
+        return cli_fail(err);
+    }
+    const sk_key_info *info = *kr ? sk_keyring_info(*kr, *newest) : NULL;
+    if (info != NULL && a->now - info->not_before < a->max_age) return EXIT_OK;
+    /* With --init and no key yet, the paths must hold no SealedSecret: nothing could open it. */
+    if (*kr == NULL && sk_keyring_new(kr, err) != SK_OK) return cli_fail(err);
+    int status = preflight(*kr, npaths, paths);
+    if (status != EXIT_OK) return status;
+    sk_keyring_free(*kr);
+    *kr = NULL;
+    *minted = 1;
+    rc = write_new_key(a, err);
+    if (rc == SK_OK) rc = load_folder(a->dir, kr, newest, err);
+    return rc == SK_OK ? EXIT_OK : cli_fail(err);
 }
 
 static int rotate(const rotate_args *a, int npaths, char **paths)
@@ -233,34 +388,55 @@ static int rotate(const rotate_args *a, int npaths, char **paths)
     sk_keyring *kr = NULL;
     sk_pubkey *target = NULL;
     size_t newest = 0;
+    int minted = 0;
+    outcome o = {0};
+    struct stat st;
     if (a->dir == NULL) return EXIT_USAGE;
-    if (mkdir(a->dir, 0700) != 0 && errno != EEXIST) {
-        sk_error_set(&err, SK_EIO, "cannot create %s: %s", a->dir, strerror(errno));
+    if (a->init && mkdir(a->dir, 0700) != 0 && errno != EEXIST) {
+        sk_error_set(&err, SK_EIO, "cannot create the folder: %s", strerror(errno));
+        sk_error_at_source(&err, SK_EIO, a->dir);
         return cli_fail(&err);
     }
-    if (take_lock(a->dir, &err) != SK_OK) {
+    if (!a->init && stat(a->dir, &st) != 0) {
+        sk_error_set(&err, SK_EINVAL, "no key in %s (%s)", a->dir, strerror(errno));
+        sk_error_hint(&err, "a mistyped --keys? To make the first key there, pass --init");
+        return cli_fail(&err);
+    }
+    int locked = take_lock(a->dir, &err);
+    if (locked != SK_OK) {
         cli_fail(&err);
-        return EXIT_LOCKED;
+        return locked == EXIT_LOCKED ? EXIT_LOCKED : EXIT_FAIL;
     }
-    int rc = has_files(a->dir) ? load_folder(a->dir, &kr, &newest, &err) : SK_OK;
-    const sk_key_info *info = kr ? sk_keyring_info(kr, newest) : NULL;
-    int64_t age = info ? a->now - info->not_before : 0;
-    if (rc == SK_OK && (info == NULL || age >= a->max_age)) {
+    remove_stale_temps(a->dir);
+    int status = choose_key(a, &kr, &newest, &minted, npaths, paths, &err);
+    if (status != EXIT_OK) {
         sk_keyring_free(kr);
-        kr = NULL;
-        rc = write_new_key(a, &err);
-        if (rc == SK_OK) rc = load_folder(a->dir, &kr, &newest, &err);
-    } else if (rc == SK_OK && already_done(a->dir, sk_keyring_fingerprint(kr, newest))) {
-        fprintf(stderr, "sealkit: newest key is %lld days old (max %lld): nothing to do\n",
-                (long long)(age / 86400), (long long)(a->max_age / 86400));
-        sk_keyring_free(kr);
-        return EXIT_OK;
+        return status;
     }
-    if (rc == SK_OK) rc = sk_keyring_pubkey(kr, newest, (time_t)a->now, &target, &err);
-    int status =
-        rc == SK_OK ? cli_reseal_paths(kr, target, a->jobs, npaths, paths) : cli_fail(&err);
-    if (rc == SK_OK && status == EXIT_OK &&
-        mark_done(a->dir, sk_keyring_fingerprint(kr, newest), &err) != SK_OK)
+    const char *fp = sk_keyring_fingerprint(kr, newest);
+    if (state_is(a->dir, DONE, fp)) {
+        char age[32], max[32];
+        format_age(a->now - sk_keyring_info(kr, newest)->not_before, age, sizeof age);
+        format_age(a->max_age, max, sizeof max);
+        if (!a->quiet)
+            fprintf(stderr, "sealkit: newest key is %s old (max %s): nothing to do\n", age, max);
+        status = a->json ? report(a, &o, EXIT_OK) : EXIT_OK;
+        sk_keyring_free(kr);
+        return status;
+    }
+    /* A key not yet done: reseal to it. If this job made it (now or in a run that was
+     * interrupted), announce it; the announcement comes before the done mark, so a kill
+     * between them only means that the next run announces it again. */
+    if (sk_keyring_pubkey(kr, newest, (time_t)a->now, &target, &err) != SK_OK)
+        status = cli_fail(&err);
+    if (status == EXIT_OK) status = cli_reseal_paths(kr, target, a->jobs, npaths, paths, &o.sum);
+    o.rotated = status == EXIT_OK && (minted || state_is(a->dir, MINTED, fp));
+    o.key = sk_keyring_info(kr, newest)->source;
+    o.fingerprint = fp;
+    if (o.rotated) status = EXIT_WOULD_CHANGE; /* rotated: the key must be applied */
+    status = report(a, &o, status);
+    if ((status == EXIT_OK || status == EXIT_WOULD_CHANGE) &&
+        set_state(a->dir, DONE, fp, &err) != SK_OK)
         status = cli_fail(&err);
     sk_pubkey_free(target);
     sk_keyring_free(kr);

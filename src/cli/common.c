@@ -69,6 +69,13 @@ int cli_clock_init(sk_error *err)
     return SK_OK;
 }
 
+long cli_default_jobs(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) return 1;
+    return cores > 128 ? 256 : 2 * cores;
+}
+
 time_t cli_now(void)
 {
     return clock_pinned ? (time_t)pinned_now : time(NULL);

@@ -17,7 +17,7 @@ cp "$T/repo/plain.yaml" "$T/plain.orig"
 cp "$T/repo/mixed.yaml" "$T/mixed.orig"
 
 run "$SK" reseal --cert "$CERT" --key "$OLDKEY" --check "$T/repo"
-expect_rc 1 "--check finds work"
+expect_rc 4 "--check finds work"
 cmp -s "$T/repo/mixed.yaml" "$T/mixed.orig" && ok || bad "--check wrote"
 
 run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/repo"
@@ -117,7 +117,7 @@ echo keep >"$T/w/repo/backup.sealkit-tmp.4000000/data"
 echo keep >"$T/w/repo/notes.sealkit-tmp.3999999.txt"
 echo stale >"$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0"
 run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
-expect_rc 1 "--check with work to do"
+expect_rc 4 "--check with work to do"
 [ -f "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "--check removed a file"
 run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
 expect_rc 0 "reseal beside a linked folder"
@@ -158,5 +158,183 @@ head -1 "$T/copies/with-copy.yaml" | grep -qF "$(python3 -c 'import json,sys; pr
 fails 1 "appears more than once" "reseal a JSON file that holds a copy of the value" \
   "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.json"
 cmp -s "$T/copies/with-copy.json" "$T/copies/json.orig" && ok || bad "the refused JSON file changed"
+
+# Unattended runs over trees others push to (as root, from cron): each file is read and replaced
+# through a handle on its folder, and only while it is still the file that was read.
+# stop_at SYSCALL N CMD...: starts CMD in the background (stdout in $T/out, stderr in $T/err)
+# under strace, which stops it with SIGSTOP right after its Nth call of SYSCALL; returns once it
+# is stopped (strace logs the group stop), its pid in $stopped. resume: continues it and waits;
+# its exit code in $rc. No timing involved: the swap is made while the process is stopped.
+stop_at() {
+  local call=$1 n=$2 i
+  shift 2
+  rm -f "$T/stop.log"
+  strace -f -o "$T/stop.log" -e trace="$call" -e inject="$call":signal=STOP:when="$n" "$@" \
+    >"$T/out" 2>"$T/err" &
+  stop_tracer=$!
+  stopped=
+  for i in $(seq 1 1200); do
+    stopped=$(awk '/--- stopped by SIGSTOP ---/ {print $1; exit}' "$T/stop.log" 2>/dev/null || true)
+    [ -n "$stopped" ] && return 0
+    kill -0 "$stop_tracer" 2>/dev/null || break
+    sleep 0.05
+  done
+  return 1
+}
+resume() {
+  [ -n "$stopped" ] && kill -CONT "$stopped"
+  set +e
+  wait "$stop_tracer"
+  rc=$?
+  set -e
+}
+sealed_w() { # sealed_w FILE: a SealedSecret under the old key
+  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: w, namespace: demo}\nstringData: {a: b}\n' |
+    "$SK" seal --cert "$OLDCRT" -o yaml >"$1"
+}
+opens_new() { "$SK" unseal --key "$KEY" -f "$1" >/dev/null 2>&1; }
+no_temps_in() { find "$1" -name '*.sealkit-tmp.*' | grep -q . && bad "$2: temporary files left in $1" || ok; }
+
+if command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
+  # A folder swapped for a link to a folder outside the tree after the walk (stopped after the
+  # walk, on the pipe to the workers): the file below it is refused and named, nothing outside
+  # is written, the other files proceed.
+  mkdir -p "$T/sw/repo/sub" "$T/sw/outside"
+  sealed_w "$T/sw/repo/a.yaml"
+  sealed_w "$T/sw/repo/sub/w.yaml"
+  cp "$T/sw/repo/sub/w.yaml" "$T/sw/outside/w.yaml"
+  cp "$T/sw/outside/w.yaml" "$T/sw/victim.orig"
+  if stop_at pipe2 1 "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" -j 2 "$T/sw/repo"; then
+    mv "$T/sw/repo/sub" "$T/sw/repo/sub.aside"
+    ln -s "$T/sw/outside" "$T/sw/repo/sub"
+    resume
+    expect_rc 1 "a folder swapped for a link after the walk"
+    expect_err "sw/repo/sub/w.yaml: its folder sub is now a symbolic link or not a folder" "the swapped file is named"
+    cmp -s "$T/sw/outside/w.yaml" "$T/sw/victim.orig" && ok || bad "reseal wrote through a folder swapped for a link"
+    no_temps_in "$T/sw/outside" "swap after the walk"
+    opens_new "$T/sw/repo/a.yaml" && ok || bad "the other file was not resealed"
+  else
+    resume
+    bad "reseal did not stop after the walk: $(cat "$T/stop.log")"
+  fi
+
+  # The same swap during the RSA work (stopped on the first fchmod, of the temporary file): the
+  # folder handle still holds the folder that was read, so the new version lands there, never
+  # through the link.
+  rm -rf "$T/sw2" && mkdir -p "$T/sw2/repo/sub" "$T/sw2/outside"
+  sealed_w "$T/sw2/repo/sub/w.yaml"
+  cp "$T/sw2/repo/sub/w.yaml" "$T/sw2/outside/w.yaml"
+  cp "$T/sw2/outside/w.yaml" "$T/sw2/victim.orig"
+  if stop_at fchmod 1 "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" -j 1 "$T/sw2/repo"; then
+    mv "$T/sw2/repo/sub" "$T/sw2/repo/sub.aside"
+    ln -s "$T/sw2/outside" "$T/sw2/repo/sub"
+    resume
+    expect_rc 0 "a folder swapped for a link during the RSA work"
+    cmp -s "$T/sw2/outside/w.yaml" "$T/sw2/victim.orig" && ok || bad "reseal wrote through a folder swapped during the work"
+    no_temps_in "$T/sw2/outside" "swap during the work"
+    opens_new "$T/sw2/repo/sub.aside/w.yaml" && ok || bad "the file read was not the one replaced"
+  else
+    resume
+    bad "reseal did not stop at its first fchmod: $(cat "$T/stop.log")"
+  fi
+
+  # A concurrent edit (a git pull) between the read and the rename is not reverted: the file is
+  # left as edited, reported as failed, and the next run reseals it with the edit.
+  rm -rf "$T/ce" && mkdir -p "$T/ce"
+  sealed_w "$T/ce/w.yaml"
+  if stop_at fchmod 1 "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" -j 1 --format json "$T/ce"; then
+    echo "# pulled meanwhile" >>"$T/ce/w.yaml"
+    cp "$T/ce/w.yaml" "$T/ce.edited"
+    resume
+    expect_rc 1 "a file edited while it was resealed"
+    python3 - "$T/out" <<'PY' && ok || bad "json report of the concurrent edit: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+(f,) = r["files"]
+assert f["status"] == "failed", f
+assert "changed while it was being rewritten; left for the next run" in f["error"], f
+assert r["totals"]["files_failed"] == 1 and r["totals"]["files_changed"] == 0, r["totals"]
+PY
+    cmp -s "$T/ce/w.yaml" "$T/ce.edited" && ok || bad "the concurrent edit was reverted"
+    no_temps_in "$T/ce" "concurrent edit"
+    run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/ce"
+    expect_rc 0 "the next run reseals the edited file"
+    grep -q "^# pulled meanwhile" "$T/ce/w.yaml" && opens_new "$T/ce/w.yaml" && ok || bad "the next run lost the edit or did not reseal"
+  else
+    resume
+    bad "reseal did not stop at its first fchmod: $(cat "$T/stop.log")"
+  fi
+else
+  skip_part "strace cannot trace here: the swap and concurrent-edit races are not run"
+fi
+
+# A file with another hard link is left alone and reported (also by --dry-run); one that needs
+# no change is not a failure.
+mkdir -p "$T/hl/repo"
+sealed_w "$T/hl/repo/a.yaml"
+ln "$T/hl/repo/a.yaml" "$T/hl/a-elsewhere.yaml"
+cp "$T/hl/repo/a.yaml" "$T/hl/a.orig"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: nw, namespace: demo}\nstringData: {a: b}\n' |
+  "$SK" seal --cert "$CERT" -o yaml >"$T/hl/repo/new.yaml"
+ln "$T/hl/repo/new.yaml" "$T/hl/new-elsewhere.yaml"
+ino=$(stat -c %i "$T/hl/repo/a.yaml")
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/hl/repo"
+expect_rc 1 "a hard-linked file fails the run"
+expect_err "hl/repo/a.yaml: has 2 hard links; resealing it would split them" "the hard link is said"
+[ "$(grep -c '^sealkit: error: ' "$T/err")" -eq 1 ] && ok || bad "expected one error line (the hard-linked file needing no change is no failure): $(cat "$T/err")"
+[ "$(stat -c %i:%h "$T/hl/repo/a.yaml")" = "$ino:2" ] && ok || bad "the hard link was split"
+cmp -s "$T/hl/a-elsewhere.yaml" "$T/hl/a.orig" && cmp -s "$T/hl/repo/a.yaml" "$T/hl/a.orig" && ok || bad "a hard-linked file changed"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" --dry-run --format json "$T/hl/repo"
+expect_rc 1 "--dry-run reports the hard link"
+python3 - "$T/out" <<'PY' && ok || bad "json report of the hard link: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = {f["path"].rsplit("/", 1)[1]: f for f in r["files"]}
+assert st["a.yaml"]["status"] == "failed", st
+assert st["a.yaml"]["error"] == "has 2 hard links; resealing it would split them", st
+assert st["new.yaml"]["status"] == "unchanged", st
+PY
+
+# Run as root, the new version keeps the file's owner and group as well as its mode; as another
+# user, a file it cannot give back to its owner is left alone and reported, never taken over.
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -p "$T/own"
+  sealed_w "$T/own/f.yaml"
+  chown 1234:5678 "$T/own/f.yaml"
+  chmod 0640 "$T/own/f.yaml"
+  run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/own"
+  expect_rc 0 "reseal a file owned by someone else, as root"
+  [ "$(stat -c %u:%g:%a "$T/own/f.yaml")" = "1234:5678:640" ] && ok || bad "owner, group or mode lost: $(stat -c %u:%g:%a "$T/own/f.yaml")"
+  opens_new "$T/own/f.yaml" && ok || bad "the owned file was not resealed"
+else
+  skip_part "not root: the owner and group cases need chown"
+fi
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  mkdir -p "$T/np/repo"
+  cp "$OLDKEY" "$T/np/old.key"
+  cp "$KEY" "$T/np/new.key"
+  cp "$CERT" "$T/np/new.crt"
+  chmod 0644 "$T/np/old.key" "$T/np/new.key" "$T/np/new.crt"
+  sealed_w "$T/np/repo/theirs.yaml"
+  sealed_w "$T/np/repo/mine.yaml"
+  chown 1234:5678 "$T/np/repo/theirs.yaml"
+  chown 65534:65534 "$T/np/repo/mine.yaml"
+  chmod 0666 "$T/np/repo/theirs.yaml" "$T/np/repo/mine.yaml"
+  chmod 0777 "$T/np/repo"
+  cp "$T/np/repo/theirs.yaml" "$T/np/theirs.orig"
+  chmod 0755 "$T"
+  run setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$SK" reseal --cert "$T/np/new.crt" --key "$T/np/old.key,$T/np/new.key" "$T/np/repo"
+  chmod 0700 "$T"
+  expect_rc 1 "not root: a file owned by someone else"
+  expect_err "theirs.yaml: cannot give the new version its owner and group (1234:5678)" "the owner is said"
+  cmp -s "$T/np/repo/theirs.yaml" "$T/np/theirs.orig" && ok || bad "a file of someone else's was rewritten"
+  [ "$(stat -c %u:%g "$T/np/repo/theirs.yaml")" = "1234:5678" ] && ok || bad "a file changed hands"
+  opens_new "$T/np/repo/mine.yaml" && ok || bad "the user's own file was not resealed"
+  [ "$(stat -c %u:%g:%a "$T/np/repo/mine.yaml")" = "65534:65534:666" ] && ok || bad "the user's own file changed owner or mode"
+  no_temps_in "$T/np/repo" "not root"
+else
+  skip_part "not root or no setpriv: the case of another user's file is not run"
+fi
 
 finish

@@ -13,6 +13,21 @@ cp "$T/repo/app.yaml" "$T/app.orig"
 
 rot() { run "$SK" rotate --keys "$T/keys" --max-age 30d --bits 2048 -j 2 "$@" "$T/repo"; }
 
+# A missing or empty key folder is a mistake unless --init says it is the first run.
+fails 1 "no key in $T/nokeys" "a key folder that does not exist" \
+  "$SK" rotate --keys "$T/nokeys" --max-age 30d --bits 2048 "$T/repo"
+[ ! -e "$T/nokeys" ] && ok || bad "rotate created a mistyped key folder"
+# --init over a repository that already holds SealedSecrets: no key could open them.
+fails 1 "no key was made" "--init over sealed files" \
+  "$SK" rotate --keys "$T/nokeys" --init --max-age 30d --bits 2048 "$T/repo"
+[ -z "$(ls -A "$T/nokeys" | grep -v '^\.sealkit-rotate\.lock$')" ] && ok || bad "--init made a key: $(ls -A "$T/nokeys")"
+# --init over an empty repository: the first key, announced.
+mkdir -p "$T/emptyrepo"
+run "$SK" rotate --keys "$T/initkeys" --init --max-age 30d --bits 2048 "$T/emptyrepo"
+expect_rc 4 "--init over an empty repository"
+[ "$(ls "$T/initkeys" | grep -c '^sealed-secrets-key-.*\.yaml$')" -eq 1 ] && ok || bad "--init: no key made"
+[ "$(stat -c %a "$T/initkeys")" = 700 ] && ok || bad "--init: the key folder is not 0700"
+
 # Young key, first run: the repo is already under it; nothing changes but the run is recorded.
 rot --now 2026-10-01T00:00:00Z
 expect_rc 0 "first run with a young key"
@@ -22,9 +37,22 @@ rot --now 2026-10-02T00:00:00Z
 expect_rc 0 "second run with a young key"
 expect_err "nothing to do" "young key: nothing to do"
 
-# 55 days later the key is old: a new key (Secret 0600 + certificate) and a resealed repo.
+# 55 days later the key is old, but a file in the repo is sealed under a key the folder lacks:
+# the preflight stops the run before any key is made.
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: foreign, namespace: demo}\nstringData: {a: b}\n' |
+  "$SK" seal --cert "$CERT" -o yaml >"$T/repo/foreign.yaml"
 rot --now 2026-11-20T00:00:00Z
-expect_rc 0 "rotation"
+expect_rc 1 "preflight with a foreign file"
+expect_err "foreign.yaml" "the foreign file is named"
+expect_err "no key was made" "the preflight says it made nothing"
+[ "$(ls "$T/keys" | grep -c '^sealed-secrets-key-')" -eq 0 ] && ok || bad "preflight: a key was made"
+rm "$T/repo/foreign.yaml"
+
+# Then: a new key (Secret 0600 + certificate), a resealed repo, exit 4 with "apply it".
+rot --now 2026-11-20T00:00:00Z --format json
+expect_rc 4 "rotation"
+expect_err "apply it to the cluster" "the new key is announced"
+cp "$T/out" "$T/rotate.json"
 key=$(ls "$T/keys"/sealed-secrets-key-20261120T000000Z.yaml 2>/dev/null || true)
 [ -n "$key" ] && ok || bad "no new key Secret in the folder"
 [ "$(stat -c %a "$key")" = 600 ] && ok || bad "key Secret must be 0600"
@@ -36,18 +64,35 @@ grep -q "pw: $(printf s3cret | base64)" "$T/out" && ok || bad "values kept"
 run "$SK" unseal --key "$IOP/keys/old/tls.key" -f "$T/repo/app.yaml"
 expect_rc 1 "repo no longer opens with the old key"
 cp "$T/repo/app.yaml" "$T/app.new"
+python3 - "$T/rotate.json" "$key" <<'PY' && ok || bad "rotate --format json report: $(cat "$T/rotate.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rotated"] is True and r["key"] == sys.argv[2], r
+assert r["fingerprint"].startswith("SHA256:") and r["files_changed"] == 1, r
+assert r["items_resealed"] == 2 and r["failed"] == 0, r
+PY
+run "$SK" keys list --newest "$T/keys"
+expect_rc 0 "keys list --newest"
+[ "$(cat "$T/out")" = "$key" ] && ok || bad "keys list --newest printed $(cat "$T/out"), not $key"
 
-# The day after: nothing to do, nothing touched.
+# The day after: nothing to do, nothing touched; -q says nothing; hours are printed as hours.
 rot --now 2026-11-21T00:00:00Z
 expect_rc 0 "after rotation"
 expect_err "nothing to do" "fresh key: nothing to do"
+expect_err "newest key is 1d old (max 30d)" "ages in days"
+run "$SK" rotate --keys "$T/keys" --max-age 40h --bits 2048 -q --now 2026-11-21T12:00:00Z "$T/repo"
+expect_rc 0 "quiet, nothing to do"
+[ ! -s "$T/err" ] && [ ! -s "$T/out" ] && ok || bad "-q printed something: $(cat "$T/err")"
+run "$SK" rotate --keys "$T/keys" --max-age 40h --bits 2048 --now 2026-11-21T12:00:00Z "$T/repo"
+expect_err "newest key is 36h old (max 40h)" "ages in hours"
 cmp -s "$T/repo/app.yaml" "$T/app.new" && ok || bad "fresh key: repo changed"
 
 # An interrupted run (key made, reseal not finished) is finished by the next run.
 cp "$T/app.orig" "$T/repo/app.yaml"
 rm "$T/keys/.sealkit-rotate-done"
 rot --now 2026-11-22T00:00:00Z
-expect_rc 0 "resume"
+expect_rc 4 "resume"
+expect_err "apply it to the cluster" "the key made by the interrupted run is announced again"
 run "$SK" unseal --key "$key" -f "$T/repo/app.yaml"
 expect_rc 0 "resume resealed the repo under the newest key"
 [ "$(ls "$T/keys" | grep -c '\.yaml$')" -eq 2 ] && ok || bad "resume must not make another key"

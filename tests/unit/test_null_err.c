@@ -247,6 +247,16 @@ static int c_write_atomic(sk_error *err)
 {
     return sk_write_atomic("/nonexistent/dir/file", "x", 1, 0600, err);
 }
+static int c_read_at(sk_error *err)
+{
+    sk_secbuf out = SK_SECBUF_INIT;
+    return sk_read_at(-1, "f.yaml", "f.yaml", 100, &out, NULL, err);
+}
+static int c_write_atomic_at(sk_error *err)
+{
+    struct stat was = {.st_nlink = 2}; /* refused before anything is written */
+    return sk_write_atomic_at(-1, "f.yaml", "f.yaml", "x", 1, 0600, &was, err);
+}
 static int c_write_new(sk_error *err)
 {
     char path[96];
@@ -755,6 +765,21 @@ static int c_walk(sk_error *err)
     sk_walk_list l;
     return sk_walk(paths, 1, SK_WALK_MANIFESTS, &l, err);
 }
+static int c_open_parent(sk_error *err)
+{
+    int dfd = 0;
+    char *name = NULL;
+    int rc = sk_open_parent("/nonexistent/dir/f.yaml", 12, &dfd, &name, err);
+    assert_int_equal(dfd, -1);
+    assert_null(name);
+    return rc;
+}
+static int c_open_parent_usage(sk_error *err)
+{
+    int dfd = 0;
+    char *name = NULL;
+    return sk_open_parent("/tmp/dir/f.yaml", 6, &dfd, &name, err);
+}
 static int c_walk_remove_stale_temp(sk_error *err)
 {
     int removed = 1;
@@ -798,6 +823,8 @@ static const null_case cases[] = {
     CASE(read_file, SK_EIO),
     CASE(read_file_limit, SK_ELIMIT),
     CASE(write_atomic, SK_EIO),
+    CASE(read_at, SK_EIO),
+    CASE(write_atomic_at, SK_EIO),
     CASE(write_new, SK_EIO),
     CASE(keygen, SK_EUSAGE),
     CASE(keypair_cert_pem, SK_OK),
@@ -864,6 +891,8 @@ static const null_case cases[] = {
     CASE(cert_scan_bad_block, SK_EPARSE),
     CASE(cert_scan_bad_base64, SK_EPARSE),
     CASE(walk, SK_EIO),
+    CASE(open_parent, SK_EIO),
+    CASE(open_parent_usage, SK_EUSAGE),
     CASE(walk_remove_stale_temp, SK_OK),
 };
 

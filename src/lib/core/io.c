@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +59,49 @@ int sk_read_file(const char *path, size_t limit, sk_secbuf *out, sk_error *err)
     return rc;
 }
 
+/* Same file, and unchanged as far as its metadata tells (not atime: reading changes it). */
+static int same_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_mode == b->st_mode &&
+           a->st_nlink == b->st_nlink && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+           a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int sk_read_at(int dirfd, const char *name, const char *shown, size_t limit, sk_secbuf *out,
+               struct stat *st, sk_error *err)
+{
+    /* O_NONBLOCK: a FIFO put in the file's place must not hang the open; it is refused below. */
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return io_error(err, shown, SK_EIO,
+                        "is a symbolic link (replaced since it was listed?); "
+                        "never followed, left alone",
+                        0);
+    if (fd < 0) return io_error(err, shown, SK_EIO, "cannot open", errno);
+    /* The state before reading: a change made while it is read, or later, shows against it. */
+    struct stat before, after;
+    int rc;
+    if (fstat(fd, &before) != 0)
+        rc = io_error(err, shown, SK_EIO, "cannot read", errno);
+    else if (!S_ISREG(before.st_mode))
+        rc = io_error(err, shown, SK_EIO,
+                      "not a regular file (replaced since it was listed?); "
+                      "left alone",
+                      0);
+    else
+        rc = sk_read_fd(fd, shown, limit, out, err);
+    if (rc == SK_OK && (fstat(fd, &after) != 0 || !same_state(&before, &after))) {
+        sk_secbuf_free(out);
+        rc = io_error(err, shown, SK_EIO, "changed while it was being read; left for the next run",
+                      0);
+    }
+    close(fd);
+    if (rc == SK_OK && st != NULL) *st = before;
+    return rc;
+}
+
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
@@ -72,67 +114,135 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (copy == NULL) return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
+/* A temporary file name fits in this (the name itself is at most NAME_MAX, 255 bytes). */
+#define TEMP_NAME_MAX 384
 
-/* Temporary name beside the target so that rename(2) stays on one filesystem. */
-static int open_temp_beside(const char *path, mode_t mode, char *tmp, size_t tmpsz)
+/* Temporary name beside name, in the same folder so that renameat stays on one file system. */
+static int open_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmpsz)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(tmp, tmpsz, "%s.sealkit-tmp.%ld.%d", path, (long)getpid(), attempt);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        snprintf(tmp, tmpsz, "%s.sealkit-tmp.%ld.%d", name, (long)getpid(), attempt);
+        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd >= 0 || errno != EEXIST) return fd;
     }
     errno = EEXIST;
     return -1;
 }
 
-/* A complete, fsync'ed copy of data in a new temporary file beside path (name in tmp). */
-static int write_temp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
-                      size_t tmpsz, sk_error *err)
+/* Gives the temporary file fd the owner and group of was; 0, or an errno. */
+static int keep_owner(int fd, const struct stat *was)
 {
-    if (strlen(path) + 64 > tmpsz)
-        return sk_error_set(err, SK_EIO, "path too long: %.64s...", path);
-    int fd = open_temp_beside(path, mode, tmp, tmpsz);
+    struct stat now;
+    if (fstat(fd, &now) != 0) return errno;
+    if (now.st_uid == was->st_uid && now.st_gid == was->st_gid) return 0;
+    return fchown(fd, was->st_uid, was->st_gid) == 0 ? 0 : errno;
+}
+
+static int owner_error(sk_error *err, const char *shown, const struct stat *was, int e)
+{
+    sk_error_set(err, SK_EIO,
+                 "cannot give the new version its owner and group (%lu:%lu): %s; left "
+                 "alone",
+                 (unsigned long)was->st_uid, (unsigned long)was->st_gid, strerror(e));
+    sk_error_hint(err, "rewrite it as its owner or as root, so that it keeps its owner");
+    return sk_error_at_source(err, SK_EIO, shown);
+}
+
+/*
+ * A complete, fsync'ed copy of data in a new temporary file beside name in dirfd (its name in
+ * tmp), with mode and, when owner is not NULL, owner's owner and group.
+ */
+static int write_temp_at(int dirfd, const char *name, const char *shown, const void *data,
+                         size_t len, mode_t mode, const struct stat *owner, char *tmp,
+                         sk_error *err)
+{
+    if (strlen(name) + 64 > TEMP_NAME_MAX) return io_error(err, shown, SK_EIO, "name too long", 0);
+    int fd = open_temp_at(dirfd, name, mode, tmp, TEMP_NAME_MAX);
     if (fd < 0)
-        return io_error(err, path, SK_EIO, "cannot create a temporary file beside it", errno);
-    /* The umask must not widen or narrow what the caller asked for. */
-    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
+        return io_error(err, shown, SK_EIO, "cannot create a temporary file beside it", errno);
+    int e = owner != NULL ? keep_owner(fd, owner) : 0;
+    if (e != 0) {
         close(fd);
-        unlink(tmp);
-        return io_error(err, path, SK_EIO, "cannot write", e);
+        unlinkat(dirfd, tmp, 0);
+        return owner_error(err, shown, owner, e);
+    }
+    /* The umask must not widen or narrow what the caller asked for (after fchown, which may
+     * clear the set-id bits). */
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        return io_error(err, shown, SK_EIO, "cannot write", e);
     }
     if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return io_error(err, path, SK_EIO, "cannot write", e);
+        e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return io_error(err, shown, SK_EIO, "cannot write", e);
     }
+    return SK_OK;
+}
+
+int sk_write_atomic_at(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+                       mode_t mode, const struct stat *was, sk_error *err)
+{
+    if (was != NULL && was->st_nlink > 1) {
+        sk_error_set(err, SK_EIO, "has %lu hard links; rewriting it would split them; left alone",
+                     (unsigned long)was->st_nlink);
+        return sk_error_at_source(err, SK_EIO, shown);
+    }
+    char tmp[TEMP_NAME_MAX];
+    int rc = write_temp_at(dirfd, name, shown, data, len, mode, was, tmp, err);
+    if (rc != SK_OK) return rc;
+    /*
+     * As late as can be: the name must still hold the very file that was read, unchanged. A
+     * change after this check and before the rename is still lost (rename(2) cannot compare).
+     */
+    if (was != NULL) {
+        struct stat now;
+        int e = fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+        if (e != 0 || !same_state(was, &now)) {
+            unlinkat(dirfd, tmp, 0);
+            if (e != 0 && e != ENOENT) return io_error(err, shown, SK_EIO, "cannot check", e);
+            return io_error(err, shown, SK_EIO,
+                            "changed while it was being rewritten; left for the next run", 0);
+        }
+    }
+    if (renameat(dirfd, tmp, dirfd, name) != 0) {
+        int e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return io_error(err, shown, SK_EIO, "cannot replace", e);
+    }
+    if (fsync(dirfd) != 0)
+        return io_error(err, shown, SK_EIO, "written, but its folder could not be synced", errno);
+    return SK_OK;
+}
+
+/* The folder of path, opened as given (the caller named it), and its last part. */
+static int open_dir_of(const char *path, int *dirfd, const char **name, sk_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash != NULL ? slash + 1 : path;
+    if (**name == '\0') return io_error(err, path, SK_EIO, "not a file name", 0);
+    char *dir = slash == NULL   ? strdup(".")
+                : slash == path ? strdup("/")
+                                : strndup(path, (size_t)(slash - path));
+    if (dir == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (*dirfd < 0)
+        return io_error(err, path, SK_EIO, "cannot create a temporary file beside it", errno);
     return SK_OK;
 }
 
 int sk_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
 {
-    char tmp[4096 + 64];
-    int rc = write_temp(path, data, len, mode, tmp, sizeof tmp, err);
+    int dfd = -1;
+    const char *name = NULL;
+    int rc = open_dir_of(path, &dfd, &name, err);
     if (rc != SK_OK) return rc;
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return io_error(err, path, SK_EIO, "cannot replace", e);
-    }
-    if (fsync_dir_of(path) != 0)
-        return io_error(err, path, SK_EIO, "written, but its folder could not be synced", errno);
-    return SK_OK;
+    rc = sk_write_atomic_at(dfd, name, path, data, len, mode, NULL, err);
+    close(dfd);
+    return rc;
 }
 
 static int exists_error(const char *path, sk_error *err)
@@ -152,37 +262,50 @@ static int link_unsupported(int e)
 }
 
 /* Where hard links are not supported, O_EXCL on the final name still never overwrites. */
-static int write_new_direct(const char *path, const void *data, size_t len, mode_t mode,
-                            sk_error *err)
+static int write_new_direct(int dirfd, const char *name, const char *path, const void *data,
+                            size_t len, mode_t mode, sk_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0 && errno == EEXIST) return exists_error(path, err);
     if (fd < 0) return io_error(err, path, SK_EIO, "cannot create", errno);
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
-        unlink(path);
+        unlinkat(dirfd, name, 0);
         return io_error(err, path, SK_EIO, "cannot write", e);
     }
     close(fd);
-    (void)fsync_dir_of(path); /* best effort: the file itself is on disk */
+    (void)fsync(dirfd); /* best effort: the file itself is on disk */
+    return SK_OK;
+}
+
+static int write_new_at(int dirfd, const char *name, const char *path, const void *data, size_t len,
+                        mode_t mode, sk_error *err)
+{
+    char tmp[TEMP_NAME_MAX];
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) return exists_error(path, err);
+    int rc = write_temp_at(dirfd, name, path, data, len, mode, NULL, tmp, err);
+    if (rc != SK_OK) return rc;
+    /* link(2), unlike rename(2), fails when the name exists: the whole file appears or nothing. */
+    int linked = linkat(dirfd, tmp, dirfd, name, 0);
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    if (linked != 0 && e == EEXIST) return exists_error(path, err);
+    if (linked != 0 && link_unsupported(e))
+        return write_new_direct(dirfd, name, path, data, len, mode, err);
+    if (linked != 0) return io_error(err, path, SK_EIO, "cannot create", e);
+    (void)fsync(dirfd);
     return SK_OK;
 }
 
 int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)
 {
-    char tmp[4096 + 64];
-    struct stat st;
-    if (lstat(path, &st) == 0) return exists_error(path, err);
-    int rc = write_temp(path, data, len, mode, tmp, sizeof tmp, err);
+    int dfd = -1;
+    const char *name = NULL;
+    int rc = open_dir_of(path, &dfd, &name, err);
     if (rc != SK_OK) return rc;
-    /* link(2), unlike rename(2), fails when the name exists: the whole file appears or nothing. */
-    int linked = link(tmp, path);
-    int e = errno;
-    unlink(tmp);
-    if (linked != 0 && e == EEXIST) return exists_error(path, err);
-    if (linked != 0 && link_unsupported(e)) return write_new_direct(path, data, len, mode, err);
-    if (linked != 0) return io_error(err, path, SK_EIO, "cannot create", e);
-    (void)fsync_dir_of(path);
-    return SK_OK;
+    rc = write_new_at(dfd, name, path, data, len, mode, err);
+    close(dfd);
+    return rc;
 }

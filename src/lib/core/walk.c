@@ -18,6 +18,7 @@ typedef struct walker {
     unsigned flags;
     sk_walk_list *out;
     sk_error *err;
+    size_t root_len; /* of the named path being walked */
 } walker;
 
 typedef struct names {
@@ -65,6 +66,17 @@ int sk_walk_is_temp_name(const char *name)
     return *p == '\0';
 }
 
+/* A file, with how much of its path is the named root. */
+static int push_file(walker *w, const char *path, size_t root_len)
+{
+    sk_walk_list *o = w->out;
+    size_t *grown = realloc(o->root_len, (o->n_files + 1) * sizeof *grown);
+    if (grown == NULL) return oom(w->err);
+    o->root_len = grown;
+    grown[o->n_files] = root_len;
+    return push(&o->files, &o->n_files, path, w->err);
+}
+
 static int is_manifest(const char *name)
 {
     static const char *const exts[] = {".yaml", ".yml", ".json"};
@@ -94,7 +106,8 @@ static int list_folder(DIR *d, names *out, sk_error *err, int *rc)
     struct dirent *e;
     errno = 0;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
+        /* Hidden entries are passed over, except a killed run's temporary files of hidden ones. */
+        if (e->d_name[0] == '.' && !sk_walk_is_temp_name(e->d_name)) continue;
         if ((*rc = push(&out->v, &out->n, e->d_name, err)) != SK_OK) return 0;
         errno = 0;
     }
@@ -118,13 +131,14 @@ static int visit(walker *w, int dfd, const char *name, const char *path, int dep
     struct stat st;
     if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0)
         return unreadable(w, path, "vanished or cannot be read while the folder was walked");
+    if (name[0] == '.' && !S_ISREG(st.st_mode)) return SK_OK; /* hidden, and not our temp file */
     if (S_ISLNK(st.st_mode))
         return push_why(&o->skipped, &o->why, &o->n_skipped, path,
                         "a symbolic link (never followed)", w->err);
     if (S_ISREG(st.st_mode)) {
         if (sk_walk_is_temp_name(name)) return push(&o->temps, &o->n_temps, path, w->err);
         if ((w->flags & SK_WALK_MANIFESTS) && !is_manifest(name)) return SK_OK;
-        return push(&o->files, &o->n_files, path, w->err);
+        return push_file(w, path, w->root_len);
     }
     if (!S_ISDIR(st.st_mode))
         return push_why(&o->skipped, &o->why, &o->n_skipped, path, "not a regular file", w->err);
@@ -170,13 +184,14 @@ static int walk_folder(walker *w, int dfd, const char *path, int depth)
 
 static int walk_named(walker *w, const char *path)
 {
-    if (strcmp(path, "-") == 0) return push(&w->out->files, &w->out->n_files, path, w->err);
+    w->root_len = strlen(path);
+    if (strcmp(path, "-") == 0) return push_file(w, path, w->root_len);
     struct stat st;
     if (stat(path, &st) != 0) {
         sk_error_set(w->err, SK_EIO, "cannot read: %s", strerror(errno));
         return sk_error_at_source(w->err, SK_EIO, path);
     }
-    if (!S_ISDIR(st.st_mode)) return push(&w->out->files, &w->out->n_files, path, w->err);
+    if (!S_ISDIR(st.st_mode)) return push_file(w, path, w->root_len);
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         sk_error_set(w->err, SK_EIO, "cannot open the folder: %s", strerror(errno));
@@ -188,7 +203,7 @@ static int walk_named(walker *w, const char *path)
 int sk_walk(const char *const *paths, size_t n, unsigned flags, sk_walk_list *out, sk_error *err)
 {
     memset(out, 0, sizeof *out);
-    walker w = {flags, out, err};
+    walker w = {flags, out, err, 0};
     int rc = SK_OK;
     for (size_t i = 0; rc == SK_OK && i < n; i++)
         rc = walk_named(&w, paths[i]);
@@ -207,12 +222,112 @@ void sk_walk_list_free(sk_walk_list *l)
 {
     if (l == NULL) return;
     free_all(l->files, l->n_files);
+    free(l->root_len);
     free_all(l->temps, l->n_temps);
     free_all(l->skipped, l->n_skipped);
     free((void *)l->why);
     free_all(l->unreadable, l->n_unreadable);
     free((void *)l->unreadable_why);
     memset(l, 0, sizeof *l);
+}
+
+static int open_parent_usage(sk_error *err, const char *path, const char *why)
+{
+    sk_error_set(err, SK_EUSAGE, "%s", why);
+    return sk_error_at_source(err, SK_EUSAGE, path);
+}
+
+/* A named file: its folder as given; a named link stands for the file it points to. */
+static int open_named_parent(const char *path, int *dirfd, char **name, sk_error *err)
+{
+    struct stat st;
+    char *real = NULL;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)) == NULL) {
+        sk_error_set(err, SK_EIO, "cannot resolve the link: %s", strerror(errno));
+        return sk_error_at_source(err, SK_EIO, path);
+    }
+    const char *p = real != NULL ? real : path;
+    const char *slash = strrchr(p, '/');
+    const char *base = slash != NULL ? slash + 1 : p;
+    int rc = SK_OK;
+    char *dir = NULL;
+    if (*base == '\0')
+        rc = open_parent_usage(err, path, "no file name at the end of the path");
+    else if ((dir = slash == NULL ? strdup(".")
+                    : slash == p  ? strdup("/")
+                                  : strndup(p, (size_t)(slash - p))) == NULL ||
+             (*name = strdup(base)) == NULL)
+        rc = oom(err);
+    else if ((*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        sk_error_set(err, SK_EIO, "cannot open its folder: %s", strerror(errno));
+        rc = sk_error_at_source(err, SK_EIO, path);
+    }
+    if (rc != SK_OK) {
+        free(*name);
+        *name = NULL;
+    }
+    free(dir);
+    free(real);
+    return rc;
+}
+
+int sk_open_parent(const char *path, size_t root_len, int *dirfd, char **name, sk_error *err)
+{
+    *dirfd = -1;
+    *name = NULL;
+    if (root_len >= strlen(path)) return open_named_parent(path, dirfd, name, err);
+    if (root_len > 0 && path[root_len - 1] != '/' && path[root_len] != '/')
+        return open_parent_usage(err, path, "the named part of the path ends inside a name");
+    char *root = root_len == 0 ? strdup(path[0] == '/' ? "/" : ".") : strndup(path, root_len);
+    if (root == NULL) return oom(err);
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(root);
+    if (fd < 0) {
+        sk_error_set(err, SK_EIO, "cannot open the named folder: %s", strerror(errno));
+        return sk_error_at_source(err, SK_EIO, path);
+    }
+    const char *below = path + root_len;
+    while (*below == '/')
+        below++;
+    /* Each folder below the named one relative to its parent, never through a link. */
+    for (const char *p = below;;) {
+        while (*p == '/')
+            p++;
+        const char *end = strchr(p, '/');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            close(fd);
+            return open_parent_usage(err, path,
+                                     "a part of the path below the named folder is "
+                                     "missing, \".\" or \"..\"");
+        }
+        if (end == NULL) {
+            if ((*name = strdup(p)) == NULL) {
+                close(fd);
+                return oom(err);
+            }
+            *dirfd = fd;
+            return SK_OK;
+        }
+        char *part = strndup(p, n);
+        int child =
+            part == NULL ? -1 : openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        free(part);
+        close(fd);
+        if (part == NULL) return oom(err);
+        if (child < 0 && (e == ELOOP || e == ENOTDIR))
+            sk_error_set(err, SK_EIO,
+                         "its folder %.*s is now a symbolic link or not a folder (replaced since "
+                         "it was listed?); never followed, left alone",
+                         (int)(end - below), below);
+        else if (child < 0)
+            sk_error_set(err, SK_EIO, "cannot open its folder %.*s: %s", (int)(end - below), below,
+                         strerror(e));
+        if (child < 0) return sk_error_at_source(err, SK_EIO, path);
+        fd = child;
+        p = end;
+    }
 }
 
 /* A process that is gone, or a zombie that will never write again. */

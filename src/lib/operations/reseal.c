@@ -289,3 +289,49 @@ int sk_reseal_text(const unsigned char *in, size_t len, const char *source, sk_k
 {
     return sk_reseal_text_rng(in, len, source, keys, target, NULL, out, counts, err);
 }
+
+/* ---- the preflight of a rotation ---- */
+
+typedef struct probe {
+    sk_keyring *keys;
+    size_t sealed;
+} probe;
+
+static int probe_object(const sk_object *o, void *arg, sk_error *err)
+{
+    probe *p = arg;
+    if (!sk_kind_is(o->obj, SK_KIND_SEALED_SECRET)) return SK_OK;
+    p->sealed++;
+    sk_scope scope;
+    int rc = sk_sealed_check(o->obj, &scope, err);
+    const char *name = sk_meta_string(o->obj, "name"), *ns = sk_meta_string(o->obj, "namespace");
+    void *it = json_object_iter(json_object_get(json_object_get(o->obj, "spec"), "encryptedData"));
+    if (rc != SK_OK || it == NULL) return rc; /* nothing to open is nothing to fail */
+    const char *key = json_object_iter_key(it);
+    const json_t *v = json_object_iter_value(it);
+    char *label = NULL;
+    size_t label_len = 0;
+    sk_secbuf blob = SK_SECBUF_INIT, plain = SK_SECBUF_INIT;
+    rc = sk_scope_label(scope, ns, name, &label, &label_len, err);
+    if (rc == SK_OK) rc = sk_base64_decode(json_string_value(v), json_string_length(v), &blob, err);
+    if (rc == SK_OK)
+        rc = sk_keyring_decrypt(p->keys, (const unsigned char *)label, label_len, blob.data,
+                                blob.len, &plain, NULL, err);
+    if (rc != SK_OK) sk_error_prefix(err, "spec.encryptedData[%.128s]: ", key);
+    sk_secbuf_free(&plain);
+    sk_secbuf_free(&blob);
+    free(label);
+    return rc;
+}
+
+int sk_reseal_probe(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
+                    size_t *sealed, sk_error *err)
+{
+    probe p = {keys, 0};
+    sk_docs docs = {0};
+    int rc = sk_docs_parse(in, len, source, &docs, err);
+    if (rc == SK_OK) rc = sk_docs_walk(&docs, probe_object, &p, err);
+    sk_docs_free(&docs);
+    if (sealed != NULL) *sealed = p.sealed;
+    return rc == SK_OK ? rc : sk_error_at_source(err, rc, source);
+}
