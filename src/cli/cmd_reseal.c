@@ -46,6 +46,7 @@ typedef struct reseal_args {
 /* What one file came to; sent whole through a pipe by worker processes. */
 typedef struct file_result {
     int done;
+    int skipped; /* not YAML or JSON (a Helm template): not a manifest, and no SealedSecret */
     int rc;
     sk_reseal_counts c;
     sk_error err;
@@ -176,6 +177,12 @@ static void reseal_file(const work *w, const char *path, size_t root_len, file_r
     if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
     if (r->rc == SK_OK)
         r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->c, &r->err);
+    /* Repositories hold Helm templates and the like: passed over, unless one names a
+     * SealedSecret, which then must parse. */
+    if (r->rc == SK_EPARSE && memmem(in.data, in.len, "SealedSecret", 12) == NULL) {
+        r->skipped = 1;
+        r->rc = SK_OK;
+    }
     if (r->rc == SK_OK && r->c.resealed > 0 && st.st_nlink > 1) {
         sk_error_set(&r->err, SK_EIO, "has %lu hard links; resealing it would split them",
                      (unsigned long)st.st_nlink);
@@ -250,13 +257,14 @@ static void run_parallel(const work *w, const sk_walk_list *files, file_result *
 /* ---- reporting ---- */
 
 typedef struct totals {
-    size_t files, changed, failed;
+    size_t files, changed, failed, skipped;
     sk_reseal_counts items;
 } totals;
 
 static const char *status_of(const reseal_args *a, const file_result *r)
 {
     if (!r->done || r->rc != SK_OK) return "failed";
+    if (r->skipped) return "skipped";
     if (r->c.resealed == 0) return "unchanged";
     return a->check || a->dry_run ? "would-reseal" : "resealed";
 }
@@ -268,6 +276,7 @@ static void tally(const file_result *r, totals *t)
         t->failed++;
         return;
     }
+    t->skipped += r->skipped;
     t->items.sealed_secrets += r->c.sealed_secrets;
     t->items.resealed += r->c.resealed;
     t->items.unchanged += r->c.unchanged;
@@ -288,9 +297,9 @@ static void report_text(const reseal_args *a, const cli_list *files, file_result
     }
     fprintf(stderr,
             "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
-            "%zu files changed, %zu failed\n",
+            "%zu files changed, %zu failed, %zu skipped (not YAML or JSON, no SealedSecret)\n",
             t->files, t->items.sealed_secrets, t->items.resealed, t->items.unchanged, t->changed,
-            t->failed);
+            t->failed, t->skipped);
 }
 
 /*
@@ -342,6 +351,7 @@ static int report_json(const reseal_args *a, const cli_list *files, file_result 
           set(sum, "items_unchanged", json_integer((json_int_t)t->items.unchanged)) ||
           set(sum, "files_changed", json_integer((json_int_t)t->changed)) ||
           set(sum, "files_failed", json_integer((json_int_t)t->failed)) ||
+          set(sum, "files_skipped", json_integer((json_int_t)t->skipped)) ||
           json_object_set(root, "totals", sum) != 0;
     json_decref(list), json_decref(sum);
     sk_secbuf out = SK_SECBUF_INIT;
@@ -409,6 +419,19 @@ int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths,
     return reseal_paths(&w, npaths, paths, sum);
 }
 
+/*
+ * Items already under the new certificate are recognised by opening them: without its private
+ * key among --key, every later run would fail on what this one reseals.
+ */
+static void warn_unknown_target(const reseal_args *a, const sk_keyring *kr, const sk_pubkey *pk)
+{
+    for (size_t i = 0; i < sk_keyring_count(kr); i++)
+        if (strcmp(sk_keyring_fingerprint(kr, i), sk_pubkey_fingerprint(pk)) == 0) return;
+    cli_warn("the private key of %s (%s) is not among --key: the next run could not open what "
+             "this one reseals; add it",
+             a->cert, sk_pubkey_fingerprint(pk));
+}
+
 int cmd_reseal(int argc, char **argv)
 {
     reseal_args a = {0};
@@ -424,6 +447,7 @@ int cmd_reseal(int argc, char **argv)
         load_private_keys(&a.keys, &kr, &err) != SK_OK) {
         rc = cli_fail(&err);
     } else {
+        warn_unknown_target(&a, kr, pk);
         work w = {&a, kr, pk};
         rc = argc - optind == 0 ? reseal_stdin(kr, pk)
                                 : reseal_paths(&w, argc - optind, argv + optind, NULL);

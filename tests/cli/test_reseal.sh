@@ -339,4 +339,23 @@ else
   skip_part "not root or no setpriv: the case of another user's file is not run"
 fi
 
+# Repositories as they are: a Helm template is passed over with a count; a file that names a
+# SealedSecret but does not parse still fails. And resealing without the new certificate's key
+# among --key is said: the next run could not recognise what this one wrote.
+mkdir -p "$T/helm/templates"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: h, namespace: demo}\nstringData: {a: b}\n' |
+  "$SK" seal --cert "$OLDCRT" -o yaml >"$T/helm/sealed.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n{{- if .Values.x }}\ndata: {a: b}\n{{- end }}\n' >"$T/helm/templates/cm.yaml"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/helm"
+expect_rc 0 "a Helm template beside a SealedSecret"
+expect_err "1 skipped" "the template is counted as skipped"
+printf 'kind: SealedSecret\nspec: {encryptedData: {a: [}\n' >"$T/helm/broken.yaml"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/helm"
+expect_rc 1 "a SealedSecret that does not parse"
+expect_err "broken.yaml" "the broken SealedSecret is named"
+rm "$T/helm/broken.yaml"
+"$SK" seal --cert "$OLDCRT" -o yaml -f "$T/a.yaml" -w "$T/helm/again.yaml"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY" "$T/helm"
+expect_err "is not among --key" "a reseal whose new key is not among --key is warned about"
+
 finish
