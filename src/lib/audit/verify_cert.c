@@ -1,5 +1,5 @@
 /*
- * Certificate inventory for `sealkit cert` and for choosing the newest key:
+ * Certificate inventory for `sealkit cert` (the newest key is chosen by sk_keyring_newest):
  * every certificate of a PEM text, of a TLS Secret's data["tls.crt"], of a
  * List of them or of a multi-document key backup (docs/format.md §5.2, §6.3-6.4).
  * Only certificates are decoded; tls.key values are never touched.
