@@ -179,7 +179,8 @@ static void reseal_file(const work *w, const char *path, size_t root_len, file_r
         r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->c, &r->err);
     /* Repositories hold Helm templates and the like: passed over, unless one names a
      * SealedSecret, which then must parse. */
-    if (r->rc == SK_EPARSE && memmem(in.data, in.len, "SealedSecret", 12) == NULL) {
+    if (r->rc == SK_EPARSE && in.data != NULL &&
+        memmem(in.data, in.len, "SealedSecret", 12) == NULL) {
         r->skipped = 1;
         r->rc = SK_OK;
     }
