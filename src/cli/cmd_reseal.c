@@ -132,7 +132,7 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
  * never report success for files it did not see. Stale temporary files (a killed run's) are
  * removed, except under --check and --dry-run, which write nothing.
  */
-static size_t walk_report(const reseal_args *a, const sk_walk_list *l)
+static size_t walk_report(const reseal_args *a, const sk_walk_list *l, size_t *temps_removed)
 {
     for (size_t i = 0; i < l->n_skipped; i++)
         cli_warn("%s: %s; skipped", l->skipped[i], l->why[i]);
@@ -143,6 +143,7 @@ static size_t walk_report(const reseal_args *a, const sk_walk_list *l)
             cli_fail(&err);
         else if (removed)
             cli_warn("removed %s, left by an interrupted run", l->temps[i]);
+        *temps_removed += (size_t)removed;
     }
     for (size_t i = 0; i < l->n_unreadable; i++)
         fprintf(stderr, "sealkit: error: %s: folder %s; its files were not resealed\n",
@@ -258,7 +259,7 @@ static void run_parallel(const work *w, const sk_walk_list *files, file_result *
 /* ---- reporting ---- */
 
 typedef struct totals {
-    size_t files, changed, failed, skipped;
+    size_t files, changed, failed, skipped, temps_removed;
     sk_reseal_counts items;
 } totals;
 
@@ -298,9 +299,10 @@ static void report_text(const reseal_args *a, const cli_list *files, file_result
     }
     fprintf(stderr,
             "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
-            "%zu files changed, %zu failed, %zu skipped (not YAML or JSON, no SealedSecret)\n",
+            "%zu files changed, %zu failed, %zu skipped (not YAML or JSON, no SealedSecret), "
+            "%zu stale temporary files removed\n",
             t->files, t->items.sealed_secrets, t->items.resealed, t->items.unchanged, t->changed,
-            t->failed, t->skipped);
+            t->failed, t->skipped, t->temps_removed);
 }
 
 /*
@@ -353,6 +355,7 @@ static int report_json(const reseal_args *a, const cli_list *files, file_result 
           set(sum, "files_changed", json_integer((json_int_t)t->changed)) ||
           set(sum, "files_failed", json_integer((json_int_t)t->failed)) ||
           set(sum, "files_skipped", json_integer((json_int_t)t->skipped)) ||
+          set(sum, "temps_removed", json_integer((json_int_t)t->temps_removed)) ||
           json_object_set(root, "totals", sum) != 0;
     json_decref(list), json_decref(sum);
     sk_secbuf out = SK_SECBUF_INIT;
@@ -384,7 +387,8 @@ static int reseal_paths(const work *w, int npaths, char **paths, cli_reseal_tota
     sk_error err = {0};
     if (sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &l, &err) != SK_OK)
         return cli_fail(&err);
-    size_t unread = walk_report(w->a, &l);
+    totals t = {0};
+    size_t unread = walk_report(w->a, &l, &t.temps_removed);
     cli_list files = {l.files, l.n_files}; /* borrowed from the walk */
     file_result *res = calloc(files.n ? files.n : 1, sizeof *res);
     if (res == NULL) {
@@ -396,7 +400,6 @@ static int reseal_paths(const work *w, int npaths, char **paths, cli_reseal_tota
         run_parallel(w, &l, res, jobs);
     else
         run_serial(w, &l, res);
-    totals t = {0};
     int reported = SK_OK;
     if (w->a->json)
         reported = report_json(w->a, &files, res, &t, &err);

@@ -127,6 +127,7 @@ cmp -s "$T/w/outside/victim.yaml" "$T/w/victim.orig" && ok || bad "reseal wrote 
 [ -f "$T/w/repo/notes.sealkit-tmp.3999999.txt" ] && ok || bad "a file that only contains the tag was removed"
 [ ! -e "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "the stale temporary file was left"
 expect_err "removed $T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" "the removal is said"
+expect_err "1 stale temporary files removed" "the removal is counted in the summary"
 
 # The value is rewritten where the parser says it is, even when the same base64 stands earlier in
 # the file (a last-applied-configuration annotation holding the whole SealedSecret, a comment).
