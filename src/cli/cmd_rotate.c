@@ -184,16 +184,16 @@ static const char MINTED[] = ".sealkit-rotate-minted", DONE[] = ".sealkit-rotate
 static int state_is(const char *dir, const char *file, const char *fingerprint)
 {
     char path[4096], buf[SK_FINGERPRINT_MAX + 2] = {0};
+    if (fingerprint == NULL) return 0;
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "re");
-    if (f == NULL || fingerprint == NULL) {
-        if (f != NULL) fclose(f);
-        return 0;
-    }
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    /* A link in its place is not our state: never followed. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
     buf[strcspn(buf, "\n")] = '\0';
-    return n > 0 && strcmp(buf, fingerprint) == 0;
+    return strcmp(buf, fingerprint) == 0;
 }
 
 static int set_state(const char *dir, const char *file, const char *fingerprint, sk_error *err)
@@ -339,14 +339,15 @@ static int report(const rotate_args *a, const outcome *o, int status)
             "{s:b, s:s?, s:s?, s:I, s:I, s:I}", "rotated", o->rotated, "key", o->key, "fingerprint",
             o->fingerprint, "files_changed", (json_int_t)o->sum.files_changed, "items_resealed",
             (json_int_t)o->sum.items_resealed, "failed", (json_int_t)o->sum.failed);
-        char *text = r ? json_dumps(r, JSON_INDENT(2)) : NULL;
-        if (text == NULL) {
-            fputs("sealkit: error: out of memory\n", stderr);
-            status = EXIT_FAIL;
-        } else {
-            puts(text);
-        }
-        free(text);
+        /* The same writer as every other JSON sealkit prints. */
+        sk_secbuf text = SK_SECBUF_INIT;
+        sk_error err = {0};
+        if (r == NULL) sk_error_set(&err, SK_ENOMEM, "out of memory");
+        if (r == NULL || sk_emit_json(r, &text, &err) != SK_OK)
+            status = cli_fail(&err);
+        else
+            cli_write_stdout(text.data, text.len);
+        sk_secbuf_free(&text);
         json_decref(r);
     }
     if (status == EXIT_WOULD_CHANGE)

@@ -187,6 +187,8 @@ static int walk_named(walker *w, const char *path)
     w->root_len = strlen(path);
     if (strcmp(path, "-") == 0) return push_file(w, path, w->root_len);
     struct stat st;
+    /* The path the user named is taken as given, a link included: only what lies below it
+     * is walked without following links. */
     if (stat(path, &st) != 0) {
         sk_error_set(w->err, SK_EIO, "cannot read: %s", strerror(errno));
         return sk_error_at_source(w->err, SK_EIO, path);
