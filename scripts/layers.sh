@@ -14,7 +14,7 @@ public[crypto]=crypto
 for h in doc emit; do public[$h]=formats; done
 for h in model scope secret; do public[$h]=model; done
 for h in cert keys keygen fetch; do public[$h]=keys; done
-for h in seal unseal reseal create; do public[$h]=operations; done
+for h in seal unseal reseal create rotate; do public[$h]=operations; done
 public[verify]=audit
 public[package]=package
 

@@ -22,7 +22,8 @@ enum sk_status {
     SK_ELIMIT = 7,   /* input exceeds a documented limit */
     SK_ENOMEM = 8,   /* out of memory */
     SK_EUSAGE = 9,   /* an API or CLI argument is wrong */
-    SK_EAUTH = 10    /* a key opened the RSA part, but the AES-GCM tag failed: altered */
+    SK_EAUTH = 10,   /* a key opened the RSA part, but the AES-GCM tag failed: altered */
+    SK_EBUSY = 11    /* another process holds a lock (a rotation's key folder) */
 };
 
 #define SK_ERROR_MSG_MAX 640

@@ -21,6 +21,7 @@
 #include "seal.h"
 #include "unseal.h"
 #include "reseal.h"
+#include "rotate.h"
 #include "create.h"
 #include "fetch.h"
 #include "verify.h"

@@ -19,8 +19,13 @@ enum sk_walk_flags {
      * volume presents each key as a link into a hidden ..data folder.
      */
     SK_WALK_FOLLOW_LINKS = 1u << 1,
-    SK_WALK_FLAT = 1u << 2 /* do not descend into subfolders */
+    SK_WALK_FLAT = 1u << 2, /* do not descend into subfolders */
+    /* Read the patterns of SK_WALK_IGNORE_FILE_NAME in each named folder, as --exclude's. */
+    SK_WALK_IGNORE_FILE = 1u << 3
 };
+
+/* A repository's own list of what a rotation passes over (one pattern per line, '#' comments). */
+#define SK_WALK_IGNORE_FILE_NAME ".sealkitignore"
 
 typedef struct sk_walk_list {
     char **files; /* named files in the order given, then each folder's files by name */
@@ -39,6 +44,7 @@ typedef struct sk_walk_list {
     char **unreadable; /* folders that could not be opened or listed: their files are unknown */
     const char **unreadable_why;
     size_t n_unreadable;
+    size_t n_excluded; /* entries an exclude pattern matched (a folder counts once) */
 } sk_walk_list;
 
 /*
@@ -52,6 +58,18 @@ typedef struct sk_walk_list {
 SK_API int sk_walk(const char *const *paths, size_t n, unsigned flags, sk_walk_list *out,
                    sk_error *err);
 SK_API void sk_walk_list_free(sk_walk_list *l);
+
+/*
+ * sk_walk, passing over what a pattern names inside folders. Patterns are as in a .gitignore
+ * (fnmatch(3), no "**"): with a '/' inside, a pattern matches the path below the named folder
+ * ("helm/values.yaml"; a leading '/' only anchors); without, any entry's name ("*.tpl.yaml",
+ * "charts"); a trailing '/' matches folders only. An excluded folder is not entered; links and
+ * special files can be excluded too. With SK_WALK_IGNORE_FILE, each named folder's
+ * .sealkitignore adds its patterns for that folder (a link in its place is SK_EIO).
+ */
+SK_API int sk_walk_excluding(const char *const *paths, size_t n, unsigned flags,
+                             const char *const *exclude, size_t n_exclude, sk_walk_list *out,
+                             sk_error *err);
 
 /*
  * Opens the folder that holds path, to read and replace the file through it (sk_read_at and

@@ -67,16 +67,12 @@ long cli_newest_key(const sk_keyring *kr);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
 void cli_print_finding(const sk_finding *x);
 
-/* What a reseal of files and folders did. */
-typedef struct cli_reseal_totals {
-    size_t files, files_changed, failed, items_resealed;
-} cli_reseal_totals;
 /*
- * Reseals files and folders in place as 'sealkit reseal PATH...' does (cmd_reseal.c), without
- * its summary line; *sum (may be NULL) gets the totals.
+ * Prints what a reseal of files and folders could not do, one error line each (cmd_reseal.c):
+ * stale temporary files that could not be removed, links, special files and unreadable
+ * folders, failed files; and a warning for each stale temporary file removed.
  */
-int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths,
-                     cli_reseal_totals *sum);
+void cli_reseal_problems(const sk_reseal_tree_report *rep);
 /* The default -j: twice the cores (one worker's fsync overlaps another's RSA), at most 256. */
 long cli_default_jobs(void);
 

@@ -32,34 +32,19 @@ static const char usage[] =
     "  --format FORMAT    text (default) or json: the report on stdout\n"
     "  -h, --help         show this help\n"
     "\n"
-    "A file that fails is left untouched and reported; the others proceed.\n"
+    "A file that fails is left untouched and reported; the others proceed. A link,\n"
+    "special file or unreadable folder inside a folder fails the run unless excluded.\n"
     "Exit status: 0 success (with --check: nothing would change), 1 a file failed,\n"
     "2 usage error, 4 (--check only) files would change.\n";
 
 typedef struct reseal_args {
     const char *cert;
-    cli_list keys;
+    cli_list keys, exclude;
     int check, dry_run, json;
     long jobs;
 } reseal_args;
 
-/* What one file came to; sent whole through a pipe by worker processes. */
-typedef struct file_result {
-    int done;
-    int skipped; /* not YAML or JSON (a Helm template): not a manifest, and no SealedSecret */
-    int rc;
-    sk_reseal_counts c;
-    sk_error err;
-} file_result;
-
-typedef struct record {
-    size_t index;
-    file_result r;
-} record;
-
-_Static_assert(sizeof(record) <= 4096, "a record must be one atomic pipe write");
-
-enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT };
+enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT, OPT_EXCLUDE };
 
 static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
                                         {"key", required_argument, NULL, OPT_KEY},
@@ -68,6 +53,7 @@ static const struct option options[] = {{"cert", required_argument, NULL, OPT_CE
                                         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
                                         {"jobs", required_argument, NULL, 'j'},
                                         {"format", required_argument, NULL, OPT_FORMAT},
+                                        {"exclude", required_argument, NULL, OPT_EXCLUDE},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 
@@ -101,6 +87,9 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
         case OPT_KEY:
             rc = cli_list_add_csv(&a->keys, optarg) ? EXIT_FAIL : 0;
             break;
+        case OPT_EXCLUDE:
+            rc = cli_list_push(&a->exclude, optarg) ? EXIT_FAIL : 0;
+            break;
         case OPT_CHECK:
             a->check = 1;
             break;
@@ -125,184 +114,38 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
     return 0;
 }
 
-/* ---- collecting files ---- */
+/* ---- reporting ---- */
 
-/*
- * What the walk passed over is said, and an unreadable folder fails the run: a rotation must
- * never report success for files it did not see. Stale temporary files (a killed run's) are
- * removed, except under --check and --dry-run, which write nothing.
- */
-static size_t walk_report(const reseal_args *a, const sk_walk_list *l, size_t *temps_removed)
+static void progress(void *ctx, size_t done, size_t total)
 {
-    for (size_t i = 0; i < l->n_skipped; i++)
-        cli_warn("%s: %s; skipped", l->skipped[i], l->why[i]);
-    for (size_t i = 0; i < l->n_temps && !a->check && !a->dry_run; i++) {
-        sk_error err = {0};
-        int removed = 0;
-        if (sk_walk_remove_stale_temp(l->temps[i], &removed, &err) != SK_OK)
-            cli_fail(&err);
-        else if (removed)
-            cli_warn("removed %s, left by an interrupted run", l->temps[i]);
-        *temps_removed += (size_t)removed;
-    }
-    for (size_t i = 0; i < l->n_unreadable; i++)
-        fprintf(stderr, "sealkit: error: %s: folder %s; its files were not resealed\n",
-                l->unreadable[i], l->unreadable_why[i]);
-    return l->n_unreadable;
-}
-
-/* ---- doing one file ---- */
-
-typedef struct work {
-    const reseal_args *a;
-    sk_keyring *kr;
-    const sk_pubkey *pk;
-} work;
-
-/*
- * The file is read and replaced through a handle on its folder, opened from the named path
- * without following a link below it, and replaced only while it is still the file that was
- * read, unchanged (a concurrent edit is left for the next run, and the file counts as failed),
- * with its mode, owner and group. A file with several hard links is left alone: replacing one
- * name would split it from the others (reported under --check and --dry-run too).
- */
-static void reseal_file(const work *w, const char *path, size_t root_len, file_result *r)
-{
-    sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
-    struct stat st;
-    int dfd = -1;
-    char *name = NULL;
-    r->done = 1;
-    r->c = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
-    r->rc = sk_open_parent(path, root_len, &dfd, &name, &r->err);
-    if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
-    if (r->rc == SK_OK)
-        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->c, &r->err);
-    /* Repositories hold Helm templates and the like: passed over, unless one names a
-     * SealedSecret, which then must parse. */
-    if (r->rc == SK_EPARSE && in.data != NULL &&
-        memmem(in.data, in.len, "SealedSecret", 12) == NULL) {
-        r->skipped = 1;
-        r->rc = SK_OK;
-    }
-    if (r->rc == SK_OK && r->c.resealed > 0 && st.st_nlink > 1) {
-        sk_error_set(&r->err, SK_EIO, "has %lu hard links; resealing it would split them",
-                     (unsigned long)st.st_nlink);
-        r->rc = sk_error_at_source(&r->err, SK_EIO, path);
-    }
-    if (r->rc == SK_OK && r->c.resealed > 0 && !w->a->check && !w->a->dry_run)
-        r->rc = sk_write_atomic_at(dfd, name, path, out.data, out.len, st.st_mode & 07777, &st,
-                                   &r->err);
-    if (dfd >= 0) close(dfd);
-    free(name);
-    sk_secbuf_free(&in);
-    sk_secbuf_free(&out);
-}
-
-static void progress(const reseal_args *a, size_t done, size_t total)
-{
-    if (a->json || !isatty(STDERR_FILENO)) return;
+    (void)ctx;
     fprintf(stderr, "\rsealkit: reseal %zu/%zu files", done, total);
     if (done == total) fputs("\r\033[K", stderr);
 }
 
-static void run_serial(const work *w, const sk_walk_list *files, file_result *res)
+static const char *status_of(const reseal_args *a, const sk_reseal_file *r)
 {
-    for (size_t i = 0; i < files->n_files; i++) {
-        reseal_file(w, files->files[i], files->root_len[i], &res[i]);
-        progress(w->a, i + 1, files->n_files);
-    }
-}
-
-static void worker(const work *w, const sk_walk_list *files, size_t id, size_t jobs, int fd)
-{
-    for (size_t i = id; i < files->n_files; i += jobs) {
-        record rec = {.index = i};
-        reseal_file(w, files->files[i], files->root_len[i], &rec.r);
-        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(EXIT_FAIL);
-    }
-    _exit(EXIT_OK);
-}
-
-/* Files are dealt round-robin to forked workers; each result comes back as one record. */
-static void run_parallel(const work *w, const sk_walk_list *files, file_result *res, size_t jobs)
-{
-    int fds[2];
-    if (pipe(fds) != 0) {
-        run_serial(w, files, res);
-        return;
-    }
-    fflush(NULL);
-    for (size_t id = 0; id < jobs; id++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            worker(w, files, id, jobs, fds[1]);
-        }
-        if (pid < 0) break; /* fewer workers; their files are reported as not done */
-    }
-    close(fds[1]);
-    record rec;
-    size_t done = 0;
-    ssize_t got;
-    while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec ||
-           (got < 0 && errno == EINTR)) {
-        if (got < 0 || rec.index >= files->n_files) continue;
-        res[rec.index] = rec.r;
-        progress(w->a, ++done, files->n_files);
-    }
-    close(fds[0]);
-    while (wait(NULL) > 0 || errno == EINTR) {
-    }
-}
-
-/* ---- reporting ---- */
-
-typedef struct totals {
-    size_t files, changed, failed, skipped, temps_removed;
-    sk_reseal_counts items;
-} totals;
-
-static const char *status_of(const reseal_args *a, const file_result *r)
-{
-    if (!r->done || r->rc != SK_OK) return "failed";
+    if (r->rc != SK_OK) return "failed";
     if (r->skipped) return "skipped";
-    if (r->c.resealed == 0) return "unchanged";
+    if (r->counts.resealed == 0) return "unchanged";
     return a->check || a->dry_run ? "would-reseal" : "resealed";
 }
 
-static void tally(const file_result *r, totals *t)
+static void report_text(const reseal_args *a, const sk_reseal_tree_report *rep)
 {
-    t->files++;
-    if (!r->done || r->rc != SK_OK) {
-        t->failed++;
-        return;
+    cli_reseal_problems(rep);
+    for (size_t i = 0; i < rep->walk.n_files; i++) {
+        const sk_reseal_file *r = &rep->files[i];
+        if (r->rc == SK_OK && r->counts.resealed > 0 && (a->check || a->dry_run))
+            printf("would reseal %s (%zu items)\n", rep->walk.files[i], r->counts.resealed);
     }
-    t->skipped += r->skipped;
-    t->items.sealed_secrets += r->c.sealed_secrets;
-    t->items.resealed += r->c.resealed;
-    t->items.unchanged += r->c.unchanged;
-    t->changed += r->c.resealed > 0;
-}
-
-static void report_text(const reseal_args *a, const cli_list *files, file_result *res, totals *t)
-{
-    for (size_t i = 0; i < files->n; i++) {
-        file_result *r = &res[i];
-        if (!r->done)
-            sk_error_set(&r->err, SK_EIO, "%s: not processed (a worker died)", files->v[i]);
-        if (!r->done || r->rc != SK_OK)
-            cli_fail(&r->err);
-        else if (r->c.resealed > 0 && (a->check || a->dry_run))
-            printf("would reseal %s (%zu items)\n", files->v[i], r->c.resealed);
-        tally(r, t);
-    }
+    const sk_reseal_tree_totals *t = &rep->totals;
     fprintf(stderr,
             "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
-            "%zu files changed, %zu failed, %zu skipped (not YAML or JSON, no SealedSecret), "
-            "%zu stale temporary files removed\n",
-            t->files, t->items.sealed_secrets, t->items.resealed, t->items.unchanged, t->changed,
-            t->failed, t->skipped, t->temps_removed);
+            "%zu files changed, %zu failed, %zu not processed, %zu skipped (not YAML or JSON, "
+            "no SealedSecret), %zu excluded, %zu stale temporary files removed\n",
+            t->files, t->sealed_secrets, t->resealed, t->unchanged, t->changed, t->failed,
+            t->not_processed, t->skipped, t->excluded, t->temps_removed);
 }
 
 /*
@@ -316,18 +159,23 @@ static int set(json_t *o, const char *key, json_t *v)
     return json_object_set_new(o, key, v);
 }
 
-/* One file of the report; NULL when memory runs out. */
-static json_t *file_json(const reseal_args *a, const char *path, const file_result *r)
+static int set_size(json_t *o, const char *key, size_t n)
 {
-    char why[SK_ERROR_MSG_MAX + 96] = "not processed";
-    if (r->done) sk_error_format_in_source(&r->err, why, sizeof why); /* path is a field */
+    return set(o, key, json_integer((json_int_t)n));
+}
+
+/* One file of the report; NULL when memory runs out. */
+static json_t *file_json(const reseal_args *a, const char *path, const sk_reseal_file *r)
+{
+    char why[SK_ERROR_MSG_MAX + 96];
+    sk_error_format_in_source(&r->err, why, sizeof why); /* path is a field */
     json_t *f = json_object();
     int bad = set(f, "path", json_string_nocheck(path)) ||
               set(f, "status", json_string(status_of(a, r))) ||
-              set(f, "sealed_secrets", json_integer((json_int_t)r->c.sealed_secrets)) ||
-              set(f, "items_resealed", json_integer((json_int_t)r->c.resealed)) ||
-              set(f, "items_unchanged", json_integer((json_int_t)r->c.unchanged)) ||
-              ((!r->done || r->rc != SK_OK) && set(f, "error", json_string_nocheck(why)));
+              set_size(f, "sealed_secrets", r->counts.sealed_secrets) ||
+              set_size(f, "items_resealed", r->counts.resealed) ||
+              set_size(f, "items_unchanged", r->counts.unchanged) ||
+              (r->rc != SK_OK && set(f, "error", json_string_nocheck(why)));
     if (bad) {
         json_decref(f);
         return NULL;
@@ -335,35 +183,71 @@ static json_t *file_json(const reseal_args *a, const char *path, const file_resu
     return f;
 }
 
-/* The --format json report; its schema is "sealkit-reseal/v1" (see README.md). */
-static int report_json(const reseal_args *a, const cli_list *files, file_result *res, totals *t,
-                       sk_error *err)
+/* What the walk could not process: links, special files, unreadable folders. */
+static int not_processed_json(const sk_walk_list *w, json_t *list)
 {
-    json_t *root = json_object(), *list = json_array(), *sum = json_object();
-    int bad = root == NULL || list == NULL || sum == NULL;
-    for (size_t i = 0; i < files->n; i++) {
-        if (!bad) bad = json_array_append_new(list, file_json(a, files->v[i], &res[i])) != 0;
-        tally(&res[i], t);
+    int bad = 0;
+    for (size_t i = 0; !bad && i < w->n_skipped + w->n_unreadable; i++) {
+        int link = i < w->n_skipped;
+        size_t j = link ? i : i - w->n_skipped;
+        json_t *e = json_object();
+        bad = set(e, "path", json_string_nocheck(link ? w->skipped[j] : w->unreadable[j])) ||
+              set(e, "why", json_string(link ? w->why[j] : w->unreadable_why[j])) ||
+              json_array_append_new(list, e) != 0;
     }
-    /* json_object_set takes a reference of its own: ours on list and sum are dropped either way. */
+    return bad;
+}
+
+static int totals_json(const sk_reseal_tree_totals *t, json_t *sum)
+{
+    return set_size(sum, "files", t->files) || set_size(sum, "sealed_secrets", t->sealed_secrets) ||
+           set_size(sum, "items_resealed", t->resealed) ||
+           set_size(sum, "items_unchanged", t->unchanged) ||
+           set_size(sum, "files_changed", t->changed) || set_size(sum, "files_failed", t->failed) ||
+           set_size(sum, "files_skipped", t->skipped) ||
+           set_size(sum, "not_processed", t->not_processed) ||
+           set_size(sum, "excluded", t->excluded) ||
+           set_size(sum, "temps_removed", t->temps_removed);
+}
+
+/* The --format json report; its schema is "sealkit-reseal/v1" (see README.md). */
+static int report_json(const reseal_args *a, const sk_reseal_tree_report *rep, sk_error *err)
+{
+    json_t *root = json_object(), *list = json_array(), *sum = json_object(),
+           *passed = json_array();
+    int bad = root == NULL || list == NULL || sum == NULL || passed == NULL;
+    for (size_t i = 0; !bad && i < rep->walk.n_files; i++)
+        bad = json_array_append_new(list, file_json(a, rep->walk.files[i], &rep->files[i])) != 0;
+    /* json_object_set takes a reference of its own: ours are dropped either way. */
     bad = bad || set(root, "schema", json_string("sealkit-reseal/v1")) ||
-          json_object_set(root, "files", list) != 0 ||
-          set(sum, "files", json_integer((json_int_t)t->files)) ||
-          set(sum, "sealed_secrets", json_integer((json_int_t)t->items.sealed_secrets)) ||
-          set(sum, "items_resealed", json_integer((json_int_t)t->items.resealed)) ||
-          set(sum, "items_unchanged", json_integer((json_int_t)t->items.unchanged)) ||
-          set(sum, "files_changed", json_integer((json_int_t)t->changed)) ||
-          set(sum, "files_failed", json_integer((json_int_t)t->failed)) ||
-          set(sum, "files_skipped", json_integer((json_int_t)t->skipped)) ||
-          set(sum, "temps_removed", json_integer((json_int_t)t->temps_removed)) ||
+          json_object_set(root, "files", list) != 0 || not_processed_json(&rep->walk, passed) ||
+          json_object_set(root, "not_processed", passed) != 0 || totals_json(&rep->totals, sum) ||
           json_object_set(root, "totals", sum) != 0;
-    json_decref(list), json_decref(sum);
+    json_decref(list), json_decref(sum), json_decref(passed);
     sk_secbuf out = SK_SECBUF_INIT;
     int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
     if (rc == SK_OK) cli_write_stdout(out.data, out.len);
     sk_secbuf_free(&out);
     json_decref(root);
     return rc;
+}
+
+void cli_reseal_problems(const sk_reseal_tree_report *rep)
+{
+    const sk_walk_list *w = &rep->walk;
+    for (size_t i = 0; i < w->n_temps; i++) {
+        if (rep->temp_errors[i].code != SK_OK) cli_fail(&rep->temp_errors[i]);
+        if (rep->temp_removed[i]) cli_warn("removed %s, left by an interrupted run", w->temps[i]);
+    }
+    for (size_t i = 0; i < w->n_skipped; i++)
+        fprintf(stderr,
+                "sealkit: error: %s: %s; not processed (pass --exclude, or list it in %s)\n",
+                w->skipped[i], w->why[i], SK_WALK_IGNORE_FILE_NAME);
+    for (size_t i = 0; i < w->n_unreadable; i++)
+        fprintf(stderr, "sealkit: error: %s: folder %s; its files were not resealed\n",
+                w->unreadable[i], w->unreadable_why[i]);
+    for (size_t i = 0; i < w->n_files; i++)
+        if (rep->files[i].rc != SK_OK) cli_fail(&rep->files[i].err);
 }
 
 /* ---- entry ---- */
@@ -381,46 +265,32 @@ static int reseal_stdin(sk_keyring *kr, const sk_pubkey *pk)
     return rc == SK_OK ? EXIT_OK : cli_fail(&err);
 }
 
-static int reseal_paths(const work *w, int npaths, char **paths, cli_reseal_totals *sum)
+static int reseal_paths(const reseal_args *a, sk_keyring *kr, const sk_pubkey *pk, int npaths,
+                        char **paths)
 {
-    sk_walk_list l;
     sk_error err = {0};
-    if (sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &l, &err) != SK_OK)
-        return cli_fail(&err);
-    totals t = {0};
-    size_t unread = walk_report(w->a, &l, &t.temps_removed);
-    cli_list files = {l.files, l.n_files}; /* borrowed from the walk */
-    file_result *res = calloc(files.n ? files.n : 1, sizeof *res);
-    if (res == NULL) {
-        sk_walk_list_free(&l);
-        return EXIT_FAIL;
-    }
-    size_t jobs = (size_t)w->a->jobs < files.n ? (size_t)w->a->jobs : files.n;
-    if (jobs > 1)
-        run_parallel(w, &l, res, jobs);
-    else
-        run_serial(w, &l, res);
+    sk_reseal_tree_report rep;
+    sk_reseal_tree_opts o = SK_RESEAL_TREE_OPTS_INIT;
+    o.flags = SK_RESEAL_IGNORE_FILE | (a->check || a->dry_run ? SK_RESEAL_CHECK : 0);
+    o.jobs = (size_t)a->jobs;
+    o.exclude = (const char *const *)a->exclude.v;
+    o.n_exclude = a->exclude.n;
+    if (!a->json && isatty(STDERR_FILENO)) o.progress = progress;
+    int rc = sk_reseal_tree((const char *const *)paths, (size_t)npaths, kr, pk, &o, &rep, &err);
+    if (rc != SK_OK && rep.files == NULL) return cli_fail(&err); /* the walk itself failed */
     int reported = SK_OK;
-    if (w->a->json)
-        reported = report_json(w->a, &files, res, &t, &err);
-    else
-        report_text(w->a, &files, res, &t);
-    free(res);
-    sk_walk_list_free(&l);
-    if (sum != NULL)
-        *sum = (cli_reseal_totals){t.files, t.changed, t.failed + unread, t.items.resealed};
+    if (a->json) {
+        cli_reseal_problems(&rep);
+        reported = report_json(a, &rep, &err);
+    } else {
+        report_text(a, &rep);
+    }
+    size_t changed = rep.totals.changed;
+    sk_reseal_tree_report_free(&rep);
     if (reported != SK_OK)
         return cli_fail(&err); /* the files are written: only the report is lost */
-    if (t.failed > 0 || unread > 0) return EXIT_FAIL;
-    return w->a->check && t.changed > 0 ? EXIT_WOULD_CHANGE : EXIT_OK;
-}
-
-int cli_reseal_paths(sk_keyring *kr, const sk_pubkey *pk, long jobs, int npaths, char **paths,
-                     cli_reseal_totals *sum)
-{
-    reseal_args a = {.jobs = jobs};
-    work w = {&a, kr, pk};
-    return reseal_paths(&w, npaths, paths, sum);
+    if (rc != SK_OK) return EXIT_FAIL;
+    return a->check && changed > 0 ? EXIT_WOULD_CHANGE : EXIT_OK;
 }
 
 /*
@@ -442,6 +312,7 @@ int cmd_reseal(int argc, char **argv)
     int rc = parse_flags(argc, argv, &a);
     if (rc != 0) {
         cli_list_free(&a.keys);
+        cli_list_free(&a.exclude);
         return rc < 0 ? EXIT_OK : rc;
     }
     sk_error err = {0};
@@ -452,12 +323,12 @@ int cmd_reseal(int argc, char **argv)
         rc = cli_fail(&err);
     } else {
         warn_unknown_target(&a, kr, pk);
-        work w = {&a, kr, pk};
         rc = argc - optind == 0 ? reseal_stdin(kr, pk)
-                                : reseal_paths(&w, argc - optind, argv + optind, NULL);
+                                : reseal_paths(&a, kr, pk, argc - optind, argv + optind);
     }
     sk_pubkey_free(pk);
     sk_keyring_free(kr);
     cli_list_free(&a.keys);
+    cli_list_free(&a.exclude);
     return rc;
 }

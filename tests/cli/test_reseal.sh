@@ -5,7 +5,7 @@ OLDCRT=$IOP/keys/old/tls.crt
 OLDKEY=$IOP/keys/old/tls.key
 
 mkdir -p "$T/repo/sub"
-printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: demo}\nstringData: {x: one, y: two}\n' >"$T/a.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: demo}\nstringData: {x: one, z: two}\n' >"$T/a.yaml"
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: b, namespace: demo}\nstringData: {z: three}\n' >"$T/b.yaml"
 { echo "# a comment that must survive"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {k: v}\n'
@@ -25,7 +25,7 @@ expect_rc 0 "reseal repo"
 expect_err "3 items resealed" "reseal summary"
 cmp -s "$T/repo/plain.yaml" "$T/plain.orig" && ok || bad "non-sealed file changed"
 # Only the blob lines differ.
-diff "$T/mixed.orig" "$T/repo/mixed.yaml" | grep '^[<>]' | grep -v -E '^[<>]     "?(x|y)"?: Ag' && bad "reseal changed other lines" || ok
+diff "$T/mixed.orig" "$T/repo/mixed.yaml" | grep '^[<>]' | grep -v -E '^[<>]     "?(x|z)"?: Ag' && bad "reseal changed other lines" || ok
 head -1 "$T/repo/mixed.yaml" | grep -q '^# a comment' && ok || bad "comment lost"
 run "$SK" unseal --key "$KEY" -o yaml -f "$T/repo/mixed.yaml"
 expect_rc 0 "opens with the new key alone"
@@ -116,18 +116,58 @@ ln -s "$T/w/outside" "$T/w/repo/linked"
 echo keep >"$T/w/repo/backup.sealkit-tmp.4000000/data"
 echo keep >"$T/w/repo/notes.sealkit-tmp.3999999.txt"
 echo stale >"$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0"
-run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
+run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" --exclude linked "$T/w/repo"
 expect_rc 4 "--check with work to do"
 [ -f "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "--check removed a file"
-run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
-expect_rc 0 "reseal beside a linked folder"
-expect_err "linked: a symbolic link (never followed); skipped" "the link is named"
+# A link in the tree is work not done: it fails the run, by name, unless excluded.
+run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
+expect_rc 1 "--check beside a link that is not excluded"
+run "$SK" reseal --dry-run --cert "$CERT" --key "$OLDKEY,$KEY" "$T/w/repo"
+expect_rc 1 "reseal beside a linked folder that is not excluded"
+expect_err "linked: a symbolic link (never followed); not processed (pass --exclude" "the link is named"
+expect_err "1 not processed" "the link is counted in the summary"
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" --exclude linked "$T/w/repo"
+expect_rc 0 "reseal beside a linked folder, excluded"
+expect_err "1 excluded" "the exclusion is counted"
 cmp -s "$T/w/outside/victim.yaml" "$T/w/victim.orig" && ok || bad "reseal wrote through a link"
 [ -f "$T/w/repo/backup.sealkit-tmp.4000000/data" ] && ok || bad "a folder named like a temporary file lost its contents"
 [ -f "$T/w/repo/notes.sealkit-tmp.3999999.txt" ] && ok || bad "a file that only contains the tag was removed"
 [ ! -e "$T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" ] && ok || bad "the stale temporary file was left"
 expect_err "removed $T/w/repo/sub/w.yaml.sealkit-tmp.2147483646.0" "the removal is said"
 expect_err "1 stale temporary files removed" "the removal is counted in the summary"
+
+# Exclusions: --exclude GLOB (a name anywhere, a path below the named folder, folders only with a
+# trailing '/') and the repository's own .sealkitignore; an excluded folder is not entered.
+mkdir -p "$T/ex/repo/charts/app" "$T/ex/repo/apps/prod" "$T/ex/repo/keep"
+for f in charts/app/s.yaml apps/prod/s.yaml apps/prod/t.tpl.yaml keep/s.yaml; do
+  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: e, namespace: demo}\nstringData: {a: b}\n' |
+    "$SK" seal --cert "$OLDCRT" -o yaml >"$T/ex/repo/$f"
+done
+ln -s /etc "$T/ex/repo/apps/etc-link"
+run "$SK" reseal --check --format json --cert "$CERT" --key "$OLDKEY,$KEY" --exclude charts/ \
+  --exclude '*.tpl.yaml' --exclude apps/etc-link "$T/ex/repo"
+expect_rc 4 "--exclude: the rest would change"
+python3 - "$T/out" <<'PY' && ok || bad "--exclude: wrong files: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted(f["path"].split("/ex/repo/")[1] for f in r["files"])
+assert got == ["apps/prod/s.yaml", "keep/s.yaml"], got
+assert r["totals"]["excluded"] == 3 and r["totals"]["not_processed"] == 0, r["totals"]
+assert r["not_processed"] == [], r
+PY
+printf '# ours\ncharts/\n\n*.tpl.yaml\n/apps/etc-link\n' >"$T/ex/repo/.sealkitignore"
+run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/ex/repo"
+expect_rc 4 ".sealkitignore: the rest would change"
+expect_err "3 excluded" ".sealkitignore's patterns are applied"
+grep -q "charts\|tpl" "$T/out" && bad ".sealkitignore: an excluded file was listed: $(cat "$T/out")" || ok
+# A pattern with a '/' matches below the named folder only, not a name anywhere.
+run "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" --exclude prod/s.yaml "$T/ex/repo"
+grep -q "apps/prod/s.yaml" "$T/out" && ok || bad "a path pattern matched a subpath: $(cat "$T/out")"
+# An ignore file that is a link is never followed: the run fails and says so.
+rm "$T/ex/repo/.sealkitignore"
+ln -s /etc/hostname "$T/ex/repo/.sealkitignore"
+fails 1 ".sealkitignore: cannot read (a symbolic link, never followed)" "a linked ignore file" \
+  "$SK" reseal --check --cert "$CERT" --key "$OLDKEY,$KEY" "$T/ex/repo"
 
 # The value is rewritten where the parser says it is, even when the same base64 stands earlier in
 # the file (a last-applied-configuration annotation holding the whole SealedSecret, a comment).

@@ -18,8 +18,10 @@ fails 1 "no key in $T/nokeys" "a key folder that does not exist" \
   "$SK" rotate --keys "$T/nokeys" --max-age 30d --bits 2048 "$T/repo"
 [ ! -e "$T/nokeys" ] && ok || bad "rotate created a mistyped key folder"
 # --init over a repository that already holds SealedSecrets: no key could open them.
-fails 1 "no key was made" "--init over sealed files" \
-  "$SK" rotate --keys "$T/nokeys" --init --max-age 30d --bits 2048 "$T/repo"
+run "$SK" rotate --keys "$T/nokeys" --init --max-age 30d --bits 2048 "$T/repo"
+expect_rc 1 "--init over sealed files"
+expect_err "no key was made" "--init over sealed files"
+expect_no_stdout "--init over sealed files"
 [ -z "$(ls -A "$T/nokeys" | grep -v '^\.sealkit-rotate\.lock$')" ] && ok || bad "--init made a key: $(ls -A "$T/nokeys")"
 # --init over an empty repository: the first key, announced.
 mkdir -p "$T/emptyrepo"
@@ -103,6 +105,33 @@ run flock "$T/keys/.sealkit-rotate.lock" "$SK" rotate --keys "$T/keys" --max-age
   --now 2027-06-01T00:00:00Z "$T/repo"
 expect_rc 3 "locked"
 expect_err "another sealkit rotate is running" "lock message"
+
+# A link in the repository is work the rotation cannot do: the run fails, names it and is not
+# marked done (the next run tries again), unless it is excluded on the command line or in the
+# repository's .sealkitignore.
+mkdir -p "$T/lk/keys" "$T/lk/repo" "$T/lk/outside"
+cp "$OLDSECRET" "$T/lk/keys/"
+cp "$T/app.orig" "$T/lk/repo/app.yaml"
+cp "$T/app.orig" "$T/lk/outside/victim.yaml"
+ln -s "$T/lk/outside" "$T/lk/repo/vendored"
+lrot() { run "$SK" rotate --keys "$T/lk/keys" --max-age 30d --bits 2048 -j 2 --now 2027-01-01T00:00:00Z "$@" "$T/lk/repo"; }
+lrot
+expect_rc 1 "a link in the repository fails the rotation"
+expect_err "vendored: a symbolic link (never followed); not processed" "the link is named"
+[ ! -e "$T/lk/keys/.sealkit-rotate-done" ] && ok || bad "a rotation that passed over a link was marked done"
+cmp -s "$T/lk/outside/victim.yaml" "$T/app.orig" && ok || bad "rotate wrote through a link"
+lrot --exclude vendored --format json
+expect_rc 4 "the link excluded: the rotation completes"
+python3 - "$T/out" <<'PY' && ok || bad "json after an excluded link: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rotated"] is True and r["failed"] == 0 and r["files_changed"] == 0, r
+PY
+rm "$T/lk/keys/.sealkit-rotate-done"
+echo vendored >"$T/lk/repo/.sealkitignore"
+lrot
+expect_rc 4 "the link in .sealkitignore: the rotation completes (and announces the key again)"
+cmp -s "$T/lk/outside/victim.yaml" "$T/app.orig" && ok || bad "rotate wrote through an excluded link"
 
 fails 2 "--max-age" "no max age" "$SK" rotate --keys "$T/keys" "$T/repo"
 fails 2 "--bits" "bad bits" "$SK" rotate --keys "$T/keys" --max-age 1d --bits 1024 "$T/repo"

@@ -185,12 +185,64 @@ static void test_remove_stale_temp(void **state)
     free(notes);
 }
 
+/* Patterns as in a .gitignore: a name anywhere, a path below the named folder, folders only. */
+static void test_exclude(void **state)
+{
+    (void)state;
+    sk_walk_list l;
+    sk_error err = {0};
+    const char *paths[] = {root};
+    const char *ex[] = {"b/", "*.yml", "a/etc", "a/pipe.yaml"};
+    assert_int_equal(sk_walk_excluding(paths, 1, SK_WALK_MANIFESTS, ex, 4, &l, &err), SK_OK);
+    /* b/ and everything below it, a/x.yml by name, a link and a FIFO by path. */
+    assert_string_equal(rel_list(l.files, l.n_files), "a/backup.sealkit-tmp.4000000/inside.yaml");
+    assert_string_equal(rel_list(l.skipped, l.n_skipped), "a/passwd.yaml");
+    assert_int_equal(l.n_excluded, 4);
+    sk_walk_list_free(&l);
+    /* A trailing '/' matches folders only; a pattern with '/' does not match a deeper path. */
+    const char *narrow[] = {"x.yml/", "z.yaml/", "y.json/b", "backup.sealkit-tmp.4000000/"};
+    assert_int_equal(sk_walk_excluding(paths, 1, SK_WALK_MANIFESTS, narrow, 4, &l, &err), SK_OK);
+    assert_string_equal(rel_list(l.files, l.n_files), "a/x.yml b/y.json b/z.yaml");
+    assert_int_equal(l.n_excluded, 1);
+    sk_walk_list_free(&l);
+}
+
+/* The named folder's .sealkitignore: comments, blank lines, trailing spaces; a link refused. */
+static void test_ignore_file(void **state)
+{
+    (void)state;
+    sk_walk_list l;
+    sk_error err = {0};
+    const char *paths[] = {root};
+    char *ign = tu_path(root, ".sealkitignore");
+    FILE *f = fopen(ign, "w");
+    assert_non_null(f);
+    fputs("# generated charts\n\n/b  \n*.yml\r\n", f);
+    fclose(f);
+    assert_int_equal(sk_walk(paths, 1, SK_WALK_MANIFESTS, &l, &err), SK_OK);
+    assert_int_equal(l.n_excluded, 0); /* only read when asked */
+    sk_walk_list_free(&l);
+    assert_int_equal(sk_walk(paths, 1, SK_WALK_MANIFESTS | SK_WALK_IGNORE_FILE, &l, &err), SK_OK);
+    assert_string_equal(rel_list(l.files, l.n_files), "a/backup.sealkit-tmp.4000000/inside.yaml");
+    assert_int_equal(l.n_excluded, 2);
+    sk_walk_list_free(&l);
+    unlink(ign);
+    assert_int_equal(symlink("/etc/hostname", ign), 0);
+    assert_int_equal(sk_walk(paths, 1, SK_WALK_MANIFESTS | SK_WALK_IGNORE_FILE, &l, &err), SK_EIO);
+    assert_non_null(strstr(err.source, ".sealkitignore"));
+    assert_non_null(strstr(err.msg, "symbolic link"));
+    assert_int_equal(l.n_files, 0);
+    unlink(ign);
+    free(ign);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_filters), cmocka_unit_test(test_named_paths),
         cmocka_unit_test(test_flat_and_follow),   cmocka_unit_test(test_temp_names),
-        cmocka_unit_test(test_remove_stale_temp),
+        cmocka_unit_test(test_remove_stale_temp), cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_ignore_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

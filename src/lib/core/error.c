@@ -126,6 +126,8 @@ const char *sk_status_name(int code)
         return "usage error";
     case SK_EAUTH:
         return "altered";
+    case SK_EBUSY:
+        return "busy";
     default:
         return "unknown error";
     }

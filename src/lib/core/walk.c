@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <libgen.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -13,18 +14,22 @@
 
 #define WALK_MAX_DEPTH 64
 #define WALK_MAX_PATH 4096
+#define WALK_MAX_IGNORE ((size_t)64 * 1024)
+
+typedef struct names {
+    char **v;
+    size_t n;
+} names;
 
 typedef struct walker {
     unsigned flags;
     sk_walk_list *out;
     sk_error *err;
     size_t root_len; /* of the named path being walked */
+    const char *const *exclude;
+    size_t n_exclude;
+    names ignore; /* the patterns of the named folder's ignore file */
 } walker;
-
-typedef struct names {
-    char **v;
-    size_t n;
-} names;
 
 static int oom(sk_error *err)
 {
@@ -124,6 +129,104 @@ static int unreadable(walker *w, const char *path, const char *why)
 
 static int walk_folder(walker *w, int dfd, const char *path, int depth);
 
+/*
+ * One pattern, as in a .gitignore: with a '/' inside, it matches the path below the named
+ * folder ("helm/values.yaml", a leading '/' only anchors); without, any entry's name
+ * ("*.tpl.yaml"); a trailing '/' matches folders only. An excluded folder is not entered.
+ */
+static int matches(const char *pattern, const char *rel, const char *name, int is_dir)
+{
+    char pat[WALK_MAX_PATH];
+    size_t n = strlen(pattern);
+    if (n == 0 || n >= sizeof pat) return 0;
+    memcpy(pat, pattern, n + 1);
+    if (pat[n - 1] == '/') {
+        if (!is_dir) return 0;
+        pat[--n] = '\0';
+    }
+    const char *p = pat[0] == '/' ? pat + 1 : pat;
+    if (strchr(pat, '/') != NULL) return fnmatch(p, rel, FNM_PATHNAME | FNM_PERIOD) == 0;
+    return fnmatch(p, name, FNM_PERIOD) == 0;
+}
+
+static int excluded(const walker *w, const char *path, const char *name, int is_dir)
+{
+    const char *rel = path + w->root_len;
+    while (*rel == '/')
+        rel++;
+    for (size_t i = 0; i < w->n_exclude; i++)
+        if (matches(w->exclude[i], rel, name, is_dir)) return 1;
+    for (size_t i = 0; i < w->ignore.n; i++)
+        if (matches(w->ignore.v[i], rel, name, is_dir)) return 1;
+    return 0;
+}
+
+/* The ignore file's patterns: one per line; blank lines and lines starting with '#' skipped. */
+static int parse_ignore(walker *w, const char *p, size_t len)
+{
+    const char *end = p + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl != NULL ? nl : end;
+        size_t n = (size_t)(eol - p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+            n--;
+        if (n > 0 && p[0] != '#') {
+            char *pat = strndup(p, n);
+            int rc = pat == NULL ? oom(w->err) : push(&w->ignore.v, &w->ignore.n, pat, w->err);
+            free(pat);
+            if (rc != SK_OK) return rc;
+        }
+        p = eol + (nl != NULL);
+    }
+    return SK_OK;
+}
+
+/* Reads up to cap bytes; 0, or the errno of a failed read. */
+static int read_upto(int fd, char *buf, size_t cap, size_t *len)
+{
+    while (*len < cap) {
+        ssize_t got = read(fd, buf + *len, cap - *len);
+        if (got == 0) return 0;
+        if (got < 0 && errno != EINTR) return errno;
+        if (got > 0) *len += (size_t)got;
+    }
+    return 0;
+}
+
+/* The named folder's ignore file, read through its handle; a link in its place is an error. */
+static int load_ignore(walker *w, int dfd, const char *path)
+{
+    int fd = openat(dfd, SK_WALK_IGNORE_FILE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return SK_OK;
+    char shown[WALK_MAX_PATH];
+    snprintf(shown, sizeof shown, "%s/%s", path, SK_WALK_IGNORE_FILE_NAME);
+    if (fd < 0) {
+        sk_error_set(w->err, SK_EIO, "cannot read%s: %s",
+                     errno == ELOOP ? " (a symbolic link, never followed)" : "", strerror(errno));
+        return sk_error_at_source(w->err, SK_EIO, shown);
+    }
+    /* Patterns, not secrets: ordinary memory, so the walk needs no sk_init. */
+    char *text = malloc(WALK_MAX_IGNORE + 1);
+    size_t len = 0;
+    int e = text != NULL ? read_upto(fd, text, WALK_MAX_IGNORE + 1, &len) : 0;
+    close(fd);
+    int rc = SK_OK;
+    if (text == NULL)
+        rc = oom(w->err);
+    else if (e != 0)
+        rc = sk_error_at_source(
+            w->err, sk_error_set(w->err, SK_EIO, "cannot read: %s", strerror(e)), shown);
+    else if (len > WALK_MAX_IGNORE)
+        rc = sk_error_at_source(
+            w->err, sk_error_set(w->err, SK_ELIMIT, "longer than %zu bytes", WALK_MAX_IGNORE),
+            shown);
+    else
+        rc = parse_ignore(w, text, len);
+    free(text);
+    return rc;
+}
+
 static int visit(walker *w, int dfd, const char *name, const char *path, int depth)
 {
     sk_walk_list *o = w->out;
@@ -132,6 +235,10 @@ static int visit(walker *w, int dfd, const char *name, const char *path, int dep
     if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0)
         return unreadable(w, path, "vanished or cannot be read while the folder was walked");
     if (name[0] == '.' && !S_ISREG(st.st_mode)) return SK_OK; /* hidden, and not our temp file */
+    if (excluded(w, path, name, S_ISDIR(st.st_mode))) {
+        o->n_excluded++;
+        return SK_OK;
+    }
     if (S_ISLNK(st.st_mode))
         return push_why(&o->skipped, &o->why, &o->n_skipped, path,
                         "a symbolic link (never followed)", w->err);
@@ -184,6 +291,8 @@ static int walk_folder(walker *w, int dfd, const char *path, int depth)
 
 static int walk_named(walker *w, const char *path)
 {
+    names_free(&w->ignore);
+    w->ignore = (names){0};
     w->root_len = strlen(path);
     if (strcmp(path, "-") == 0) return push_file(w, path, w->root_len);
     struct stat st;
@@ -199,18 +308,31 @@ static int walk_named(walker *w, const char *path)
         sk_error_set(w->err, SK_EIO, "cannot open the folder: %s", strerror(errno));
         return sk_error_at_source(w->err, SK_EIO, path);
     }
+    int rc = (w->flags & SK_WALK_IGNORE_FILE) ? load_ignore(w, dfd, path) : SK_OK;
+    if (rc != SK_OK) {
+        close(dfd);
+        return rc;
+    }
     return walk_folder(w, dfd, path, 1);
+}
+
+int sk_walk_excluding(const char *const *paths, size_t n, unsigned flags,
+                      const char *const *exclude, size_t n_exclude, sk_walk_list *out,
+                      sk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    walker w = {.flags = flags, .out = out, .err = err, .exclude = exclude, .n_exclude = n_exclude};
+    int rc = SK_OK;
+    for (size_t i = 0; rc == SK_OK && i < n; i++)
+        rc = walk_named(&w, paths[i]);
+    names_free(&w.ignore);
+    if (rc != SK_OK) sk_walk_list_free(out);
+    return rc;
 }
 
 int sk_walk(const char *const *paths, size_t n, unsigned flags, sk_walk_list *out, sk_error *err)
 {
-    memset(out, 0, sizeof *out);
-    walker w = {flags, out, err, 0};
-    int rc = SK_OK;
-    for (size_t i = 0; rc == SK_OK && i < n; i++)
-        rc = walk_named(&w, paths[i]);
-    if (rc != SK_OK) sk_walk_list_free(out);
-    return rc;
+    return sk_walk_excluding(paths, n, flags, NULL, 0, out, err);
 }
 
 static void free_all(char **v, size_t n)

@@ -1,0 +1,222 @@
+/*
+ * Resealing a tree of files in place: the walk, one file's read-reseal-replace, and the
+ * worker processes that share the RSA work (docs/format.md §6.1).
+ */
+#include <sealkit/reseal.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sealkit/io.h>
+
+/* What one worker sends back for one file: one pipe write, so records never interleave. */
+typedef struct record {
+    size_t index;
+    sk_reseal_file r;
+} record;
+
+_Static_assert(sizeof(record) <= 4096, "a record must be one atomic pipe write");
+
+typedef struct work {
+    const sk_reseal_tree_opts *o;
+    sk_keyring *kr;
+    const sk_pubkey *pk;
+    const sk_walk_list *walk;
+} work;
+
+/* Repositories hold Helm templates and the like: passed over, unless one names a
+ * SealedSecret, which then must parse. */
+static int not_a_manifest(int rc, const sk_secbuf *in)
+{
+    return rc == SK_EPARSE && in->data != NULL &&
+           memmem(in->data, in->len, "SealedSecret", 12) == NULL;
+}
+
+/*
+ * Read and replaced through a handle on its folder, never through a link below the named
+ * path; replaced only while it is still the file that was read, unchanged, with its mode,
+ * owner and group. A file with several hard links is refused, under CHECK too: replacing one
+ * name would split it from the others.
+ */
+static void reseal_file(const work *w, size_t i, sk_reseal_file *r)
+{
+    const char *path = w->walk->files[i];
+    sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
+    struct stat st;
+    int dfd = -1;
+    char *name = NULL;
+    *r = (sk_reseal_file){.done = 1, .counts = SK_RESEAL_COUNTS_INIT};
+    r->rc = sk_open_parent(path, w->walk->root_len[i], &dfd, &name, &r->err);
+    if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
+    if (r->rc == SK_OK)
+        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->counts, &r->err);
+    if (not_a_manifest(r->rc, &in)) {
+        sk_error_clear(&r->err);
+        r->skipped = 1;
+        r->rc = SK_OK;
+    }
+    if (r->rc == SK_OK && r->counts.resealed > 0 && st.st_nlink > 1) {
+        sk_error_set(&r->err, SK_EIO, "has %lu hard links; resealing it would split them",
+                     (unsigned long)st.st_nlink);
+        r->rc = sk_error_at_source(&r->err, SK_EIO, path);
+    }
+    if (r->rc == SK_OK && r->counts.resealed > 0 && !(w->o->flags & SK_RESEAL_CHECK))
+        r->rc = sk_write_atomic_at(dfd, name, path, out.data, out.len, st.st_mode & 07777, &st,
+                                   &r->err);
+    if (dfd >= 0) close(dfd);
+    free(name);
+    sk_secbuf_free(&in);
+    sk_secbuf_free(&out);
+}
+
+static void progress(const work *w, size_t done)
+{
+    if (w->o->progress != NULL) w->o->progress(w->o->progress_ctx, done, w->walk->n_files);
+}
+
+static void run_serial(const work *w, sk_reseal_file *res)
+{
+    for (size_t i = 0; i < w->walk->n_files; i++) {
+        reseal_file(w, i, &res[i]);
+        progress(w, i + 1);
+    }
+}
+
+static void worker(const work *w, size_t id, size_t jobs, int fd)
+{
+    for (size_t i = id; i < w->walk->n_files; i += jobs) {
+        record rec = {.index = i};
+        reseal_file(w, i, &rec.r);
+        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(1);
+    }
+    _exit(0);
+}
+
+/*
+ * Files are dealt round-robin to forked workers (processes, not threads: the ring reorders
+ * itself as it decrypts, and each worker gets its own copy); each result comes back as one
+ * record. A file whose record never arrives stays not done, and counts as failed.
+ */
+static void run_parallel(const work *w, sk_reseal_file *res, size_t jobs)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        run_serial(w, res);
+        return;
+    }
+    for (size_t id = 0; id < jobs; id++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            worker(w, id, jobs, fds[1]);
+        }
+        if (pid < 0) break;
+    }
+    close(fds[1]);
+    record rec;
+    size_t done = 0;
+    ssize_t got;
+    while ((got = read(fds[0], &rec, sizeof rec)) == (ssize_t)sizeof rec ||
+           (got < 0 && errno == EINTR)) {
+        if (got < 0 || rec.index >= w->walk->n_files) continue;
+        res[rec.index] = rec.r;
+        progress(w, ++done);
+    }
+    close(fds[0]);
+    while (wait(NULL) > 0 || errno == EINTR) {
+    }
+}
+
+static void tally(const sk_reseal_file *r, sk_reseal_tree_totals *t)
+{
+    t->files++;
+    if (!r->done || r->rc != SK_OK) {
+        t->failed++;
+        return;
+    }
+    t->skipped += (size_t)r->skipped;
+    t->sealed_secrets += r->counts.sealed_secrets;
+    t->resealed += r->counts.resealed;
+    t->unchanged += r->counts.unchanged;
+    t->changed += r->counts.resealed > 0;
+}
+
+/* A killed run's temporary files: the files they were replacing are intact. */
+static void remove_temps(const sk_reseal_tree_opts *o, sk_reseal_tree_report *rep)
+{
+    for (size_t i = 0; i < rep->walk.n_temps && !(o->flags & SK_RESEAL_CHECK); i++) {
+        sk_walk_remove_stale_temp(rep->walk.temps[i], &rep->temp_removed[i], &rep->temp_errors[i]);
+        rep->totals.temps_removed += (size_t)rep->temp_removed[i];
+    }
+}
+
+static int check_opts(const sk_reseal_tree_opts *o, sk_error *err)
+{
+    if (o == NULL || o->version != SK_RESEAL_TREE_OPTS_VERSION)
+        return sk_error_set(err, SK_EUSAGE,
+                            "sk_reseal_tree: options not set up with "
+                            "SK_RESEAL_TREE_OPTS_INIT");
+    if (o->jobs > 4096) return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: too many jobs");
+    return SK_OK;
+}
+
+static int summary(const sk_reseal_tree_report *rep, sk_error *err)
+{
+    const sk_reseal_tree_totals *t = &rep->totals;
+    if (t->failed == 0 && t->not_processed == 0) return SK_OK;
+    return sk_error_set(err, SK_EIO,
+                        "%zu of %zu files failed, %zu entries were not processed (links, "
+                        "special files, unreadable folders)",
+                        t->failed, t->files, t->not_processed);
+}
+
+int sk_reseal_tree(const char *const *paths, size_t n, sk_keyring *keys, const sk_pubkey *target,
+                   const sk_reseal_tree_opts *opts, sk_reseal_tree_report *rep, sk_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    int rc = check_opts(opts, err);
+    unsigned flags = SK_WALK_MANIFESTS;
+    if (opts != NULL && (opts->flags & SK_RESEAL_IGNORE_FILE)) flags |= SK_WALK_IGNORE_FILE;
+    if (rc == SK_OK)
+        rc = sk_walk_excluding(paths, n, flags, opts->exclude, opts->n_exclude, &rep->walk, err);
+    if (rc != SK_OK) return rc;
+    size_t nf = rep->walk.n_files, nt = rep->walk.n_temps;
+    rep->files = calloc(nf ? nf : 1, sizeof *rep->files);
+    rep->temp_removed = calloc(nt ? nt : 1, sizeof *rep->temp_removed);
+    rep->temp_errors = calloc(nt ? nt : 1, sizeof *rep->temp_errors);
+    if (rep->files == NULL || rep->temp_removed == NULL || rep->temp_errors == NULL) {
+        sk_reseal_tree_report_free(rep);
+        return sk_error_set(err, SK_ENOMEM, "out of memory");
+    }
+    remove_temps(opts, rep);
+    work w = {opts, keys, target, &rep->walk};
+    size_t jobs = opts->jobs < nf ? opts->jobs : nf;
+    if (jobs > 1)
+        run_parallel(&w, rep->files, jobs);
+    else
+        run_serial(&w, rep->files);
+    for (size_t i = 0; i < nf; i++) {
+        if (!rep->files[i].done) {
+            sk_error_set(&rep->files[i].err, SK_EIO, "not processed (its worker died)");
+            rep->files[i].rc = sk_error_at_source(&rep->files[i].err, SK_EIO, rep->walk.files[i]);
+        }
+        tally(&rep->files[i], &rep->totals);
+    }
+    rep->totals.not_processed = rep->walk.n_skipped + rep->walk.n_unreadable;
+    rep->totals.excluded = rep->walk.n_excluded;
+    return summary(rep, err);
+}
+
+void sk_reseal_tree_report_free(sk_reseal_tree_report *rep)
+{
+    if (rep == NULL) return;
+    sk_walk_list_free(&rep->walk);
+    free(rep->files);
+    free(rep->temp_removed);
+    free(rep->temp_errors);
+    memset(rep, 0, sizeof *rep);
+}
