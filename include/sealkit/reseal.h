@@ -69,7 +69,12 @@ SK_API int sk_reseal_text(const unsigned char *in, size_t len, const char *sourc
 
 enum sk_reseal_tree_flags {
     SK_RESEAL_CHECK = 1u << 0, /* write nothing and remove nothing: only say what would change */
-    SK_RESEAL_IGNORE_FILE = 1u << 1 /* honour each named folder's .sealkitignore (walk.h) */
+    SK_RESEAL_IGNORE_FILE = 1u << 1, /* honour each named folder's .sealkitignore (walk.h) */
+    /*
+     * Only open one item of each SealedSecret (sk_reseal_probe), writing and removing nothing:
+     * can the keys open the tree? target may then be NULL. A rotation's preflight.
+     */
+    SK_RESEAL_PROBE = 1u << 2
 };
 
 typedef struct sk_reseal_tree_opts {

@@ -73,6 +73,8 @@ void cli_print_finding(const sk_finding *x);
  * folders, failed files; and a warning for each stale temporary file removed.
  */
 void cli_reseal_problems(const sk_reseal_tree_report *rep);
+/* The one-line summary of a reseal of files and folders, on stderr. */
+void cli_reseal_summary(const sk_reseal_tree_totals *t);
 /* The default -j: twice the cores (one worker's fsync overlaps another's RSA), at most 256. */
 long cli_default_jobs(void);
 

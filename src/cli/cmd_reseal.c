@@ -139,7 +139,11 @@ static void report_text(const reseal_args *a, const sk_reseal_tree_report *rep)
         if (r->rc == SK_OK && r->counts.resealed > 0 && (a->check || a->dry_run))
             printf("would reseal %s (%zu items)\n", rep->walk.files[i], r->counts.resealed);
     }
-    const sk_reseal_tree_totals *t = &rep->totals;
+    cli_reseal_summary(&rep->totals);
+}
+
+void cli_reseal_summary(const sk_reseal_tree_totals *t)
+{
     fprintf(stderr,
             "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
             "%zu files changed, %zu failed, %zu not processed, %zu skipped (not YAML or JSON, "

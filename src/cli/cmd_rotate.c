@@ -174,10 +174,11 @@ static int report_json(const sk_rotate_report *r)
 {
     const sk_reseal_tree_totals *t = &r->reseal.totals;
     json_t *o = json_pack(
-        "{s:b, s:s?, s:s?, s:I, s:I, s:I}", "rotated", r->rotated, "key",
+        "{s:b, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}", "rotated", r->rotated, "key",
         r->rotated ? r->key : NULL, "fingerprint", r->rotated ? r->fingerprint : NULL,
         "files_changed", (json_int_t)t->changed, "items_resealed", (json_int_t)t->resealed,
-        "failed", (json_int_t)t->failed + (json_int_t)t->not_processed + (json_int_t)r->n_unopened);
+        "files_skipped", (json_int_t)t->skipped, "excluded", (json_int_t)t->excluded, "failed",
+        (json_int_t)t->failed + (json_int_t)t->not_processed + (json_int_t)r->n_unopened);
     /* The same writer as every other JSON sealkit prints. */
     sk_secbuf text = SK_SECBUF_INIT;
     sk_error err = {0};
@@ -196,7 +197,10 @@ static void report_text(const rotate_args *a, const sk_rotate_report *r)
         cli_warn("removed %s, left by an interrupted run", r->temps_removed[i]);
     for (size_t i = 0; i < r->n_unopened; i++)
         cli_fail(&r->unopened[i]);
-    if (r->reseal.files != NULL) cli_reseal_problems(&r->reseal);
+    if (r->reseal.files != NULL) {
+        cli_reseal_problems(&r->reseal);
+        cli_reseal_summary(&r->reseal.totals);
+    }
     if (r->found == SK_ROTATE_FRESH && !a->quiet) {
         char age[32], max[32];
         format_age(r->key_age, age, sizeof age);

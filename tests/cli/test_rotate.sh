@@ -118,6 +118,8 @@ lrot() { run "$SK" rotate --keys "$T/lk/keys" --max-age 30d --bits 2048 -j 2 --n
 lrot
 expect_rc 1 "a link in the repository fails the rotation"
 expect_err "vendored: a symbolic link (never followed); not processed" "the link is named"
+expect_err "no key was made" "the preflight finds the link before a key is made"
+[ "$(ls "$T/lk/keys" | grep -c '\.yaml$')" -eq 1 ] && ok || bad "a key was made despite the link"
 [ ! -e "$T/lk/keys/.sealkit-rotate-done" ] && ok || bad "a rotation that passed over a link was marked done"
 cmp -s "$T/lk/outside/victim.yaml" "$T/app.orig" && ok || bad "rotate wrote through a link"
 lrot --exclude vendored --format json
@@ -125,13 +127,35 @@ expect_rc 4 "the link excluded: the rotation completes"
 python3 - "$T/out" <<'PY' && ok || bad "json after an excluded link: $(cat "$T/out")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["rotated"] is True and r["failed"] == 0 and r["files_changed"] == 0, r
+assert r["rotated"] is True and r["failed"] == 0 and r["files_changed"] == 1, r
+assert r["excluded"] == 1, r
 PY
 rm "$T/lk/keys/.sealkit-rotate-done"
 echo vendored >"$T/lk/repo/.sealkitignore"
 lrot
 expect_rc 4 "the link in .sealkitignore: the rotation completes (and announces the key again)"
 cmp -s "$T/lk/outside/victim.yaml" "$T/app.orig" && ok || bad "rotate wrote through an excluded link"
+
+# Helm templates are passed over by the preflight and the reseal, and counted; a file that names a
+# SealedSecret and does not parse stops the preflight before any key is made.
+mkdir -p "$T/hm/keys" "$T/hm/repo"
+cp "$OLDSECRET" "$T/hm/keys/"
+cp "$T/app.orig" "$T/hm/repo/app.yaml"
+printf 'kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  {{- if .Values.x }}\n' >"$T/hm/repo/cm.yaml"
+run "$SK" rotate --keys "$T/hm/keys" --max-age 30d --bits 2048 --now 2027-01-01T00:00:00Z --format json "$T/hm/repo"
+expect_rc 4 "a Helm template beside the SealedSecrets"
+expect_err "1 skipped (not YAML or JSON" "the template is counted in the summary"
+python3 - "$T/out" <<'PY' && ok || bad "json with a Helm template: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rotated"] is True and r["files_skipped"] == 1 and r["files_changed"] == 1 and r["failed"] == 0, r
+PY
+printf 'kind: SealedSecret\nmetadata:\n  name: {{ .Release.Name }}\n  {{- if .Values.x }}\n' >"$T/hm/repo/cm.yaml"
+run "$SK" rotate --keys "$T/hm/keys" --max-age 30d --bits 2048 --now 2027-03-01T00:00:00Z "$T/hm/repo"
+expect_rc 1 "a SealedSecret that does not parse"
+expect_err "hm/repo/cm.yaml: document 1" "the broken file is named"
+expect_err "no key was made" "the preflight stopped it"
+[ "$(ls "$T/hm/keys" | grep -c '\.yaml$')" -eq 2 ] && ok || bad "a key was made despite the broken file"
 
 fails 2 "--max-age" "no max age" "$SK" rotate --keys "$T/keys" "$T/repo"
 fails 2 "--bits" "bad bits" "$SK" rotate --keys "$T/keys" --max-age 1d --bits 1024 "$T/repo"

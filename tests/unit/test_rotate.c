@@ -418,12 +418,23 @@ static void test_link_fails_until_excluded(void **state)
     seal_file(keys, "a", T0);
     snprintf(link, sizeof link, "%s/elsewhere", repo);
     assert_int_equal(symlink("/etc", link), 0);
-    assert_int_equal(run(T0 + 31 * DAY, 0, &rep), SK_EIO);
-    assert_int_equal(rep.reseal.totals.not_processed, 1);
-    assert_int_equal(rep.state, SK_ROTATE_PENDING);
+    /* Found by the preflight: no key is made. */
+    assert_int_equal(run(T0 + 31 * DAY, 0, &rep), SK_EDECRYPT);
+    assert_int_equal(rep.n_unopened, 1);
+    assert_false(rep.minted);
+    assert_int_equal(count(keys, ".yaml"), 1);
+    /* Found by the reseal, when the key was made before the link appeared. */
     sk_rotation *r = NULL;
     sk_error err = {0};
     sk_rotate_opts o = opts_at(T0 + 31 * DAY, 0);
+    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
+    assert_int_equal(sk_rotate_mint(r, &err), SK_OK);
+    assert_int_equal(sk_rotate_reseal(r, paths, 1, &err), SK_EIO);
+    assert_int_equal(sk_rotation_report(r)->reseal.totals.not_processed, 1);
+    assert_false(sk_rotation_report(r)->rotated);
+    assert_int_equal(sk_rotate_finish(r, &err), SK_EUSAGE); /* never marked done */
+    sk_rotate_end(r);
+    o = opts_at(T0 + 31 * DAY + 60, 0);
     const char *ex[] = {"elsewhere"};
     o.reseal.exclude = ex;
     o.reseal.n_exclude = 1;
@@ -432,6 +443,29 @@ static void test_link_fails_until_excluded(void **state)
     assert_true(sk_rotation_report(r)->rotated);
     assert_int_equal(sk_rotation_report(r)->reseal.totals.excluded, 1);
     sk_rotate_end(r);
+}
+
+/* A Helm template is passed over by the preflight and the reseal alike; a file that names a
+ * SealedSecret and does not parse stops the preflight. */
+static void test_helm_template_skipped(void **state)
+{
+    (void)state;
+    sk_rotate_report rep;
+    char path[256];
+    assert_int_equal(run(T0, SK_ROTATE_INIT, &rep), SK_OK);
+    seal_file(keys, "a", T0);
+    snprintf(path, sizeof path, "%s/cm.yaml", repo);
+    write_text(path, "kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+                     "  {{- if .Values.x }}\n");
+    assert_int_equal(run(T0 + 31 * DAY, 0, &rep), SK_OK);
+    assert_true(rep.rotated);
+    assert_int_equal(rep.reseal.totals.skipped, 1);
+    assert_int_equal(rep.reseal.totals.changed, 1);
+    write_text(path, "kind: SealedSecret\nmetadata:\n  name: {{ .Release.Name }}\n"
+                     "  {{- if .Values.x }}\n");
+    assert_int_equal(run(T0 + 62 * DAY, 0, &rep), SK_EDECRYPT);
+    assert_int_equal(rep.n_unopened, 1);
+    assert_false(rep.minted);
 }
 
 static void test_misuse(void **state)
@@ -468,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup(test_lock, fresh),
         cmocka_unit_test_setup(test_imported_key_not_announced, fresh),
         cmocka_unit_test_setup(test_link_fails_until_excluded, fresh),
+        cmocka_unit_test_setup(test_helm_template_skipped, fresh),
         cmocka_unit_test_setup(test_misuse, fresh),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

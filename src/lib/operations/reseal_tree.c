@@ -52,7 +52,9 @@ static void reseal_file(const work *w, size_t i, sk_reseal_file *r)
     *r = (sk_reseal_file){.done = 1, .counts = SK_RESEAL_COUNTS_INIT};
     r->rc = sk_open_parent(path, w->walk->root_len[i], &dfd, &name, &r->err);
     if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
-    if (r->rc == SK_OK)
+    if (r->rc == SK_OK && (w->o->flags & SK_RESEAL_PROBE))
+        r->rc = sk_reseal_probe(in.data, in.len, path, w->kr, &r->counts.sealed_secrets, &r->err);
+    else if (r->rc == SK_OK)
         r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->counts, &r->err);
     if (not_a_manifest(r->rc, &in)) {
         sk_error_clear(&r->err);
@@ -148,19 +150,22 @@ static void tally(const sk_reseal_file *r, sk_reseal_tree_totals *t)
 /* A killed run's temporary files: the files they were replacing are intact. */
 static void remove_temps(const sk_reseal_tree_opts *o, sk_reseal_tree_report *rep)
 {
-    for (size_t i = 0; i < rep->walk.n_temps && !(o->flags & SK_RESEAL_CHECK); i++) {
+    for (size_t i = 0; i < rep->walk.n_temps && !(o->flags & (SK_RESEAL_CHECK | SK_RESEAL_PROBE));
+         i++) {
         sk_walk_remove_stale_temp(rep->walk.temps[i], &rep->temp_removed[i], &rep->temp_errors[i]);
         rep->totals.temps_removed += (size_t)rep->temp_removed[i];
     }
 }
 
-static int check_opts(const sk_reseal_tree_opts *o, sk_error *err)
+static int check_opts(const sk_reseal_tree_opts *o, const sk_pubkey *target, sk_error *err)
 {
     if (o == NULL || o->version != SK_RESEAL_TREE_OPTS_VERSION)
         return sk_error_set(err, SK_EUSAGE,
                             "sk_reseal_tree: options not set up with "
                             "SK_RESEAL_TREE_OPTS_INIT");
     if (o->jobs > 4096) return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: too many jobs");
+    if (target == NULL && !(o->flags & SK_RESEAL_PROBE))
+        return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: no target certificate");
     return SK_OK;
 }
 
@@ -178,7 +183,7 @@ int sk_reseal_tree(const char *const *paths, size_t n, sk_keyring *keys, const s
                    const sk_reseal_tree_opts *opts, sk_reseal_tree_report *rep, sk_error *err)
 {
     memset(rep, 0, sizeof *rep);
-    int rc = check_opts(opts, err);
+    int rc = check_opts(opts, target, err);
     unsigned flags = SK_WALK_MANIFESTS;
     if (opts != NULL && (opts->flags & SK_RESEAL_IGNORE_FILE)) flags |= SK_WALK_IGNORE_FILE;
     if (rc == SK_OK)

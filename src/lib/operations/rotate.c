@@ -218,29 +218,39 @@ static int add_unopened(sk_rotate_report *rep, const sk_error *e, sk_error *err)
     return SK_OK;
 }
 
-/* One item of each SealedSecret: cheap, and enough to catch the wrong folder or a foreign file. */
+/* What the walk could not process, as the error the reseal would stop on. */
+static int add_passed_over(sk_rotate_report *rep, const char *path, const char *why, sk_error *err)
+{
+    sk_error e = {0};
+    sk_error_set(&e, SK_EIO, "%s; not processed (exclude it to pass over it)", why);
+    sk_error_at_source(&e, SK_EIO, path);
+    return add_unopened(rep, &e, err);
+}
+
+/*
+ * One item of each SealedSecret, through the reseal's own walk, exclusions and workers: cheap,
+ * and enough to catch the wrong folder, a foreign file or a link before a key is made.
+ */
 int sk_rotate_preflight(sk_rotation *r, const char *const *paths, size_t n, sk_error *err)
 {
-    sk_walk_list l;
     sk_keyring *empty = NULL;
+    sk_reseal_tree_report t;
+    sk_reseal_tree_opts o = r->o.reseal;
+    o.flags |= SK_RESEAL_PROBE;
+    o.progress = NULL;
     int rc = r->kr == NULL ? sk_keyring_new(&empty, err) : SK_OK;
-    if (rc == SK_OK) rc = sk_walk(paths, n, SK_WALK_MANIFESTS, &l, err);
-    if (rc != SK_OK) {
-        sk_keyring_free(empty);
-        return rc;
-    }
-    for (size_t i = 0; rc == SK_OK && i < l.n_files; i++) {
-        sk_error e = {0};
-        sk_secbuf text = SK_SECBUF_INIT;
-        int probed = sk_read_file(l.files[i], SK_MAX_INPUT, &text, &e);
-        if (probed == SK_OK)
-            probed =
-                sk_reseal_probe(text.data, text.len, l.files[i], r->kr ? r->kr : empty, NULL, &e);
-        sk_secbuf_free(&text);
-        if (probed != SK_OK) rc = add_unopened(&r->rep, &e, err);
-    }
-    sk_walk_list_free(&l);
+    if (rc != SK_OK) return rc;
+    int probed = sk_reseal_tree(paths, n, r->kr ? r->kr : empty, NULL, &o, &t, err);
     sk_keyring_free(empty);
+    if (probed != SK_OK && t.files == NULL) return probed; /* the walk itself failed */
+    const sk_walk_list *w = &t.walk;
+    for (size_t i = 0; rc == SK_OK && i < w->n_files; i++)
+        if (t.files[i].rc != SK_OK) rc = add_unopened(&r->rep, &t.files[i].err, err);
+    for (size_t i = 0; rc == SK_OK && i < w->n_skipped; i++)
+        rc = add_passed_over(&r->rep, w->skipped[i], w->why[i], err);
+    for (size_t i = 0; rc == SK_OK && i < w->n_unreadable; i++)
+        rc = add_passed_over(&r->rep, w->unreadable[i], w->unreadable_why[i], err);
+    sk_reseal_tree_report_free(&t);
     if (rc != SK_OK || r->rep.n_unopened == 0) return rc;
     return sk_error_set(err, SK_EDECRYPT,
                         "%zu files cannot be opened with the keys in %s; no key was made",
