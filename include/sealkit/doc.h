@@ -37,7 +37,10 @@ typedef struct sk_docs {
  * become JSON null/true/false/integer/real, everything else a string. The
  * original text of a non-string plain scalar is not kept.
  *
- * Details: mapping keys keep their literal text (`true:` is the key "true");
+ * Details: mapping keys keep their literal text (`true:` is the key "true"),
+ * except in data, stringData, labels, annotations, encryptedData and template
+ * data, where an unquoted key that YAML 1.1 reads as a non-string is an error;
+ * a NUL character is accepted only in those maps' values;
  * integers beyond int64 become reals; .inf/.nan values and `<<` merge keys
  * are refused; "document N" in messages counts non-empty documents, i.e.
  * N-1 is the index the document would get in out->doc.

@@ -10,7 +10,9 @@
 #include "mem.h"
 
 /*
- * Go json.MarshalIndent with two-space indent, members in the tree's order,
+ * Go json.MarshalIndent with two-space indent, members in the tree's order
+ * except in a Secret's or SealedSecret's maps (labels, annotations, data,
+ * stringData, encryptedData, template data), which Go sorts by key bytes,
  * Go's string escaping (\u003c \u003e \u0026 \u2028 \u2029, lowercase hex,
  * invalid UTF-8 as \ufffd), then one newline. Integers as Go prints them;
  * reals in Go's shortest form.

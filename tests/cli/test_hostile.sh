@@ -104,8 +104,10 @@ open(t + "/nodes.json", "w").write('{"kind": "Secret", "x": [' + ones + "]}\n")
 open(t + "/keys.yaml", "w").write("kind: Secret\nx: {" + ",".join("k%d: 1" % i for i in range(600000)) + "}\n")
 open(t + "/docs.yaml", "w").write("--- {}\n" * 5000)
 open(t + "/docs.json", "w").write("{}\n" * 5000)
+# 31 MB of empty objects: jansson alone would spend 2.5 GB building them.
+open(t + "/empty-objects.json", "w").write('{"kind": "Secret", "x": [' + "{}," * ((31 << 20) // 3) + "{}]}\n")
 PY
-for f in nodes.yaml nodes.json; do
+for f in nodes.yaml nodes.json empty-objects.json; do
   for m in seal unseal; do hostile "$f ($m)" 1 "more than 1000000 nodes in the input" "$m" -f "$T/$f"; done
 done
 # 600,000 keys in one map: the duplicate-key check must not be quadratic.

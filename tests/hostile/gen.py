@@ -97,6 +97,10 @@ def nul_bytes():
     put("nul-in-value.json", secret_json(b"a\x00b"))
     put("nul-escape.json", secret_json(b"a\\u0000b"))
     put("nul-escape-in-key.json", secret_json(b"v", b"k\\u0000x"))
+    # A NUL is fine in a stringData value (kubeseal seals it), not in a name.
+    put("nul-escape-in-name.json", secret_json().replace(b'"app"', b'"a\\u0000pp"'))
+    put("nul-escape-in-name.yaml", HEAD + 'metadata: {name: "a\\0pp", namespace: demo}\n'
+        + "stringData: {k: v}\n")
 
 
 def line_ends_and_bom():

@@ -514,7 +514,10 @@ def sealed_shape_problems(doc):
 
 def encoding_problems(out, docs, fmt):
     """The bytes must be kubeseal's encoding of the objects they hold (Go JSON / go-yaml v2)."""
-    dump = (lambda d: dump_json(go_order(d, SEALED_SECRET))) if fmt == "json" else dump_yaml
+    def go_json(d):
+        return dump_json(go_order(d, SECRET if d.get("kind") == "Secret" else SEALED_SECRET))
+
+    dump = go_json if fmt == "json" else dump_yaml
     canonical = "".join(dump(d) for d in docs).encode()
     if canonical == out:
         return []
@@ -711,6 +714,13 @@ SEALED_SECRET = [
                                         ("lastTransitionTime", None, "k"),
                                         ("reason", None, "k"), ("message", None, "k")]), "k")],
      "p"),
+]
+
+# v1.Secret, as `kubeseal --recovery-unseal` marshals it.
+SECRET = [
+    ("kind", None, "o"), ("apiVersion", None, "o"), ("metadata", OBJECT_META, "s"),
+    ("immutable", None, "p"), ("data", (_MAP, None), "o"), ("stringData", (_MAP, None), "o"),
+    ("type", None, "o"),
 ]
 
 
@@ -1050,9 +1060,12 @@ class _YamlEmitter:
     def write_double(self, value, allow_breaks):
         self.indicator('"', True, False, False)
         spaces = False
+        # go-yaml's is_bom(value, i) tests value[0:3], not position i: after a leading
+        # U+FEFF every character is escaped (libyaml escapes only the U+FEFF itself).
+        bom = value.startswith("\ufeff")
         for i, ch in enumerate(value):
             c = ord(ch)
-            if not _printable(ch) or c == 0xFEFF or ch in _BREAKS or ch in '"\\':
+            if bom or not _printable(ch) or c == 0xFEFF or ch in _BREAKS or ch in '"\\':
                 esc = _DQ_ESCAPES.get(c)
                 if esc is None:
                     esc = ("x%02X" % c if c <= 0xFF else "u%04X" % c if c <= 0xFFFF

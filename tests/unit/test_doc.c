@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glob.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -684,6 +685,116 @@ static void test_core_tags(void **state)
                  "tag:example.com,2000:x");
 }
 
+/*
+ * In the maps Go reads as map[string]string, go-yaml v2 would turn an unquoted `no:` into
+ * false and kubeseal would seal the item as "false": such keys are refused, naming the field.
+ */
+static void test_string_map_keys_must_be_strings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t line;
+        const char *needle;
+    } bad[] = {
+        {"kind: Secret\nstringData:\n  ok: a\n  no: b\n", 4,
+         "stringData: the unquoted key no is a boolean in YAML 1.1"},
+        {"stringData:\n  y: a\n", 2, "stringData: the unquoted key y is a boolean"},
+        {"data:\n  on: YQ==\n", 2, "data: the unquoted key on is a boolean"},
+        {"metadata:\n  labels:\n    true: a\n", 3, "metadata.labels: the unquoted key true"},
+        {"metadata:\n  annotations:\n    null: a\n", 3,
+         "metadata.annotations: the unquoted key null is null"},
+        {"metadata:\n  annotations:\n    ~: a\n", 3, "metadata.annotations: the unquoted key ~"},
+        {"stringData:\n  1e3: a\n", 2, "stringData: the unquoted key 1e3 is a number"},
+        {"stringData:\n  0x1F: a\n", 2, "stringData: the unquoted key 0x1F is an integer"},
+        {"stringData: {Off: a}\n", 1, "stringData: the unquoted key Off"},
+        {"spec:\n  encryptedData:\n    NO: AgB\n", 3, "spec.encryptedData: the unquoted key NO"},
+        {"spec:\n  template:\n    data:\n      yes: x\n", 4, "spec.template.data: the unquoted"},
+        {"spec:\n  template:\n    metadata:\n      labels:\n        n: x\n", 5,
+         "spec.template.metadata.labels: the unquoted key n"},
+        {"spec:\n  template:\n    metadata:\n      annotations:\n        off: x\n", 5,
+         "spec.template.metadata.annotations: the unquoted key off"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_error(bad[i].text, SK_EINVAL, 1, bad[i].line, bad[i].needle);
+        sk_docs docs;
+        sk_error err;
+        assert_int_equal(parse(bad[i].text, &docs, &err), SK_EINVAL);
+        assert_non_null(strstr(err.hint, "quote the key"));
+    }
+    /* The second document, and the List item, are named. */
+    sk_docs docs;
+    sk_error err;
+    const char *list = "a: 1\n---\nkind: List\nitems:\n- kind: Secret\n- kind: Secret\n"
+                       "  stringData:\n    on: x\n";
+    assert_int_equal(parse(list, &docs, &err), SK_EINVAL);
+    assert_string_equal(tu_err_line(&err),
+                        SRC ": document 2, item 2: line 8: stringData: the unquoted key on is a "
+                            "boolean in YAML 1.1, not a string");
+    /* Quoted keys, keys that stay strings, and other maps are fine. */
+    const char *fine = "kind: Secret\nstringData:\n  \"no\": a\n  'yes': b\n  !!str on: c\n"
+                       "  2001-12-14: d\n  no-way: e\n  1.2.3: f\nmetadata:\n  name: x\n"
+                       "  other:\n    no: g\nspec:\n  selector:\n    true: h\nno: i\n";
+    parse_ok(fine, strlen(fine), 1, &docs);
+    const json_t *sd = json_object_get(docs.doc[0], "stringData");
+    static const char *const keys[] = {"no", "yes", "on", "2001-12-14", "no-way", "1.2.3"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_non_null(json_object_get(sd, keys[i]));
+    sk_docs_free(&docs);
+}
+
+/* Kubeseal seals "a\0b": a Go string may hold NUL, and so may these maps' values. */
+static void test_nul_in_string_map_values(void **state)
+{
+    (void)state;
+    static const char yaml[] = "kind: Secret\napiVersion: v1\nmetadata:\n  name: s\n"
+                               "  namespace: ns\n  annotations:\n    note: \"x\\0y\"\n"
+                               "stringData:\n  k: \"a\\0b\"\n";
+    static const char json[] =
+        "{\"kind\": \"Secret\", \"apiVersion\": \"v1\", \"metadata\": "
+        "{\"name\": \"s\", \"namespace\": \"ns\", \"annotations\": "
+        "{\"note\": \"x\\u0000y\"}}, \"stringData\": {\"k\": \"a\\u0000b\"}}";
+    const char *texts[] = {yaml, json};
+    for (size_t t = 0; t < 2; t++) {
+        sk_docs docs;
+        parse_ok(texts[t], strlen(texts[t]), 1, &docs);
+        const json_t *v = json_object_get(json_object_get(docs.doc[0], "stringData"), "k");
+        assert_int_equal(json_string_length(v), 3);
+        assert_memory_equal(json_string_value(v), "a\0b", 3);
+        /* The model keeps all three bytes as the item's value. */
+        sk_secret *secrets = NULL;
+        sk_origin *origins = NULL;
+        size_t n = 0;
+        sk_error err = {0};
+        assert_int_equal(sk_secrets_from_docs(&docs, &secrets, &origins, &n, &err), SK_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(secrets[0].n_items, 1);
+        assert_int_equal(secrets[0].items[0].value.len, 3);
+        assert_memory_equal(secrets[0].items[0].value.data, "a\0b", 3);
+        sk_secrets_free(secrets, origins, n);
+        sk_docs_free(&docs);
+    }
+    /* Anywhere else (names, kinds, other maps) it is still refused, in both formats. */
+    expect_error("metadata:\n  name: \"a\\0b\"\n", SK_EPARSE, 1, 2, "NUL byte in a string");
+    expect_error("{\"metadata\": {\"name\": \"a\\u0000b\"}}", SK_EPARSE, 1, 1,
+                 "NUL byte in a string");
+    expect_error("{\"spec\": {\"x\": {\"k\": \"\\u0000\"}}}", SK_EPARSE, 1, 1,
+                 "NUL byte in a string");
+    expect_error("{\"stringData\": {\"k\\u0000\": \"v\"}}", SK_EPARSE, 1, 1, "NUL");
+    expect_error("stringData:\n  \"k\\0\": v\n", SK_EPARSE, 1, 2, "NUL byte in a string");
+    sk_docs docs;
+    sk_error err;
+    const char *item = "{\"kind\": \"List\", \"items\": [{\"stringData\": {\"k\": \"\\u0000\"}}, "
+                       "{\"kind\": \"Secret\\u0000\"}]}";
+    assert_int_equal(parse(item, &docs, &err), SK_EPARSE);
+    assert_int_equal(err.item, 2);
+    /* A value with a NUL is not the annotation value "true". */
+    json_t *ann = json_pack("{s:s%}", "sealedsecrets.bitnami.com/cluster-wide", "true\0x", 6);
+    assert_non_null(ann);
+    assert_int_equal(sk_scope_from_annotations(ann), SK_SCOPE_STRICT);
+    json_decref(ann);
+}
+
 static void test_merge_and_nonfinite(void **state)
 {
     (void)state;
@@ -953,6 +1064,63 @@ static void test_node_limit(void **state)
     }
 }
 
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/*
+ * jansson has no node limit and spends ~250 bytes on an empty object: 31 MB of "{}," took
+ * 2.5 GB and 15 s before the finished tree was checked. The limits must hold while parsing.
+ */
+static void test_json_limits_while_parsing(void **state)
+{
+    (void)state;
+    size_t items = (size_t)31 * 1024 * 1024 / 3;
+    char *s = malloc(3 * items + 16);
+    assert_non_null(s);
+    size_t n = (size_t)sprintf(s, "{\"a\": [");
+    for (size_t i = 0; i < items; i++) {
+        memcpy(s + n, "{},", 3);
+        n += 3;
+    }
+    memcpy(s + n - 1, "]}", 2);
+    n++;
+    long before = peak_rss_kb();
+    sk_docs docs;
+    sk_error err;
+    assert_int_equal(parse_n(s, n, &docs, &err), SK_ELIMIT);
+    assert_non_null(strstr(tu_err_line(&err), SRC ": document 1: line 1: more than 1000000 nodes"));
+    /* Far below what building even the first million empty objects would take. */
+    assert_true(peak_rss_kb() - before < 64 * 1024);
+    free(s);
+    /* Brackets, commas and colons inside strings, escaped quotes included, are not nodes. */
+    size_t len = 2 * (size_t)SK_MAX_NODES + 64;
+    s = malloc(len);
+    assert_non_null(s);
+    n = (size_t)sprintf(s, "{\"a\\\"[\": \"\\\"");
+    for (size_t i = 0; i < (size_t)SK_MAX_NODES; i++) {
+        memcpy(s + n, i % 2 ? "[," : "{:", 2);
+        n += 2;
+    }
+    n += (size_t)sprintf(s + n, "\"}\n{\"b\": [[[]]]}");
+    parse_ok(s, n, 2, &docs);
+    assert_int_equal(json_string_length(json_object_get(docs.doc[0], "a\"[")),
+                     1 + 2 * (size_t)SK_MAX_NODES);
+    sk_docs_free(&docs);
+    free(s);
+    /* Depth is refused before jansson's own limit of 2048 is reached. */
+    s = malloc(4096 + 16);
+    assert_non_null(s);
+    n = (size_t)sprintf(s, "{\"a\": ");
+    for (size_t i = 0; i < 3000; i++)
+        s[n++] = '[';
+    expect_error_n(s, n, SK_ELIMIT, 1, 1, "nesting deeper than 64 levels");
+    free(s);
+}
+
 static void test_source_prefix(void **state)
 {
     (void)state;
@@ -997,6 +1165,8 @@ int main(void)
         cmocka_unit_test(test_plain_scalars),
         cmocka_unit_test(test_quoted_and_block_scalars),
         cmocka_unit_test(test_keys_are_literal_strings),
+        cmocka_unit_test(test_string_map_keys_must_be_strings),
+        cmocka_unit_test(test_nul_in_string_map_values),
         cmocka_unit_test(test_core_tags),
         cmocka_unit_test(test_merge_and_nonfinite),
         cmocka_unit_test(test_yaml_duplicate_keys),
@@ -1009,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_deep_flow_nesting),
         cmocka_unit_test(test_document_limit),
         cmocka_unit_test(test_node_limit),
+        cmocka_unit_test(test_json_limits_while_parsing),
         cmocka_unit_test(test_source_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

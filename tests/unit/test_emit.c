@@ -685,7 +685,9 @@ static void test_yaml_quoting_table(void **state)
         {"a\x7f", "\"a\\x7F\""},
         {"key \xf0\x9f\x94\x91", "\"key \\U0001F511\""},
         {"\xc2\x85", "\"\\N\""},
-        {"\xef\xbb\xbfx", "\"\\uFEFFx\""},
+        /* go-yaml's is_bom looks at the value's start: every character after it is escaped */
+        {"\xef\xbb\xbfx y", "\"\\uFEFF\\x78\\x20\\x79\""},
+        {"x\xef\xbb\xbf", "\"x\\uFEFF\""},
         /* NBSP and the other printable non-ASCII stay raw */
         {"a\xc2\xa0"
          "b",
@@ -900,7 +902,7 @@ static void test_yaml_invalid_utf8(void **state)
 static void test_oracle_goldens(void **state)
 {
     (void)state;
-    static const char *const cases[] = {"annotations", "ml_platform", "recovered"};
+    static const char *const cases[] = {"annotations", "ml_platform", "recovered", "go_corners"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char rel[128];
         snprintf(rel, sizeof rel, "emit/oracle/%s.input.json", cases[i]);
@@ -911,6 +913,47 @@ static void test_oracle_goldens(void **state)
         assert_emits_file(sk_emit_yaml, doc, rel);
         json_decref(doc);
     }
+}
+
+/*
+ * kubeseal marshals typed Go values: structs in field order, maps (labels, annotations,
+ * encryptedData, template data, a Secret's data) sorted by key bytes, whatever the input's
+ * order. The emit/gomaps inputs list every map unsorted; the expected JSON was written by
+ * hand from encoding/json's rules (sort.Slice on the key strings, so "App" < "app" <
+ * "app-x" < "app.k..." < "app10" < "app9"; MarshalIndent's HTML escaping of < > &) and
+ * agrees with tests/tools/sealcheck.py's go_order + dump_json; the YAML is sealcheck's
+ * go-yaml v2 writer, whose natural order puts "app9" before "app10".
+ */
+static void test_go_map_order(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {"sealed", "secret"};
+    /* A map's first two members once the object is an item of a List. */
+    static const char *const in_list[] = {"\"PASSWORD\": \"AgB2\",\n          \"api\": ",
+                                          "\"Token\": \"dA==\",\n        \"api_key\": "};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "emit/gomaps/%s.input.json", cases[i]);
+        json_t *doc = load_json_file(rel);
+        snprintf(rel, sizeof rel, "emit/gomaps/%s.expected.json", cases[i]);
+        assert_emits_file(sk_emit_json, doc, rel);
+        snprintf(rel, sizeof rel, "emit/gomaps/%s.expected.yaml", cases[i]);
+        assert_emits_file(sk_emit_yaml, doc, rel);
+        json_t *list =
+            json_pack("{s:s, s:s, s:[O]}", "kind", "List", "apiVersion", "v1", "items", doc);
+        assert_non_null(list);
+        sk_secbuf out = SK_SECBUF_INIT;
+        assert_int_equal(sk_emit_json(list, &out, NULL), SK_OK);
+        assert_non_null(strstr((const char *)out.data, in_list[i]));
+        sk_secbuf_free(&out);
+        json_decref(list);
+        json_decref(doc);
+    }
+    /* Other documents (sealkit's own reports) keep the tree's order. */
+    json_t *report = json_pack("{s:{s:s, s:s}}", "labels", "b", "1", "a", "2");
+    assert_emits(sk_emit_json, report,
+                 "{\n  \"labels\": {\n    \"b\": \"1\",\n    \"a\": \"2\"\n  }\n}\n");
+    json_decref(report);
 }
 
 /* Every kubeseal-shaped YAML fixture, read back and written again, is the same bytes. */
@@ -1115,6 +1158,7 @@ int main(void)
         cmocka_unit_test(test_json_escapes_keys),
         cmocka_unit_test(test_yaml_invalid_utf8),
         cmocka_unit_test(test_oracle_goldens),
+        cmocka_unit_test(test_go_map_order),
         cmocka_unit_test(test_interop_fixtures_reemit),
         cmocka_unit_test(test_yaml_roundtrip_libyaml),
         cmocka_unit_test(test_appends_to_buffer),

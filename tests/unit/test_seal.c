@@ -273,7 +273,7 @@ static void test_bad_secrets(void **state)
                        SK_EPARSE, "document 2: data[password]");
     expect_parse_error("kind: Secret\nstringData: {port: 5432}\n", SK_EINVAL,
                        "stringData[port]: must be a string");
-    expect_parse_error("kind: Secret\nmetadata: {labels: {on: true}}\n", SK_EINVAL,
+    expect_parse_error("kind: Secret\nmetadata: {labels: {'on': true}}\n", SK_EINVAL,
                        "metadata.labels[on]");
     expect_parse_error("kind: Secret\nmetadata: {name: 12}\n", SK_EINVAL, "metadata.name");
     expect_parse_error("kind: Secret\nstringData: {'bad key': x}\n", SK_EINVAL,
@@ -465,7 +465,7 @@ static void test_merge(void **state)
                                    &a, &err),
                      1);
     assert_int_equal(parse_secrets("kind: Secret\nmetadata: {name: m, namespace: ns, annotations: "
-                                   "{y: '2'}}\nstringData: {foo: new, zed: three}\n",
+                                   "{'y': '2'}}\nstringData: {foo: new, zed: three}\n",
                                    &b, &err),
                      1);
     json_t *into = seal_and_check(f, &a[0], NULL);

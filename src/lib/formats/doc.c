@@ -98,6 +98,77 @@ int sk_docs_parse(const unsigned char *buf, size_t len, const char *source, sk_d
     return rc;
 }
 
+/* ---- where a container sits in a Kubernetes object ---- */
+
+struct role_step {
+    sk_doc_role parent;
+    const char *key;
+    int is_map;
+    sk_doc_role child;
+};
+
+static const struct role_step role_steps[] = {
+    {SK_ROLE_ROOT, "items", 0, SK_ROLE_ITEMS},
+    {SK_ROLE_METADATA, "labels", 1, SK_ROLE_LABELS},
+    {SK_ROLE_METADATA, "annotations", 1, SK_ROLE_ANNOTATIONS},
+    {SK_ROLE_SPEC, "encryptedData", 1, SK_ROLE_ENCRYPTED_DATA},
+    {SK_ROLE_SPEC, "template", 1, SK_ROLE_TEMPLATE},
+    {SK_ROLE_TEMPLATE, "metadata", 1, SK_ROLE_TEMPLATE_METADATA},
+    {SK_ROLE_TEMPLATE, "data", 1, SK_ROLE_TEMPLATE_DATA},
+    {SK_ROLE_TEMPLATE_METADATA, "labels", 1, SK_ROLE_TEMPLATE_LABELS},
+    {SK_ROLE_TEMPLATE_METADATA, "annotations", 1, SK_ROLE_TEMPLATE_ANNOTATIONS},
+};
+
+/* Members of an object, a document's root or a List item alike. */
+static const struct role_step object_steps[] = {
+    {SK_ROLE_OTHER, "metadata", 1, SK_ROLE_METADATA},
+    {SK_ROLE_OTHER, "spec", 1, SK_ROLE_SPEC},
+    {SK_ROLE_OTHER, "data", 1, SK_ROLE_DATA},
+    {SK_ROLE_OTHER, "stringData", 1, SK_ROLE_STRING_DATA},
+};
+
+static int step_matches(const struct role_step *s, const char *key, size_t len, int is_map)
+{
+    return s->is_map == is_map && strlen(s->key) == len && memcmp(s->key, key, len) == 0;
+}
+
+sk_doc_role sk_doc_child_role(sk_doc_role parent, const char *key, size_t key_len, int is_map)
+{
+    if (parent == SK_ROLE_ITEMS) return is_map ? SK_ROLE_ITEM : SK_ROLE_OTHER;
+    if (key == NULL) return SK_ROLE_OTHER;
+    for (size_t i = 0; i < sizeof role_steps / sizeof role_steps[0]; i++)
+        if (role_steps[i].parent == parent && step_matches(&role_steps[i], key, key_len, is_map))
+            return role_steps[i].child;
+    if (parent != SK_ROLE_ROOT && parent != SK_ROLE_ITEM) return SK_ROLE_OTHER;
+    for (size_t i = 0; i < sizeof object_steps / sizeof object_steps[0]; i++)
+        if (step_matches(&object_steps[i], key, key_len, is_map)) return object_steps[i].child;
+    return SK_ROLE_OTHER;
+}
+
+const char *sk_doc_role_field(sk_doc_role role)
+{
+    switch (role) {
+    case SK_ROLE_DATA:
+        return "data";
+    case SK_ROLE_STRING_DATA:
+        return "stringData";
+    case SK_ROLE_LABELS:
+        return "metadata.labels";
+    case SK_ROLE_ANNOTATIONS:
+        return "metadata.annotations";
+    case SK_ROLE_ENCRYPTED_DATA:
+        return "spec.encryptedData";
+    case SK_ROLE_TEMPLATE_DATA:
+        return "spec.template.data";
+    case SK_ROLE_TEMPLATE_LABELS:
+        return "spec.template.metadata.labels";
+    case SK_ROLE_TEMPLATE_ANNOTATIONS:
+        return "spec.template.metadata.annotations";
+    default:
+        return NULL;
+    }
+}
+
 /* ---- YAML 1.1 plain scalars: yaml11.c decides, this picks the JSON value ---- */
 
 int sk_doc_resolve_plain(const char *s, size_t n, json_t **out)

@@ -38,6 +38,38 @@ size_t sk_doc_bom_len(const unsigned char *buf, size_t len);
  */
 int sk_doc_resolve_plain(const char *s, size_t n, json_t **out);
 
+/*
+ * Where a mapping or sequence sits in a Kubernetes object, for the rules that hold only in
+ * the maps the controller reads as map[string]string (or map[string][]byte): there a key
+ * that YAML 1.1 reads as a non-string would be renamed by kubeseal, and a value may hold a
+ * NUL character, as a Go string may.
+ */
+typedef enum sk_doc_role {
+    SK_ROLE_OTHER,
+    SK_ROLE_ROOT,  /* a document's root mapping */
+    SK_ROLE_ITEMS, /* the root's items sequence (a List) */
+    SK_ROLE_ITEM,  /* an object in items */
+    SK_ROLE_METADATA,
+    SK_ROLE_SPEC,
+    SK_ROLE_TEMPLATE,
+    SK_ROLE_TEMPLATE_METADATA,
+    /* the string maps, from here on */
+    SK_ROLE_DATA,
+    SK_ROLE_STRING_DATA,
+    SK_ROLE_LABELS,
+    SK_ROLE_ANNOTATIONS,
+    SK_ROLE_ENCRYPTED_DATA,
+    SK_ROLE_TEMPLATE_DATA,
+    SK_ROLE_TEMPLATE_LABELS,
+    SK_ROLE_TEMPLATE_ANNOTATIONS
+} sk_doc_role;
+
+/* The role of the container found under key (or, for a sequence parent, as an element). */
+sk_doc_role sk_doc_child_role(sk_doc_role parent, const char *key, size_t key_len, int is_map);
+
+/* The field path of a string map ("metadata.labels"), or NULL for any other role. */
+const char *sk_doc_role_field(sk_doc_role role);
+
 /* The two readers; both append to out and leave cleanup to the caller. */
 int sk_doc_parse_json(const unsigned char *buf, size_t len, size_t start, const char *source,
                       sk_docs *out, sk_error *err);

@@ -10,6 +10,7 @@
  * without wiping them; that is out of our reach.)
  */
 #include "formats/doc_internal.h"
+#include "formats/yaml11.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ typedef struct frame {
     json_t *node; /* owned by its parent, or by reader.root */
     char *key;    /* mapping: key awaiting its value; NULL when a key comes next */
     size_t key_len;
+    sk_doc_role role;
+    size_t item; /* 1-based List item the frame is in; 0 when none */
 } frame;
 
 typedef struct reader {
@@ -163,14 +166,65 @@ static int attach(reader *r, json_t *v, yaml_mark_t mark)
     return fail ? sk_error_set(r->err, SK_ENOMEM, "out of memory") : SK_OK;
 }
 
-/* Mapping keys are strings taken literally: `true:` and `1:` are "true" and "1". */
+/* Messages inside a List item name the item too. */
+static int frame_error(reader *r, const frame *f, int code)
+{
+    if (r->err != NULL && f != NULL && f->item > 0) r->err->item = f->item;
+    return code;
+}
+
+static const char *yaml11_type_name(sk_yaml11_tag tag)
+{
+    switch (tag) {
+    case SK_YAML11_NULL:
+        return "null";
+    case SK_YAML11_BOOL:
+        return "a boolean";
+    case SK_YAML11_INT:
+        return "an integer";
+    default:
+        return "a number";
+    }
+}
+
+/*
+ * In a string map, kubeseal (go-yaml v2, then sigs.k8s.io/yaml) would turn an unquoted `no:`
+ * into the key "false": refuse what YAML 1.1 does not read as a string, as values are refused.
+ * Timestamps are handed back as their text, so they stay keys.
+ */
+static int check_string_map_key(reader *r, const frame *f, const yaml_event_t *ev)
+{
+    const char *field = sk_doc_role_field(f->role);
+    if (field == NULL || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return SK_OK;
+    const char *v = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    sk_yaml11_tag tag = sk_yaml11_resolve(v, n, NULL);
+    if (tag == SK_YAML11_STR || tag == SK_YAML11_TIMESTAMP) return SK_OK;
+    if (tag == SK_YAML11_NOMEM) return sk_error_set(r->err, SK_ENOMEM, "out of memory");
+    char shown[128];
+    printable(v, n, shown, sizeof shown);
+    sk_doc_error(r->err, SK_EINVAL, where(r, ev->start_mark),
+                 "%s: the unquoted key %s is %s in YAML 1.1, not a string", field, shown,
+                 yaml11_type_name(tag));
+    sk_error_hint(r->err, "quote the key (\"%s\":); kubeseal would seal it under another name",
+                  shown);
+    return frame_error(r, f, SK_EINVAL);
+}
+
+/* Mapping keys are strings taken literally, except where check_string_map_key refuses them. */
 static int take_key(reader *r, const yaml_event_t *ev, enum tag_kind kind)
 {
     const char *v = (const char *)ev->data.scalar.value;
     size_t n = ev->data.scalar.length;
     frame *f = top(r);
+    if (memchr(v, '\0', n) != NULL)
+        return sk_doc_error(r->err, SK_EPARSE, where(r, ev->start_mark), "NUL byte in a string");
     if (kind != TAG_NONE && kind != TAG_BANG && kind != TAG_STR)
         return bad_tag(r, ev->start_mark, ev->data.scalar.tag, "a mapping key");
+    if (kind == TAG_NONE) {
+        int rc = check_string_map_key(r, f, ev);
+        if (rc != SK_OK) return rc;
+    }
     /* go-yaml would merge another mapping in here: refuse rather than differ. */
     if (kind == TAG_NONE && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n == 2 &&
         memcmp(v, "<<", 2) == 0)
@@ -237,14 +291,21 @@ static int on_scalar(reader *r, const yaml_event_t *ev)
 {
     yaml_mark_t mark = ev->start_mark;
     if (ev->data.scalar.anchor != NULL) return refuse_anchor(r, mark);
-    if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length) != NULL)
-        return sk_doc_error(r->err, SK_EPARSE, where(r, mark), "NUL byte in a string");
     int rc = count_node(r, mark);
     if (rc != SK_OK) return rc;
     enum tag_kind kind = classify_tag(ev->data.scalar.tag);
     if (kind == TAG_OTHER || kind == TAG_MAP || kind == TAG_SEQ)
         return bad_tag(r, mark, ev->data.scalar.tag, "a scalar");
     if (expects_key(r)) return take_key(r, ev, kind);
+    /* A Go string may hold NUL, and the controller takes one in these maps' values. */
+    const frame *f = top(r);
+    if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length) != NULL &&
+        (f == NULL || sk_doc_role_field(f->role) == NULL || !json_is_object(f->node))) {
+        sk_doc_error(r->err, SK_EPARSE, where(r, mark), "NUL byte in a string");
+        sk_error_hint(r->err, "only values of data, stringData, labels and annotations may "
+                              "hold one");
+        return frame_error(r, f, SK_EPARSE);
+    }
     json_t *val;
     rc = scalar_value(ev, kind, &val);
     if (rc == SK_ENOMEM) return sk_error_set(r->err, SK_ENOMEM, "out of memory");
@@ -277,10 +338,18 @@ static int on_start(reader *r, const yaml_event_t *ev, int is_map)
     if (r->depth == SK_MAX_DEPTH)
         return sk_doc_error(r->err, SK_ELIMIT, where(r, mark), "nesting deeper than %d levels",
                             SK_MAX_DEPTH);
+    const frame *parent = top(r);
+    frame child = {.role = parent == NULL && is_map ? SK_ROLE_ROOT : SK_ROLE_OTHER};
+    if (parent != NULL) {
+        child.role = sk_doc_child_role(parent->role, parent->key, parent->key_len, is_map);
+        child.item =
+            parent->role == SK_ROLE_ITEMS ? json_array_size(parent->node) + 1 : parent->item;
+    }
     json_t *node = is_map ? json_object() : json_array();
     if (node == NULL) return sk_error_set(r->err, SK_ENOMEM, "out of memory");
     rc = attach(r, node, mark);
-    if (rc == SK_OK) r->stack[r->depth++] = (frame){node, NULL, 0};
+    child.node = node;
+    if (rc == SK_OK) r->stack[r->depth++] = child;
     return rc;
 }
 

@@ -7,15 +7,84 @@
 #include "formats/emit_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Deeper trees are not Kubernetes objects; refuse them instead of recursing. */
 #define MAX_DEPTH 256
 
+/*
+ * kubeseal marshals typed objects: a struct's members come in declaration
+ * order, which the model builds into the tree, but encoding/json writes every
+ * Go map sorted by the bytes of its keys, whatever order the input had. These
+ * are the maps of the two kinds kubeseal prints, as paths below the object;
+ * any other document (sealkit's own reports) keeps the tree's order.
+ */
+static const char *const sealed_maps[] = {"metadata/labels",
+                                          "metadata/annotations",
+                                          "spec/encryptedData",
+                                          "spec/template/metadata/labels",
+                                          "spec/template/metadata/annotations",
+                                          "spec/template/data",
+                                          NULL};
+static const char *const secret_maps[] = {"metadata/labels", "metadata/annotations", "data",
+                                          "stringData", NULL};
+
+/* Longest path above, with room to spare; deeper members are never maps. */
+#define PATH_MAX_LEN 64
+
 struct jw {
     sk_secbuf *out;
     sk_error *err;
+    const char *const *maps; /* NULL: not a typed object, keep the tree's order */
+    int list;                /* the document is a List: each of its items is a typed object */
+    char path[PATH_MAX_LEN]; /* of the object being written, below the typed object */
+    size_t path_len;         /* > sizeof path: too deep to be a map */
 };
+
+static const char *const *maps_of(const json_t *obj)
+{
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    if (kind == NULL) return NULL;
+    if (strcmp(kind, "SealedSecret") == 0) return sealed_maps;
+    if (strcmp(kind, "Secret") == 0) return secret_maps;
+    return NULL;
+}
+
+static int is_list(const json_t *doc)
+{
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    size_t n = kind != NULL ? strlen(kind) : 0;
+    return n >= 4 && strcmp(kind + n - 4, "List") == 0;
+}
+
+static int path_is(const struct jw *w, const char *path)
+{
+    return w->path_len == strlen(path) && memcmp(w->path, path, w->path_len) == 0;
+}
+
+static int path_is_map(const struct jw *w)
+{
+    if (w->maps == NULL || w->path_len >= sizeof w->path) return 0;
+    for (size_t i = 0; w->maps[i] != NULL; i++)
+        if (path_is(w, w->maps[i])) return 1;
+    return 0;
+}
+
+/* Enters member key of the current object; returns the length to restore. */
+static size_t path_push(struct jw *w, const char *key, size_t n)
+{
+    size_t old = w->path_len;
+    size_t sep = old > 0 ? 1 : 0;
+    if (old >= sizeof w->path || old + sep + n >= sizeof w->path) {
+        w->path_len = sizeof w->path;
+        return old;
+    }
+    if (sep) w->path[old] = '/';
+    memcpy(w->path + old + sep, key, n);
+    w->path_len = old + sep + n;
+    return old;
+}
 
 static int put(struct jw *w, const char *s, size_t n)
 {
@@ -131,21 +200,52 @@ static int put_scalar(struct jw *w, const json_t *v)
 
 static int put_value(struct jw *w, const json_t *v, int depth);
 
-static int put_object(struct jw *w, const json_t *obj, int depth)
+struct member {
+    const char *key;
+    size_t len;
+    const json_t *value;
+};
+
+/* Go compares map keys as byte strings: a key that is a prefix of another comes first. */
+static int member_cmp(const void *pa, const void *pb)
 {
-    if (json_object_size(obj) == 0) return put(w, "{}", 2);
+    const struct member *a = pa, *b = pb;
+    int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+    if (c != 0) return c;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+static int put_members(struct jw *w, const struct member *m, size_t n, int depth)
+{
     int rc = put(w, "{\n", 2);
-    size_t left = json_object_size(obj);
-    for (void *it = json_object_iter((json_t *)obj); rc == SK_OK && it != NULL;
-         it = json_object_iter_next((json_t *)obj, it)) {
+    for (size_t i = 0; rc == SK_OK && i < n; i++) {
         rc = put_indent(w, depth + 1);
-        if (rc == SK_OK) rc = put_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
+        if (rc == SK_OK) rc = put_string(w, m[i].key, m[i].len);
         if (rc == SK_OK) rc = put(w, ": ", 2);
-        if (rc == SK_OK) rc = put_value(w, json_object_iter_value(it), depth + 1);
-        if (rc == SK_OK) rc = --left > 0 ? put(w, ",\n", 2) : put(w, "\n", 1);
+        size_t restore = path_push(w, m[i].key, m[i].len);
+        if (rc == SK_OK) rc = put_value(w, m[i].value, depth + 1);
+        w->path_len = restore;
+        if (rc == SK_OK) rc = i + 1 < n ? put(w, ",\n", 2) : put(w, "\n", 1);
     }
     if (rc == SK_OK) rc = put_indent(w, depth);
     if (rc == SK_OK) rc = put(w, "}", 1);
+    return rc;
+}
+
+static int put_object(struct jw *w, const json_t *obj, int depth)
+{
+    size_t n = json_object_size(obj);
+    if (n == 0) return put(w, "{}", 2);
+    struct member *m = calloc(n, sizeof *m);
+    if (m == NULL) return sk_error_set(w->err, SK_ENOMEM, "JSON output: out of memory");
+    size_t i = 0;
+    for (void *it = json_object_iter((json_t *)obj); it != NULL && i < n;
+         it = json_object_iter_next((json_t *)obj, it), i++)
+        m[i] = (struct member){json_object_iter_key(it), json_object_iter_key_len(it),
+                               json_object_iter_value(it)};
+    if (path_is_map(w)) qsort(m, i, sizeof *m, member_cmp);
+    int rc = put_members(w, m, i, depth);
+    free(m);
     return rc;
 }
 
@@ -153,10 +253,20 @@ static int put_array(struct jw *w, const json_t *arr, int depth)
 {
     size_t n = json_array_size(arr);
     if (n == 0) return put(w, "[]", 2);
+    int items = w->list && depth == 1 && path_is(w, "items");
+    const char *const *maps = w->maps;
+    size_t path_len = w->path_len;
     int rc = put(w, "[\n", 2);
     for (size_t i = 0; rc == SK_OK && i < n; i++) {
+        const json_t *item = json_array_get(arr, i);
+        if (items) {
+            w->maps = maps_of(item);
+            w->path_len = 0;
+        }
         rc = put_indent(w, depth + 1);
-        if (rc == SK_OK) rc = put_value(w, json_array_get(arr, i), depth + 1);
+        if (rc == SK_OK) rc = put_value(w, item, depth + 1);
+        w->maps = maps;
+        w->path_len = path_len;
         if (rc == SK_OK) rc = i + 1 < n ? put(w, ",\n", 2) : put(w, "\n", 1);
     }
     if (rc == SK_OK) rc = put_indent(w, depth);
@@ -178,7 +288,7 @@ int sk_emit_json(const json_t *doc, sk_secbuf *out, sk_error *err)
 {
     if (doc == NULL || out == NULL)
         return sk_error_set(err, SK_EUSAGE, "sk_emit_json: NULL document or buffer");
-    struct jw w = {out, err};
+    struct jw w = {.out = out, .err = err, .maps = maps_of(doc), .list = is_list(doc)};
     size_t mark = out->len;
     int rc = put_value(&w, doc, 0);
     if (rc == SK_OK) rc = put(&w, "\n", 1);
@@ -195,6 +305,6 @@ int sk_emit_json_string(const char *s, size_t n, sk_secbuf *out, sk_error *err)
 {
     if ((s == NULL && n > 0) || out == NULL)
         return sk_error_set(err, SK_EUSAGE, "sk_emit_json_string: NULL argument");
-    struct jw w = {out, err};
+    struct jw w = {.out = out, .err = err};
     return put_string(&w, s != NULL ? s : "", n);
 }

@@ -184,6 +184,7 @@ struct ye {
     sk_secbuf *out;
     sk_error *err;
     int out_rc;
+    int go_corners; /* a string that fix_go_corners must look at was written */
 };
 
 static int write_cb(void *data, unsigned char *buf, size_t size)
@@ -246,6 +247,21 @@ static int replace_invalid_utf8(const char *s, size_t n, sk_secbuf *fixed, sk_er
     return rc;
 }
 
+static int starts_with_bom(const char *s, size_t n)
+{
+    return n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/*
+ * U+2028 or U+2029 as the last character: the only line breaks a single-quoted scalar can
+ * end with (a \n makes it a literal block, U+0085 and \r need double quotes).
+ */
+static int ends_with_ls_ps(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return n >= 3 && u[n - 3] == 0xE2 && u[n - 2] == 0x80 && (u[n - 1] == 0xA8 || u[n - 1] == 0xA9);
+}
+
 /* encoder.stringv: literal if multi-line, plain if it reads back as a string, else "..." */
 static int emit_string(struct ye *y, const char *s, size_t n)
 {
@@ -259,6 +275,7 @@ static int emit_string(struct ye *y, const char *s, size_t n)
         s = (const char *)fixed.data;
         n = fixed.len;
     }
+    if (starts_with_bom(s, n) || ends_with_ls_ps(s, n)) y->go_corners = 1;
     yaml_scalar_style_t style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     if (memchr(s, '\n', n) != NULL)
         style = YAML_LITERAL_SCALAR_STYLE;
@@ -404,6 +421,165 @@ static int emit_document(struct ye *y, const json_t *doc)
     return rc;
 }
 
+/* ---- go-yaml v2's own corners ------------------------------------------------ */
+
+/*
+ * go-yaml v2's emitter differs from libyaml 0.2.5's in two places that only change a
+ * scalar's own text:
+ * - its single-quoted writer has no write_indent after a final line break, so a value
+ *   ending in U+2028 or U+2029 gets no indentation before its closing quote;
+ * - its is_bom(value, i) tests the value's first bytes, not position i, so its
+ *   double-quoted writer escapes every character of a value that starts with U+FEFF
+ *   (never folding it, since no space is written as one).
+ * When such a string was written, the output is read back with libyaml's parser, whose
+ * marks give each scalar's place, and those scalars' bytes are rewritten. A key starting
+ * with U+FEFF is rewritten too, but a long value after it may still fold at another column
+ * than go-yaml's; no Kubernetes key can start with one.
+ */
+
+/* Walks the text forward, turning libyaml's character marks into byte offsets. */
+struct cursor {
+    const unsigned char *s;
+    size_t n, byte, chr;
+};
+
+static size_t byte_at(struct cursor *c, size_t index)
+{
+    while (c->chr < index && c->byte < c->n) {
+        uint32_t r;
+        c->byte += sk_utf8_decode(c->s + c->byte, c->n - c->byte, &r);
+        c->chr++;
+    }
+    return c->byte;
+}
+
+/* go-yaml's escape for rune r in its double-quoted writer. */
+static void go_escape(uint32_t r, char buf[12])
+{
+    static const struct {
+        uint32_t rune;
+        char letter;
+    } named[] = {{0x00, '0'},  {0x07, 'a'}, {0x08, 'b'}, {0x09, 't'},   {0x0A, 'n'},
+                 {0x0B, 'v'},  {0x0C, 'f'}, {0x0D, 'r'}, {0x1B, 'e'},   {0x22, '"'},
+                 {0x5C, '\\'}, {0x85, 'N'}, {0xA0, '_'}, {0x2028, 'L'}, {0x2029, 'P'}};
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++) {
+        if (named[k].rune == r) {
+            snprintf(buf, 12, "\\%c", named[k].letter);
+            return;
+        }
+    }
+    if (r <= 0xFF)
+        snprintf(buf, 12, "\\x%02X", (unsigned)r);
+    else if (r <= 0xFFFF)
+        snprintf(buf, 12, "\\u%04X", (unsigned)r);
+    else
+        snprintf(buf, 12, "\\U%08X", (unsigned)r);
+}
+
+/* v in double quotes with every rune escaped, as go-yaml writes a value starting with U+FEFF. */
+static int put_all_escaped(const unsigned char *v, size_t n, sk_secbuf *out, sk_error *err)
+{
+    int rc = sk_secbuf_append(out, "\"", 1, err);
+    for (size_t i = 0; rc == SK_OK && i < n;) {
+        uint32_t r;
+        i += sk_utf8_decode(v + i, n - i, &r);
+        char buf[12];
+        go_escape(r, buf);
+        rc = sk_secbuf_append(out, buf, strlen(buf), err);
+    }
+    if (rc == SK_OK) rc = sk_secbuf_append(out, "\"", 1, err);
+    return rc;
+}
+
+/* The end of the indentation libyaml put between a final line break and the closing quote. */
+static size_t padding_start(const unsigned char *s, size_t start, size_t quote)
+{
+    size_t p = quote;
+    while (p > start && s[p - 1] == ' ')
+        p--;
+    if (p == quote) return quote;
+    if (ends_with_ls_ps((const char *)s + start, p - start)) return p;
+    return quote;
+}
+
+/*
+ * The rewrite of the scalar at [start, end) of text, into fixed; *done is where the copy of
+ * text has got to. Scalars that need nothing are left to the final copy.
+ */
+static int fix_scalar(const yaml_event_t *ev, const unsigned char *text, size_t start, size_t end,
+                      sk_secbuf *fixed, size_t *done, sk_error *err)
+{
+    const unsigned char *v = ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    int rc = SK_OK;
+    if (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE && end > start + 1 &&
+        text[end - 1] == '\'') {
+        size_t pad = padding_start(text, start, end - 1);
+        if (pad == end - 1) return SK_OK;
+        rc = sk_secbuf_append(fixed, text + *done, pad - *done, err);
+        *done = end - 1;
+    } else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+               starts_with_bom((const char *)v, n)) {
+        rc = sk_secbuf_append(fixed, text + *done, start - *done, err);
+        if (rc == SK_OK) rc = put_all_escaped(v, n, fixed, err);
+        *done = end;
+    }
+    return rc;
+}
+
+static void wipe_parser(yaml_parser_t *p)
+{
+    for (yaml_token_t *t = p->tokens.head; t != NULL && t < p->tokens.tail; t++)
+        if (t->type == YAML_SCALAR_TOKEN && t->data.scalar.value != NULL)
+            sk_wipe(t->data.scalar.value, t->data.scalar.length);
+    if (p->buffer.start != NULL)
+        sk_wipe(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
+    if (p->raw_buffer.start != NULL)
+        sk_wipe(p->raw_buffer.start, (size_t)(p->raw_buffer.end - p->raw_buffer.start));
+}
+
+/* Rewrites out[from...] (what libyaml wrote) into go-yaml's bytes. */
+static int fix_go_corners(sk_secbuf *out, size_t from, sk_error *err)
+{
+    const unsigned char *text = out->data + from;
+    size_t len = out->len - from;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return sk_error_set(err, SK_ENOMEM, "YAML output: out of memory");
+    yaml_parser_set_input_string(&parser, text, len);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    sk_secbuf fixed = SK_SECBUF_INIT;
+    struct cursor c = {text, len, 0, 0};
+    size_t done = 0;
+    int rc = SK_OK, end = 0;
+    while (rc == SK_OK && !end) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = sk_error_set(err, SK_EINVAL, "YAML output: cannot read it back (%s)",
+                              parser.problem != NULL ? parser.problem : "parser error");
+            break;
+        }
+        end = ev.type == YAML_STREAM_END_EVENT;
+        if (ev.type == YAML_SCALAR_EVENT) {
+            size_t start = byte_at(&c, ev.start_mark.index);
+            size_t stop = byte_at(&c, ev.end_mark.index);
+            rc = fix_scalar(&ev, text, start, stop, &fixed, &done, err);
+            if (ev.data.scalar.value != NULL) sk_wipe(ev.data.scalar.value, ev.data.scalar.length);
+        }
+        yaml_event_delete(&ev);
+    }
+    if (rc == SK_OK) rc = sk_secbuf_append(&fixed, text + done, len - done, err);
+    wipe_parser(&parser);
+    yaml_parser_delete(&parser);
+    if (rc == SK_OK) {
+        sk_wipe(out->data + from, len);
+        out->len = from;
+        rc = sk_secbuf_append(out, fixed.data, fixed.len, err);
+    }
+    sk_secbuf_free(&fixed);
+    return rc;
+}
+
 /* libyaml frees its buffers and queued event copies without wiping them. */
 static void wipe_emitter(yaml_emitter_t *em)
 {
@@ -436,6 +612,7 @@ int sk_emit_yaml(const json_t *doc, sk_secbuf *out, sk_error *err)
     if (rc == SK_OK) rc = emit_document(&y, doc);
     wipe_emitter(&y.em);
     yaml_emitter_delete(&y.em);
+    if (rc == SK_OK && y.go_corners) rc = fix_go_corners(out, mark, err);
     if (rc != SK_OK && out->data != NULL) {
         /* Leave the buffer as it was; the partial text may hold plaintext. */
         sk_wipe(out->data + mark, out->len - mark);

@@ -37,7 +37,9 @@ const char *sk_scope_name(sk_scope s)
 static int annotation_is_true(const json_t *annotations, const char *key)
 {
     const json_t *v = json_object_get(annotations, key);
-    return json_is_string(v) && strcmp(json_string_value(v), "true") == 0;
+    /* The value may hold a NUL: "true\0x" is not "true" to the controller. */
+    return json_is_string(v) && json_string_length(v) == 4 &&
+           memcmp(json_string_value(v), "true", 4) == 0;
 }
 
 sk_scope sk_scope_from_annotations(const json_t *annotations)

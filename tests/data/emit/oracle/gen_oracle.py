@@ -6,8 +6,8 @@ cases (the unit test test_emit.c reads the results and needs no Python).
     python3 gen_oracle.py --check   # compare them with what the writer produces now
 
 For every <name>.input.json in this folder the expected files are
-tests/tools/sealcheck.py's dump_json (Go's json.MarshalIndent, members in the
-input's order) and dump_yaml (kubeseal's `---` plus go-yaml v2's block YAML,
+tests/tools/sealcheck.py's dump_json of go_order (Go's json.MarshalIndent of the typed
+object: struct fields in Go order, map keys sorted) and dump_yaml (kubeseal's `---` plus go-yaml v2's block YAML,
 keys in go-yaml's order). That writer is independent of sealkit's C emitters.
 --check prints PASS/FAIL per file and `N passed, M failed`, and exits 1 on a
 difference.
@@ -28,7 +28,8 @@ def expected_files(input_path):
     with open(input_path, encoding="utf-8") as f:
         doc = json.load(f)
     base = input_path[: -len(".input.json")]
-    return {base + ".expected.json": sealcheck.dump_json(doc),
+    schema = sealcheck.SECRET if doc.get("kind") == "Secret" else sealcheck.SEALED_SECRET
+    return {base + ".expected.json": sealcheck.dump_json(sealcheck.go_order(doc, schema)),
             base + ".expected.yaml": sealcheck.dump_yaml(doc)}
 
 
