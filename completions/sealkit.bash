@@ -22,7 +22,7 @@ _sealkit_flags()
     reseal) echo "--cert --key --recovery-private-key --check --dry-run -j --jobs --format --exclude
                   -h --help" ;;
     verify) echo "--cert --key --policy -o --format -h --help" ;;
-    cert) echo "--cert --warn-days -o --format -h --help" ;;
+    cert) echo "--cert --warn-days -o --format --pem --newest -h --help" ;;
     keygen) echo "--bits --cn --valid-for --not-before -n --namespace -o --format -w --output
                   --cert-out --key-out -h --help" ;;
     keys) echo "-h --help" ;;

@@ -28,7 +28,10 @@ SK_API int sk_hybrid_encrypt(EVP_PKEY *pub, const unsigned char *label, size_t l
  * Returns SK_EDECRYPT with a reason ("blob too short", "blob is for a key of
  * N bits", "RSA-OAEP rejected it") when the key cannot open it, and SK_EAUTH
  * when the key opens the RSA part but the AES-GCM tag fails: the blob was
- * altered after sealing. The header length must equal the key's modulus length.
+ * altered after sealing. It opens what upstream's controller opens (docs/format.md §1.4): an
+ * RSA part of at most the key's modulus length (a shorter one lacks leading zero bytes) and a
+ * session key of 16, 24 or 32 bytes; sealing always writes the modulus length and 32 bytes.
+ * A key under 1024 bits opens nothing, as Go's crypto/rsa refuses it.
  */
 SK_API int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
                              const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
@@ -46,10 +49,11 @@ SK_API size_t sk_blob_rsa_len(const unsigned char *blob, size_t blob_len);
  */
 SK_API int sk_base64_encode(const unsigned char *in, size_t len, char **out, sk_error *err);
 /*
- * Standard base64 with padding into guarded memory; CR and LF are ignored as
- * Go's decoder does. Anything else outside the alphabet, missing padding or
- * trailing data is SK_EPARSE with the byte offset in the message. *out is
- * emptied first and left empty on failure.
+ * Standard base64 with padding into guarded memory, as Go's StdEncoding reads
+ * it: CR and LF are ignored, and so are non-zero unused bits in the last
+ * character. Anything else outside the alphabet, missing padding or trailing
+ * data is SK_EPARSE with the byte offset in the message. *out is emptied
+ * first and left empty on failure.
  */
 SK_API int sk_base64_decode(const char *in, size_t len, sk_secbuf *out, sk_error *err);
 

@@ -53,6 +53,38 @@ SK_API int sk_keyring_add_certs(sk_keyring *kr, const char *text, size_t len, co
  * at all is SK_EINVAL.
  */
 SK_API int sk_keyring_load(sk_keyring *kr, const char *const *paths, size_t n, sk_error *err);
+
+/* How sk_keyring_load found a key file or folder exposed to other users. */
+enum sk_key_exposure_kind {
+    SK_KEY_FILE_READABLE = 1, /* a private key file that group or others may read (chmod 600) */
+    SK_KEY_DIR_WRITABLE = 2   /* a folder others may write to, so add or swap keys (chmod o-w) */
+};
+
+typedef struct sk_key_exposure {
+    const char *path; /* as given, or the folder's entry (a link's own path) */
+    int kind;         /* enum sk_key_exposure_kind */
+    unsigned mode;    /* its permission bits; a link's target's */
+} sk_key_exposure;
+
+/*
+ * What sk_keyring_load found exposed, for the caller to warn about: each key file
+ * read (links followed: in a Secret volume the mode is the volume's defaultMode),
+ * each folder given, and the folder of each file given unless it has the sticky
+ * bit. Nothing on a read-only file system counts as writable. Entries live as
+ * long as the ring; stdin is never checked.
+ */
+SK_API size_t sk_keyring_exposure_count(const sk_keyring *kr);
+SK_API const sk_key_exposure *sk_keyring_exposure(const sk_keyring *kr, size_t i);
+
+/*
+ * Sets up OpenSSL's secure heap of bytes (a power of two) before keys are loaded,
+ * so that the private numbers of every key decoded afterwards live in locked
+ * memory that is never swapped out or dumped. Process-wide, once: later calls
+ * only report. *locked (may be NULL) is 1 when the heap is locked in memory, 0
+ * when the system refused (RLIMIT_MEMLOCK): it is used but may be swapped.
+ * SK_ENOMEM when no heap could be made: keys then live in ordinary memory.
+ */
+SK_API int sk_keys_secure_heap_init(size_t bytes, int *locked, sk_error *err);
 SK_API size_t sk_keyring_count(const sk_keyring *kr);
 /* Key i's public half as a sealing target (a bare public key: no certificate dates). */
 SK_API int sk_keyring_pubkey(const sk_keyring *kr, size_t i, time_t now, sk_pubkey **out,
@@ -96,6 +128,15 @@ typedef struct sk_key_info {
 
 SK_API const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i);
 
+/*
+ * Key i's certificate as PEM text, the tls.crt the controller serves for it
+ * (kubeseal --fetch-cert): *pem is malloc'd and NUL-terminated, *len bytes.
+ * SK_EINVAL when the key has no certificate, or its Secret's tls.crt holds
+ * another key or no readable certificate (sk_key_info.cert is not OK).
+ */
+SK_API int sk_keyring_cert_pem(const sk_keyring *kr, size_t i, char **pem, size_t *len,
+                               sk_error *err);
+
 /* The two orderings of the controller's --key-order-priority (docs/format.md §5.3). */
 enum sk_key_order {
     SK_KEY_ORDER_CERT_NOT_BEFORE = 0,   /* CertNotBefore, the default */
@@ -114,8 +155,9 @@ SK_API int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_
 
 /*
  * Opens a blob with the first key that works (RSA and GCM steps both),
- * trying the keys that succeeded most recently first and skipping keys whose
- * modulus size differs from the blob's RSA part. *which (may be NULL)
+ * trying the keys whose modulus size is the blob's RSA part's first (those
+ * that succeeded most recently first), then larger keys (docs/format.md §1.5);
+ * smaller keys are never tried. *which (may be NULL)
  * receives the index of the key that opened it (indexes never change). The
  * plaintext goes to *pt (guarded memory). SK_EDECRYPT when no key opens it
  * (also when a key opened the RSA part but the GCM tag failed), with the

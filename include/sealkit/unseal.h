@@ -26,6 +26,13 @@
  * sk_keyring_decrypt). *out is emptied first and left empty on failure.
  */
 SK_API int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *err);
+/*
+ * The same for a SealedSecret that will be applied in namespace ns: when its
+ * metadata.namespace is absent or empty (Helm output), ns gives the labels and
+ * the Secret's namespace, as `kubectl apply -n` would. ns NULL or "" changes nothing.
+ */
+SK_API int sk_unseal_ns(const json_t *sealed, const char *ns, sk_keyring *keys, sk_secret *out,
+                        sk_error *err);
 
 /*
  * Finds out why a blob does not open under the label of scope `tried` for

@@ -20,7 +20,14 @@ static const char usage[] =
     "  --warn-days N     exit 1 when a certificate expires within N days (default 0:\n"
     "                    only when one has expired)\n"
     "  -o, --format FMT  text (default) or json\n"
+    "  --pem             print the certificate of the key in FILE (a key Secret, a backup,\n"
+    "                    or a key PEM with its certificate) as PEM, the way kubeseal's\n"
+    "                    fetch-cert prints it; with several keys, give --newest\n"
+    "  --newest          with --pem: the certificate of the key the controller seals with\n"
     "  -h, --help        show this help\n"
+    "\n"
+    "A certificate whose RSA public exponent is not 65537 gets a warning; one whose key\n"
+    "seal refuses (exponent 1 or even, too short) is an error.\n"
     "\n"
     "Exit status: 0 every certificate is valid for N more days, 1 one expires within\n"
     "N days or has expired, 2 usage error or unreadable file.\n";
@@ -28,14 +35,16 @@ static const char usage[] =
 typedef struct cert_args {
     const char *file;
     long warn_days;
-    int json;
+    int json, pem, newest;
 } cert_args;
 
-enum { OPT_CERT = 256, OPT_WARN_DAYS };
+enum { OPT_CERT = 256, OPT_WARN_DAYS, OPT_PEM, OPT_NEWEST };
 
 static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
                                         {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
                                         {"format", required_argument, NULL, 'o'},
+                                        {"pem", no_argument, NULL, OPT_PEM},
+                                        {"newest", no_argument, NULL, OPT_NEWEST},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 
@@ -65,6 +74,12 @@ static int parse_flags(int argc, char **argv, cert_args *a)
         case OPT_WARN_DAYS:
             rc = parse_days(optarg, &a->warn_days);
             break;
+        case OPT_PEM:
+            a->pem = 1;
+            break;
+        case OPT_NEWEST:
+            a->newest = 1;
+            break;
         case 'o':
             if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
                 return cli_usage_error("cert", "unsupported output format: %s", optarg);
@@ -79,6 +94,8 @@ static int parse_flags(int argc, char **argv, cert_args *a)
     if (argc - optind == 1) a->file = argv[optind];
     if (a->file == NULL || *a->file == '\0')
         return cli_usage_error("cert", "no certificate: give FILE or --cert FILE");
+    if (a->newest && !a->pem) return cli_usage_error("cert", "--newest goes with --pem");
+    if (a->pem && a->json) return cli_usage_error("cert", "--pem and -o json do not go together");
     return 0;
 }
 
@@ -111,6 +128,7 @@ static int due(const sk_cert_info *c, time_t now, long warn_days)
 
 static const char *status(const sk_cert_info *c, time_t now, long warn_days)
 {
+    if (c->flags & SK_CERT_WEAK_KEY) return "WEAK KEY (seal refuses it)";
     if (is_bare(c)) return "bare public key (no validity period)";
     if (c->flags & SK_CERT_EXPIRED) return "EXPIRED";
     if (c->flags & SK_CERT_NOT_YET_VALID) return "not yet valid (notBefore is in the future)";
@@ -129,6 +147,8 @@ static void print_text(const sk_cert_info *v, size_t n, time_t now, long warn_da
         if (c->secret[0]) printf(" (Secret %s%s%s)", c->secret, c->state[0] ? ", " : "", c->state);
         printf("\n  subject:     %s\n", c->subject[0] ? c->subject : "(empty)");
         printf("  fingerprint: %s\n  key size:    %d bits\n", c->fingerprint, c->bits);
+        if (c->flags & SK_CERT_UNUSUAL_EXPONENT)
+            printf("  exponent:    not 65537 (no controller makes such a key)\n");
         if (!is_bare(c))
             printf("  not before:  %s\n  not after:   %s\n  days left:   %ld\n", nb, na,
                    days_left(c, now));
@@ -155,18 +175,21 @@ static json_t *cert_json(const sk_cert_info *c, time_t now, long warn_days)
     utc(c->not_before, nb, sizeof nb);
     utc(c->not_after, na, sizeof na);
     int bare = is_bare(c);
-    int bad = set(o, "source", json_string_nocheck(c->source)) ||
-              set(o, "secret", c->secret[0] ? json_string_nocheck(c->secret) : json_null()) ||
-              set(o, "state", c->state[0] ? json_string_nocheck(c->state) : json_null()) ||
-              set(o, "subject", json_string_nocheck(c->subject)) ||
-              set(o, "fingerprint", json_string(c->fingerprint)) ||
-              set(o, "bits", json_integer(c->bits)) || set(o, "bare_key", json_boolean(bare)) ||
-              set(o, "not_before", bare ? json_null() : json_string(nb)) ||
-              set(o, "not_after", bare ? json_null() : json_string(na)) ||
-              set(o, "days_left", bare ? json_null() : json_integer(days_left(c, now))) ||
-              set(o, "expired", json_boolean((c->flags & SK_CERT_EXPIRED) != 0)) ||
-              set(o, "not_yet_valid", json_boolean((c->flags & SK_CERT_NOT_YET_VALID) != 0)) ||
-              set(o, "due", json_boolean(due(c, now, warn_days)));
+    int bad =
+        set(o, "source", json_string_nocheck(c->source)) ||
+        set(o, "secret", c->secret[0] ? json_string_nocheck(c->secret) : json_null()) ||
+        set(o, "state", c->state[0] ? json_string_nocheck(c->state) : json_null()) ||
+        set(o, "subject", json_string_nocheck(c->subject)) ||
+        set(o, "fingerprint", json_string(c->fingerprint)) ||
+        set(o, "bits", json_integer(c->bits)) || set(o, "bare_key", json_boolean(bare)) ||
+        set(o, "not_before", bare ? json_null() : json_string(nb)) ||
+        set(o, "not_after", bare ? json_null() : json_string(na)) ||
+        set(o, "days_left", bare ? json_null() : json_integer(days_left(c, now))) ||
+        set(o, "expired", json_boolean((c->flags & SK_CERT_EXPIRED) != 0)) ||
+        set(o, "not_yet_valid", json_boolean((c->flags & SK_CERT_NOT_YET_VALID) != 0)) ||
+        set(o, "due", json_boolean(due(c, now, warn_days))) ||
+        set(o, "unusual_exponent", json_boolean((c->flags & SK_CERT_UNUSUAL_EXPONENT) != 0)) ||
+        set(o, "weak_key", json_boolean((c->flags & SK_CERT_WEAK_KEY) != 0));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -193,11 +216,49 @@ static int print_json(const sk_cert_info *v, size_t n, time_t now, long warn_day
     return rc;
 }
 
+/* The key whose certificate --pem prints: the only one, or the controller's newest. */
+static int pick_key(const sk_keyring *kr, int newest, size_t *which, sk_error *err)
+{
+    size_t n = sk_keyring_count(kr);
+    if (newest) return sk_keyring_newest(kr, SK_KEY_ORDER_CERT_NOT_BEFORE, which, err);
+    if (n > 1) {
+        sk_error_set(err, SK_EUSAGE, "the file holds %zu keys; --pem prints one certificate", n);
+        sk_error_hint(err, "add --newest for the one the controller seals with");
+        return SK_EUSAGE;
+    }
+    *which = 0;
+    return SK_OK;
+}
+
+/* kubeseal --fetch-cert, offline: the certificate comes from the key material itself. */
+static int export_pem(const cert_args *a)
+{
+    cli_list paths = {0};
+    sk_keyring *kr = NULL;
+    sk_error err = {0};
+    char *pem = NULL;
+    size_t len = 0, which = 0;
+    int rc = cli_list_push(&paths, a->file) == 0 ? SK_OK
+                                                 : sk_error_set(&err, SK_ENOMEM, "out of memory");
+    if (rc == SK_OK) rc = load_private_keys(&paths, &kr, &err);
+    if (rc == SK_OK) rc = pick_key(kr, a->newest, &which, &err);
+    if (rc == SK_OK) rc = sk_keyring_cert_pem(kr, which, &pem, &len, &err);
+    if (rc == SK_OK && cli_write_stdout(pem, len) != 0)
+        rc = sk_error_set(&err, SK_EIO, "cannot write to standard output");
+    free(pem);
+    sk_keyring_free(kr);
+    cli_list_free(&paths);
+    if (rc == SK_OK) return EXIT_OK;
+    cli_fail(&err);
+    return EXIT_USAGE;
+}
+
 int cmd_cert(int argc, char **argv)
 {
     cert_args a = {0};
     int rc = parse_flags(argc, argv, &a);
     if (rc != 0) return rc < 0 ? EXIT_OK : rc;
+    if (a.pem) return export_pem(&a);
     sk_error err = {0};
     sk_secbuf text = SK_SECBUF_INIT;
     sk_cert_info *v = NULL;
@@ -215,6 +276,13 @@ int cmd_cert(int argc, char **argv)
     }
     size_t late = 0;
     for (size_t i = 0; rc == SK_OK && i < n; i++) {
+        if (v[i].flags & SK_CERT_WEAK_KEY) {
+            late++;
+            cli_warn("certificate %zu (%s) has a key that seal refuses", i + 1, v[i].fingerprint);
+        } else if (v[i].flags & SK_CERT_UNUSUAL_EXPONENT)
+            cli_warn("certificate %zu (%s) has an RSA public exponent other than 65537: no "
+                     "controller made it; check where it came from",
+                     i + 1, v[i].fingerprint);
         if (!due(&v[i], now, a.warn_days)) continue;
         late++;
         if (v[i].flags & SK_CERT_EXPIRED)

@@ -26,6 +26,9 @@ static const char usage[] =
     "  -o, --format FORMAT          json (default) or yaml\n"
     "  -w, --output FILE            write to FILE (mode 0600) instead of stdout\n"
     "  --raw                        open one base64 blob from stdin; print the bytes\n"
+    "  -n, --namespace NS           the namespace of SealedSecrets that have none (Helm\n"
+    "                               output), as kubectl apply -n gives it "
+    "[SEALED_SECRETS_NAMESPACE]\n"
     "  --scope, -n/--namespace, --name   the label of a --raw blob\n"
     "  -h, --help                   show this help\n"
     "\n"
@@ -59,6 +62,7 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
     const char *env = cli_env("recovery-private-key");
     if (env != NULL && cli_list_add_csv(&a->keys, env) != 0) return EXIT_FAIL;
     a->format = cli_env("format");
+    a->ns = cli_env("namespace");
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hf:o:w:n:", options, NULL)) != -1) {
@@ -107,18 +111,49 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
     return 0;
 }
 
+/*
+ * Room for the private numbers of a few hundred 4096-bit keys (about 2 KiB each) and OpenSSL's
+ * temporaries, within the usual 8 MiB RLIMIT_MEMLOCK that libsodium's guarded pages share.
+ */
+#define SECURE_HEAP_BYTES ((size_t)1 << 20)
+
+static void warn_exposed(const sk_keyring *kr)
+{
+    for (size_t i = 0; i < sk_keyring_exposure_count(kr); i++) {
+        const sk_key_exposure *x = sk_keyring_exposure(kr, i);
+        if (x->kind == SK_KEY_FILE_READABLE)
+            cli_warn("%s: private key file is readable by %s (mode %04o); fix: chmod 600 %s "
+                     "(in a Secret volume: defaultMode: 0400)",
+                     x->path, (x->mode & 04) ? "others" : "its group", x->mode, x->path);
+        else
+            cli_warn("%s: key folder is writable by others (mode %04o), who can add or swap keys; "
+                     "fix: chmod o-w %s",
+                     x->path, x->mode, x->path);
+    }
+}
+
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err)
 {
+    int locked = 0;
+    sk_error why = {0};
+    if (sk_keys_secure_heap_init(SECURE_HEAP_BYTES, &locked, &why) != SK_OK)
+        fprintf(stderr, "sealkit: note: %s; private keys stay in ordinary memory\n", why.msg);
+    else if (!locked)
+        fputs("sealkit: note: OpenSSL's secure heap could not be locked in memory (ulimit -l); "
+              "private keys may be swapped out\n",
+              stderr);
     int rc = sk_keyring_new(kr, err);
     if (rc == SK_OK) rc = sk_keyring_load(*kr, (const char *const *)paths->v, paths->n, err);
+    if (rc == SK_OK) warn_exposed(*kr);
     return rc;
 }
 
-static int unseal_one(const json_t *doc, sk_keyring *kr, sk_format f, sk_secbuf *out, sk_error *err)
+static int unseal_one(const json_t *doc, const char *ns, sk_keyring *kr, sk_format f,
+                      sk_secbuf *out, sk_error *err)
 {
     sk_secret s;
     json_t *tree = NULL;
-    int rc = sk_unseal(doc, kr, &s, err);
+    int rc = sk_unseal_ns(doc, ns, kr, &s, err);
     if (rc != SK_OK) return rc;
     rc = sk_secret_to_json(&s, &tree, err);
     sk_secret_free(&s);
@@ -130,6 +165,7 @@ static int unseal_one(const json_t *doc, sk_keyring *kr, sk_format f, sk_secbuf 
 
 typedef struct unseal_ctx {
     sk_keyring *kr;
+    const char *ns;
     sk_format format;
     const char *name;
     sk_secbuf *out;
@@ -147,15 +183,15 @@ static int unseal_object(const sk_object *o, void *ctx, sk_error *err)
         cli_warn("%s: %s is a %.64s, not a SealedSecret; skipped", c->name, where, kind);
         return SK_OK;
     }
-    int rc = unseal_one(o->obj, c->kr, c->format, c->out, err);
+    int rc = unseal_one(o->obj, c->ns, c->kr, c->format, c->out, err);
     c->found += rc == SK_OK;
     return rc;
 }
 
-static int unseal_docs(const sk_docs *docs, sk_keyring *kr, sk_format f, const char *name,
-                       sk_secbuf *out, sk_error *err)
+static int unseal_docs(const sk_docs *docs, const char *ns, sk_keyring *kr, sk_format f,
+                       const char *name, sk_secbuf *out, sk_error *err)
 {
-    unseal_ctx c = {kr, f, name, out, 0};
+    unseal_ctx c = {kr, ns, f, name, out, 0};
     int rc = sk_docs_walk(docs, unseal_object, &c, err);
     if (rc != SK_OK) return sk_error_at_source(err, rc, name);
     if (c.found == 0) {
@@ -175,7 +211,7 @@ static int unseal_stream(const unseal_args *a, sk_keyring *kr, sk_secbuf *out, s
     int rc = sk_read_file(a->input ? a->input : "-", SK_MAX_INPUT, &in, err);
     if (rc == SK_OK) rc = sk_docs_parse(in.data, in.len, name, &docs, err);
     sk_secbuf_free(&in);
-    if (rc == SK_OK) rc = unseal_docs(&docs, kr, a->out_format, name, out, err);
+    if (rc == SK_OK) rc = unseal_docs(&docs, a->ns, kr, a->out_format, name, out, err);
     sk_docs_free(&docs);
     return rc;
 }

@@ -110,6 +110,72 @@ fails 2 "No such file" "missing file" "$SK" cert "$T/nope.crt"
 printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >"$T/broken.crt"
 fails 2 "malformed" "broken PEM" "$SK" cert "$T/broken.crt"
 
+# RSA public exponents: one other than 65537 is flagged (no controller makes it); an unsafe one is
+# refused, as seal refuses it.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3 \
+  -out "$T/e3.key" 2>/dev/null
+openssl req -x509 -new -key "$T/e3.key" -subj /CN=e3 -days 7300 -out "$T/e3.crt" 2>/dev/null
+run "$SK" cert "$T/e3.crt"
+expect_rc 0 "exponent 3"
+expect_out "exponent:    not 65537" "exponent 3: report line"
+expect_err "RSA public exponent other than 65537" "exponent 3: warning"
+run "$SK" cert -o json "$T/e3.crt"
+grep -q '"unusual_exponent": true' "$T/out" && ok || bad "exponent 3: JSON flag"
+run "$SK" cert -o json "$CERT"
+grep -q '"unusual_exponent": false' "$T/out" && ok || bad "65537: JSON flag"
+grep -q '"weak_key": false' "$T/out" && ok || bad "65537: JSON weak_key"
+run "$SK" cert "$CERT"
+grep -q 'exponent' "$T/out" "$T/err" && bad "65537 flagged" || ok
+python3 - "$CERT" "$T/e1.pem" <<'PY'
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+n = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read()).public_key().public_numbers().n
+try:
+    key = rsa.RSAPublicNumbers(1, n).public_key()
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+except ValueError:  # a cryptography that refuses e = 1 itself: write the DER by hand
+    def der(tag, body):
+        size = len(body)
+        head = bytes([size]) if size < 128 else bytes([0x80 | ((size.bit_length() + 7) // 8)]) + size.to_bytes((size.bit_length() + 7) // 8, "big")
+        return bytes([tag]) + head + body
+    integer = lambda v: der(0x02, v.to_bytes((v.bit_length() + 8) // 8, "big"))
+    algo = der(0x30, der(0x06, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
+    import base64
+    b64 = base64.b64encode(der(0x30, algo + der(0x03, b"\x00" + der(0x30, integer(n) + integer(1))))).decode()
+    pem = ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END PUBLIC KEY-----\n").encode()
+open(sys.argv[2], "wb").write(pem)
+PY
+fails 2 "exponent 1 is unsafe" "exponent 1" "$SK" cert "$T/e1.pem"
+
+# --pem: kubeseal --fetch-cert, offline, from the key material; byte for byte the tls.crt.
+run "$SK" cert --pem "$IOP/keys/current/sealed-secrets-key.yaml"
+expect_rc 0 "--pem from a key Secret"
+cmp -s "$T/out" "$IOP/keys/current/tls.crt" && ok || bad "--pem: not the Secret's tls.crt"
+run "$SK" cert --pem --newest "$IOP/keys/backup-list.yaml"
+expect_rc 0 "--pem --newest from a backup"
+cmp -s "$T/out" "$IOP/keys/current/tls.crt" && ok || bad "--pem --newest: not the active key's tls.crt"
+grep -q 'PRIVATE' "$T/out" "$T/err" && bad "--pem: key material printed" || ok
+# The printed certificate seals what the key opens.
+cp "$T/out" "$T/fetched.crt"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {a: b}\n' >"$T/pem-secret.yaml"
+run "$SK" seal --cert "$T/fetched.crt" -f "$T/pem-secret.yaml" -o yaml
+expect_rc 0 "seal with the --pem certificate"
+cp "$T/out" "$T/fetched-sealed.yaml"
+run "$SK" unseal --key "$IOP/keys/backup-list.yaml" -f "$T/fetched-sealed.yaml" -o yaml
+expect_rc 0 "unseal what the --pem certificate sealed"
+expect_out "a: Yg==" "the --pem certificate's value"
+cat "$IOP/keys/old/tls.key" "$IOP/keys/old/tls.crt" >"$T/old-pair.pem"
+run "$SK" cert --pem - <"$T/old-pair.pem"
+expect_rc 0 "--pem from a key and certificate on stdin"
+cmp -s "$T/out" "$IOP/keys/old/tls.crt" && ok || bad "--pem from stdin: not the tls.crt"
+fails 2 "holds 2 keys" "--pem with two keys" "$SK" cert --pem "$IOP/keys/backup-list.yaml"
+expect_err "--newest" "--pem with two keys: the hint"
+fails 2 "no certificate to export" "--pem of a bare key" "$SK" cert --pem "$IOP/keys/current/tls.key"
+fails 2 "--newest goes with --pem" "--newest alone" "$SK" cert --newest "$CERT"
+fails 2 "do not go together" "--pem -o json" "$SK" cert --pem -o json "$CERT"
+
 # The pinned clock: SEALKIT_NOW decides what is expired, and a bad value is a usage error.
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: demo}\nstringData: {a: b}\n' >"$T/clock.yaml"
 run env SEALKIT_NOW=2036-11-22T19:40:39Z "$SK" seal --cert "$CERT" -f "$T/clock.yaml"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # sealkit keys list: the inventory of keys in backups, Secrets, PEM files and folders; the JSON schema.
+# Loading keys for unseal and verify: the blobs they open, the warnings about file modes; unseal -n.
 source "$(dirname "$0")/lib.sh"
 
 K=$IOP/keys
@@ -129,6 +130,78 @@ assert len(d["keys"]) == 3, [k["fingerprint"] for k in d["keys"]]
 cur = [k for k in d["keys"] if k["fingerprint"] == sys.argv[2]][0]
 assert cur["seen"] == 2 and cur["form"] == "secret" and cur["source"].endswith("dir/a-backup.yaml")
 PY
+
+# Keys open every blob the controller opens (tests/data/hybrid): an RSA part without its leading
+# zero byte, AES-128 and AES-192 session keys, base64 with non-zero unused bits.
+cp "$K/current/tls.key" "$T/current.key"
+chmod 600 "$T/current.key"
+run "$SK" unseal --key "$T/current.key" -f "$SK_TEST_DATA_DIR/hybrid/edges-sealed.yaml"
+expect_rc 0 "unseal the controller's edge cases"
+python3 - "$T/out" "$SK_TEST_DATA_DIR/hybrid/vectors.json" <<'PY' && ok || bad "edge values differ: $(head -c 300 "$T/out")"
+import json, sys
+got = json.load(open(sys.argv[1]))["data"]
+want = {v["name"]: v["plaintext"] for v in json.load(open(sys.argv[2]))["vectors"] if v["opens"] and v["plaintext"]}
+assert len(want) == 5 and got == want, (got, want)
+PY
+
+# -n supplies the namespace of a SealedSecret that has none (Helm output), as kubectl apply -n does.
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n' >"$T/nons.yaml"
+run "$SK" seal --cert "$CERT" -n demo -f "$T/nons.yaml"
+expect_rc 0 "seal for namespace demo"
+python3 - "$T/out" "$T/nons-sealed.json" <<'PY'
+import json, sys
+ss = json.load(open(sys.argv[1]))
+assert ss["metadata"].pop("namespace") == "demo"
+ss["spec"]["template"]["metadata"].pop("namespace", None)
+json.dump(ss, open(sys.argv[2], "w"))
+PY
+run "$SK" unseal --key "$T/current.key" -f "$T/nons-sealed.json"
+expect_rc 1 "no namespace, no -n: the strict label does not match"
+run "$SK" unseal --key "$T/current.key" -n demo -f "$T/nons-sealed.json" -o yaml
+expect_rc 0 "unseal -n demo"
+grep -q '^  namespace: demo$' "$T/out" && ok || bad "unseal -n: namespace not set: $(cat "$T/out")"
+grep -q '^  password: aHVudGVyMg==$' "$T/out" && ok || bad "unseal -n: value"
+run env SEALED_SECRETS_NAMESPACE=demo "$SK" unseal --key "$T/current.key" -f "$T/nons-sealed.json"
+expect_rc 0 "unseal with SEALED_SECRETS_NAMESPACE"
+# A namespace the SealedSecret has wins over -n, as in seal.
+run "$SK" seal --cert "$CERT" -n demo -f "$T/nons.yaml" -w "$T/ns-sealed.json"
+run "$SK" unseal --key "$T/current.key" -n other -f "$T/ns-sealed.json" -o yaml
+expect_rc 0 "unseal -n other of a SealedSecret in demo"
+grep -q '^  namespace: demo$' "$T/out" && ok || bad "unseal -n replaced the SealedSecret's namespace"
+
+# Private keys others can read, and key folders others can write to, are named with the fix.
+mkdir -m 700 "$T/exp"
+cp "$K/current/tls.key" "$T/exp/tls.key"
+chmod 644 "$T/exp/tls.key"
+run "$SK" unseal --key "$T/exp/tls.key" -f "$T/ns-sealed.json"
+expect_rc 0 "unseal with a key file others can read"
+expect_err "$T/exp/tls.key: private key file is readable by others (mode 0644); fix: chmod 600 $T/exp/tls.key" "readable key: warning"
+chmod 640 "$T/exp/tls.key"
+run "$SK" verify --key "$T/exp/tls.key" "$T/ns-sealed.json"
+expect_err "readable by its group (mode 0640); fix: chmod 600" "verify: group-readable key: warning"
+chmod 600 "$T/exp/tls.key"
+run "$SK" unseal --key "$T/exp/tls.key" -f "$T/ns-sealed.json"
+expect_rc 0 "unseal with a key file only its owner reads"
+[ ! -s "$T/err" ] && ok || bad "mode 0600 still warned: $(cat "$T/err")"
+chmod 777 "$T/exp"
+run "$SK" unseal --key "$T/exp" -f "$T/ns-sealed.json"
+expect_err "$T/exp: key folder is writable by others (mode 0777), who can add or swap keys; fix: chmod o-w $T/exp" "writable folder: warning"
+run "$SK" unseal --key "$T/exp/tls.key" -f "$T/ns-sealed.json"
+expect_err "fix: chmod o-w $T/exp" "writable folder of a key file: warning"
+chmod 755 "$T/exp"
+# A Secret volume: the key is a link into ..data; the mode of the file it leads to counts.
+mkdir -p "$T/vol/..2030_01_01"
+cp "$K/current/tls.key" "$T/vol/..2030_01_01/tls.key"
+chmod 644 "$T/vol/..2030_01_01/tls.key"
+ln -s ..2030_01_01 "$T/vol/..data"
+ln -s ..data/tls.key "$T/vol/tls.key"
+run "$SK" unseal --key "$T/vol" -f "$T/ns-sealed.json"
+expect_rc 0 "unseal with a Secret volume"
+expect_err "$T/vol/tls.key: private key file is readable by others (mode 0644)" "Secret volume: warning names the link"
+expect_err "defaultMode: 0400" "Secret volume: the volume's fix"
+chmod 400 "$T/vol/..2030_01_01/tls.key"
+run "$SK" unseal --key "$T/vol" -f "$T/ns-sealed.json"
+[ ! -s "$T/err" ] && ok || bad "Secret volume with mode 0400 warned: $(cat "$T/err")"
 
 # Refusals.
 fails 2 "no key file given" "no arguments" "$SK" keys list

@@ -23,8 +23,11 @@ vg() {
   run valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --show-leak-kinds=definite,indirect --child-silent-after-fork=no --log-file="$T/vg.%p" "$SK" "$@"
   expect_rc "$code" "$label"
-  if cat "$T"/vg.* 2>/dev/null | grep -q .; then
-    bad "$label: valgrind reports: $(cat "$T"/vg.* | head -c 1500)"
+  # valgrind does not know mlock2 (syscall 325), by which OpenSSL locks its secure heap: it says
+  # so and fails the call, and OpenSSL falls back to mlock. Only that notice is passed over.
+  local mlock2='^--[0-9]+-- (WARNING: unhandled amd64-linux syscall: 325|You may be able to write your own handler\.|Read the file README_MISSING_SYSCALL_OR_IOCTL\.|Nevertheless we consider this a bug\.  Please report|it at http://valgrind\.org/support/bug_reports\.html\.)$'
+  if cat "$T"/vg.* 2>/dev/null | grep -v -E "$mlock2" | grep -q .; then
+    bad "$label: valgrind reports: $(cat "$T"/vg.* | grep -v -E "$mlock2" | head -c 1500)"
   else ok; fi
   rm -f "$T"/vg.*
 }

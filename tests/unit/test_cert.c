@@ -169,6 +169,57 @@ static void test_weak_exponents_refused(void **state)
     EVP_PKEY_free(good);
 }
 
+/*
+ * Inspecting (`sealkit cert`) flags what sealing refuses instead of failing, and flags a valid
+ * exponent other than 65537 either way: no controller makes such a key.
+ */
+static void test_exponent_flags(void **state)
+{
+    (void)state;
+    EVP_PKEY *good = rsa_key(2048, 65537);
+    EVP_PKEY *small = rsa_key(1024, 65537);
+    const struct {
+        EVP_PKEY *base;
+        unsigned long e;
+        unsigned flags;
+        const char *why;
+    } cases[] = {{good, 65537, 0, ""},
+                 {good, 3, SK_CERT_UNUSUAL_EXPONENT, ""},
+                 {good, 0x800001, SK_CERT_UNUSUAL_EXPONENT, ""},
+                 {good, 1, SK_CERT_UNUSUAL_EXPONENT | SK_CERT_WEAK_KEY, "exponent 1 is unsafe"},
+                 {good, 65536, SK_CERT_UNUSUAL_EXPONENT | SK_CERT_WEAK_KEY, "must be odd"},
+                 {small, 65537, SK_CERT_WEAK_KEY, "at least 2048 are required"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        EVP_PKEY *k = with_exponent(cases[i].base, cases[i].e);
+        size_t len;
+        char *pem = pubkey_pem(k, &len);
+        sk_pubkey *pk = NULL;
+        sk_error err = {0};
+        int rc = sk_pubkey_from_pem_ex(pem, len, NOW_2030, SK_PUBKEY_ALLOW_WEAK, &pk, &err);
+        if (rc != SK_OK) print_error("e=%lu: %s\n", cases[i].e, tu_err_line(&err));
+        assert_int_equal(rc, SK_OK);
+        unsigned got = sk_pubkey_flags(pk) & (SK_CERT_UNUSUAL_EXPONENT | SK_CERT_WEAK_KEY);
+        if (got != cases[i].flags) print_error("e=%lu: flags %#x\n", cases[i].e, got);
+        assert_int_equal(got, cases[i].flags);
+        assert_non_null(strstr(sk_pubkey_weakness(pk), cases[i].why));
+        if (cases[i].why[0] == '\0') assert_string_equal(sk_pubkey_weakness(pk), "");
+        /* The fingerprint is there to name it in the report. */
+        assert_memory_equal(sk_pubkey_fingerprint(pk), "SHA256:", 7);
+        sk_pubkey_free(pk);
+        /* Sealing still refuses every weak one. */
+        rc = sk_pubkey_from_pem(pem, len, NOW_2030, &pk, &err);
+        assert_int_equal(rc, (cases[i].flags & SK_CERT_WEAK_KEY) ? SK_ECERT : SK_OK);
+        if (rc == SK_OK)
+            assert_int_equal(sk_pubkey_flags(pk) & SK_CERT_UNUSUAL_EXPONENT,
+                             cases[i].flags & SK_CERT_UNUSUAL_EXPONENT);
+        sk_pubkey_free(pk);
+        free(pem);
+        EVP_PKEY_free(k);
+    }
+    EVP_PKEY_free(good);
+    EVP_PKEY_free(small);
+}
+
 static EVP_PKEY *ec_key(void)
 {
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -602,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_no_block),
         cmocka_unit_test(test_from_file),
         cmocka_unit_test(test_weak_exponents_refused),
+        cmocka_unit_test(test_exponent_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,10 +279,136 @@ static void test_header_mismatch(void **state)
     expect_rejected(k4096, "ns/nm", blob, n, "this key has 4096 bits");
     free(blob);
     blob = seal(k2048, "ns/nm", "secret", 6, NULL, &n);
+    /*
+     * 255 bytes: tried, as Go tries it (a ciphertext without its leading zero byte), but these
+     * are the wrong 255 bytes. One byte short of the key reads as a failed OAEP, far short of it
+     * as a blob for a smaller key; longer than the key is never tried.
+     */
     blob[0] = 0x00;
-    blob[1] = 0xff; /* announces 255 bytes: shorter than the modulus, refused strictly */
-    expect_rejected(k2048, "ns/nm", blob, n, "blob is for a key of 2040 bits");
+    blob[1] = 0xff;
+    expect_rejected(k2048, "ns/nm", blob, n, "RSA-OAEP rejected it");
+    blob[1] = 0x80;
+    expect_rejected(k2048, "ns/nm", blob, n, "blob is for a key of 1024 bits");
+    blob[0] = 0x01;
+    blob[1] = 0x01;
+    expect_rejected(k2048, "ns/nm", blob, n, "blob is for a key of 2056 bits");
     free(blob);
+}
+
+/* Go's crypto/rsa refuses keys under 1024 bits, so the controller opens nothing with one. */
+static void test_key_under_1024_bits(void **state)
+{
+    (void)state;
+    EVP_PKEY *k1023 = gen_rsa(1023), *k1024 = gen_rsa(1024);
+    size_t n = 0;
+    unsigned char *blob = seal(k1023, "ns/nm", "v", 1, NULL, &n);
+    expect_rejected(k1023, "ns/nm", blob, n, "refuses RSA keys under 1024 bits");
+    free(blob);
+    blob = seal(k1024, "ns/nm", "v", 1, NULL, &n);
+    expect_opens(k1024, "ns/nm", blob, n, "v", 1);
+    free(blob);
+    EVP_PKEY_free(k1023);
+    EVP_PKEY_free(k1024);
+}
+
+/* ---- the edges of what upstream's controller opens (tests/data/hybrid) ---- */
+
+static json_t *load_edge_vectors(void)
+{
+    char *path = tu_path(SK_TEST_DATA_DIR, "hybrid/vectors.json");
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (root == NULL) print_error("%s:%d: %s\n", path, jerr.line, jerr.text);
+    assert_non_null(root);
+    free(path);
+    return root;
+}
+
+static const char *member(const json_t *v, const char *key)
+{
+    const char *s = json_string_value(json_object_get(v, key));
+    assert_non_null(s);
+    return s;
+}
+
+/*
+ * Each vector opens exactly when Go's HybridDecrypt opens it: with the key alone, and through a
+ * ring of two keys of one size, which must not pass over a key for a shorter RSA part.
+ */
+static void test_upstream_edges(void **state)
+{
+    (void)state;
+    json_t *root = load_edge_vectors();
+    EVP_PKEY *key = load_private_key(member(root, "key"));
+    sk_keyring *kr = NULL;
+    sk_error err = {0};
+    assert_int_equal(sk_keyring_new(&kr, &err), SK_OK);
+    const char *keys[] = {SK_TEST_DATA_DIR "/interop/keys/old/tls.key",
+                          SK_TEST_DATA_DIR "/interop/keys/current/tls.key"};
+    assert_int_equal(sk_keyring_load(kr, keys, 2, &err), SK_OK);
+    size_t i, opened = 0, refused = 0;
+    json_t *v;
+    json_array_foreach(json_object_get(root, "vectors"), i, v)
+    {
+        const char *name = member(v, "name"), *label = member(v, "label");
+        const char *b64 = member(v, "blob");
+        sk_secbuf blob = SK_SECBUF_INIT, want = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+        assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
+        int opens = json_is_true(json_object_get(v, "opens"));
+        int rc = sk_hybrid_decrypt(key, (const unsigned char *)label, strlen(label), blob.data,
+                                   blob.len, &pt, &err);
+        if ((rc == SK_OK) != opens)
+            print_error("%s: %s (%s)\n", name, rc == SK_OK ? "opened" : tu_err_line(&err),
+                        member(v, "why"));
+        assert_int_equal(rc == SK_OK, opens);
+        if (opens) {
+            const char *w = member(v, "plaintext");
+            assert_int_equal(sk_base64_decode(w, strlen(w), &want, &err), SK_OK);
+            assert_int_equal(pt.len, want.len);
+            if (want.len > 0) assert_memory_equal(pt.data, want.data, want.len);
+            opened++;
+        } else {
+            assert_null(pt.data);
+            refused++;
+        }
+        sk_secbuf_free(&pt);
+        size_t which = 99;
+        rc = sk_keyring_decrypt(kr, (const unsigned char *)label, strlen(label), blob.data,
+                                blob.len, &pt, &which, &err);
+        assert_int_equal(rc == SK_OK, opens);
+        if (opens) {
+            assert_int_equal(which, 1);
+            assert_int_equal(pt.len, want.len);
+        }
+        sk_secbuf_free(&pt);
+        sk_secbuf_free(&want);
+        sk_secbuf_free(&blob);
+    }
+    assert_true(opened >= 5);
+    assert_true(refused >= 5);
+    sk_keyring_free(kr);
+    EVP_PKEY_free(key);
+    json_decref(root);
+}
+
+/* Sealing never writes the edges: the RSA part is always k bytes and the session key 32. */
+static void test_seal_writes_full_rsa_part(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 64; i++) {
+        size_t n = 0;
+        unsigned char *blob = seal(k2048, "ns/nm", "v", 1, NULL, &n);
+        assert_int_equal(sk_blob_rsa_len(blob, n), 256);
+        assert_int_equal(n, 2 + 256 + 1 + SK_GCM_TAG_LEN);
+        sk_secbuf key = SK_SECBUF_INIT;
+        sk_error err = {0};
+        assert_int_equal(sk_rsa_oaep_sha256_decrypt(k2048, (const unsigned char *)"ns/nm", 5,
+                                                    blob + 2, 256, &key, &err),
+                         SK_OK);
+        assert_int_equal(key.len, SK_SESSION_KEY_LEN);
+        sk_secbuf_free(&key);
+        free(blob);
+    }
 }
 
 static void test_bad_arguments(void **state)
@@ -463,8 +589,20 @@ static void test_base64_rejects(void **state)
     expect_b64_error("Zm9vYmFy=", 9, 8, "Zm9v");
     expect_b64_error("Z", 1, 1, NULL);
     expect_b64_error("=", 1, 0, NULL);
-    /* Non-zero unused bits: Go accepts them, libsodium and sealkit do not (docs/format.md §1.7). */
-    expect_b64_error("Zh==", 4, 2, "Zh");
+    expect_b64_error("Zg=\n", 4, 4, "Zg");
+    expect_b64_error("Zg=x", 4, 3, "Zg");
+    expect_b64_error("Zm8=\nx", 6, 5, "Zm8");
+}
+
+/* Go's StdEncoding (not Strict) ignores the unused low bits of the last character. */
+static void test_base64_unused_bits(void **state)
+{
+    (void)state;
+    expect_b64("Zh==", 4, "f", 1);
+    expect_b64("Zv==", 4, "f", 1);
+    expect_b64("Zm9=", 4, "fo", 2);
+    expect_b64("Zm/=\n", 5, "fo", 2);
+    expect_b64("Zm9vYh\r\n==", 10, "foob", 4);
 }
 
 /* ---- deterministic RNG ---- */
@@ -607,12 +745,16 @@ int main(void)
         cmocka_unit_test(test_flipped_bytes),
         cmocka_unit_test(test_header_mismatch),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_key_under_1024_bits),
+        cmocka_unit_test(test_upstream_edges),
+        cmocka_unit_test(test_seal_writes_full_rsa_part),
         cmocka_unit_test(test_upstream_raw_strict),
         cmocka_unit_test(test_upstream_raw_cluster_wide),
         cmocka_unit_test(test_seal_for_upstream_cert),
         cmocka_unit_test(test_base64_encode),
         cmocka_unit_test(test_base64_decode),
         cmocka_unit_test(test_base64_rejects),
+        cmocka_unit_test(test_base64_unused_bits),
         cmocka_unit_test(test_rng_repeatable),
         cmocka_unit_test(test_rng_stream_advances),
         cmocka_unit_test(test_rng_stream_contents),

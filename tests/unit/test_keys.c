@@ -8,8 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -526,6 +529,142 @@ static void test_decrypt_tries_last_key_first(void **state)
     raw_free(&c);
 }
 
+/* ---- who else can reach the keys ---- */
+
+static char *write_key(const char *dir, const char *name, unsigned mode)
+{
+    size_t len = 0;
+    char *pem = tu_data_file("interop/keys/current/tls.key", &len);
+    char *path = tu_path(dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pem, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+    free(pem);
+    return path;
+}
+
+/* The exposures a load of paths reports, as "kind mode path" lines. */
+static void expect_exposed(const char *const *paths, size_t n, size_t want_n, int kind,
+                           unsigned mode, const char *path)
+{
+    sk_keyring *kr = new_ring();
+    sk_error err = {0};
+    int rc = sk_keyring_load(kr, paths, n, &err);
+    if (rc != SK_OK) print_error("load: %s\n", tu_err_line(&err));
+    assert_int_equal(rc, SK_OK);
+    if (sk_keyring_exposure_count(kr) != want_n)
+        for (size_t i = 0; i < sk_keyring_exposure_count(kr); i++)
+            print_error("exposed: %d %04o %s\n", sk_keyring_exposure(kr, i)->kind,
+                        sk_keyring_exposure(kr, i)->mode, sk_keyring_exposure(kr, i)->path);
+    assert_int_equal(sk_keyring_exposure_count(kr), want_n);
+    if (want_n > 0) {
+        const sk_key_exposure *x = sk_keyring_exposure(kr, 0);
+        assert_int_equal(x->kind, kind);
+        assert_int_equal(x->mode, mode);
+        assert_string_equal(x->path, path);
+    }
+    assert_null(sk_keyring_exposure(kr, want_n));
+    sk_keyring_free(kr);
+}
+
+static void test_exposed_key_file(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/sk-keys-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    assert_int_equal(chmod(dir, 0700), 0);
+    char *key = write_key(dir, "tls.key", 0644);
+    const char *one[] = {key};
+    expect_exposed(one, 1, 1, SK_KEY_FILE_READABLE, 0644, key);
+    assert_int_equal(chmod(key, 0640), 0);
+    expect_exposed(one, 1, 1, SK_KEY_FILE_READABLE, 0640, key);
+    assert_int_equal(chmod(key, 0600), 0);
+    expect_exposed(one, 1, 0, 0, 0, NULL);
+    /* Others may replace a file in a folder they can write to, unless the sticky bit stops them. */
+    assert_int_equal(chmod(dir, 0777), 0);
+    expect_exposed(one, 1, 1, SK_KEY_DIR_WRITABLE, 0777, dir);
+    assert_int_equal(chmod(dir, 01777), 0);
+    expect_exposed(one, 1, 0, 0, 0, NULL);
+    /* A folder given as the key path: others can add a key even with the sticky bit. */
+    const char *folder[] = {dir};
+    expect_exposed(folder, 1, 1, SK_KEY_DIR_WRITABLE, 01777, dir);
+    assert_int_equal(chmod(dir, 0755), 0);
+    expect_exposed(folder, 1, 0, 0, 0, NULL);
+    assert_int_equal(unlink(key), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(key);
+}
+
+/* A Secret volume: tls.key -> ..data/tls.key, ..data -> ..2026_01_01; the target's mode counts. */
+static void test_exposed_secret_volume(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/sk-vol-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    assert_int_equal(chmod(dir, 0755), 0);
+    char *ts = tu_path(dir, "..2026_01_01");
+    char *data = tu_path(dir, "..data");
+    char *link = tu_path(dir, "tls.key");
+    assert_int_equal(mkdir(ts, 0755), 0);
+    char *target = write_key(ts, "tls.key", 0644);
+    assert_int_equal(symlink("..2026_01_01", data), 0);
+    assert_int_equal(symlink("..data/tls.key", link), 0);
+    const char *folder[] = {dir};
+    expect_exposed(folder, 1, 1, SK_KEY_FILE_READABLE, 0644, link);
+    assert_int_equal(chmod(target, 0400), 0);
+    expect_exposed(folder, 1, 0, 0, 0, NULL);
+    const char *named[] = {link};
+    expect_exposed(named, 1, 0, 0, 0, NULL);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(unlink(data), 0);
+    assert_int_equal(unlink(target), 0);
+    assert_int_equal(rmdir(ts), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(target);
+    free(link);
+    free(data);
+    free(ts);
+}
+
+/* ---- the secure heap ---- */
+
+/* Runs last: the heap is process-wide, and the keys loaded after it live there. */
+static void test_keys_in_secure_heap(void **state)
+{
+    (void)state;
+    int locked = -1;
+    sk_error err = {0};
+    assert_int_equal(sk_keys_secure_heap_init((size_t)1 << 20, &locked, &err), SK_OK);
+    assert_true(locked == 0 || locked == 1);
+    assert_true(CRYPTO_secure_malloc_initialized());
+    size_t before = CRYPTO_secure_used();
+    sk_keyring *kr = new_ring();
+    const char *paths[] = {SK_TEST_DATA_DIR "/interop/keys/current/tls.key"};
+    assert_int_equal(sk_keyring_load(kr, paths, 1, &err), SK_OK);
+    /* d, p, q, dp, dq and qinv of a 4096-bit key: 512 + 5 * 256 bytes at least. */
+    size_t used = CRYPTO_secure_used();
+    if (used < before + 1792)
+        print_error("secure heap: %zu bytes before, %zu after\n", before, used);
+    assert_true(used >= before + 1792);
+    /* Opening a blob works with the key there, and freeing the ring gives the memory back. */
+    raw_case c;
+    raw_strict(&c);
+    sk_secbuf pt = SK_SECBUF_INIT;
+    assert_int_equal(decrypt(kr, &c, c.blob, c.blob_len, &pt, NULL, &err), SK_OK);
+    sk_secbuf_free(&pt);
+    raw_free(&c);
+    sk_keyring_free(kr);
+    assert_true(CRYPTO_secure_used() <= before + 1024);
+    /* A second call only reports. */
+    int again = -1;
+    assert_int_equal(sk_keys_secure_heap_init((size_t)1 << 12, &again, &err), SK_OK);
+    assert_int_equal(again, locked);
+}
+
 int main(void)
 {
     assert_int_equal(sk_init(), SK_OK);
@@ -543,6 +682,9 @@ int main(void)
         cmocka_unit_test(test_decrypt_size_filter),
         cmocka_unit_test(test_decrypt_tries_last_key_first),
         cmocka_unit_test(test_public_half),
+        cmocka_unit_test(test_exposed_key_file),
+        cmocka_unit_test(test_exposed_secret_volume),
+        cmocka_unit_test(test_keys_in_secure_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

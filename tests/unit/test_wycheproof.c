@@ -158,32 +158,38 @@ static void test_oaep_4096(void **state)
     run_oaep_file("rsa_oaep_4096_sha256_mgf1sha256_test.json", 4096);
 }
 
-/* ---- AES-256-GCM, 96-bit IV, 128-bit tag ---- */
+/*
+ * ---- AES-GCM, 96-bit IV, 128-bit tag: AES-256 seals; 128 and 192 open too, as Go's
+ * aes.NewCipher takes such session keys ----
+ */
 
-static void check_gcm_seal(const unsigned char *key, const unsigned char *iv, size_t iv_len,
-                           const unsigned char *aad, size_t aad_len, const unsigned char *msg,
-                           size_t msg_len, const unsigned char *ct, const unsigned char *tag)
+static void check_gcm_seal(const unsigned char *key, size_t key_len, const unsigned char *iv,
+                           size_t iv_len, const unsigned char *aad, size_t aad_len,
+                           const unsigned char *msg, size_t msg_len, const unsigned char *ct,
+                           const unsigned char *tag)
 {
     unsigned char *got = malloc(msg_len + 1);
     unsigned char got_tag[SK_GCM_TAG_LEN];
     sk_error err = {0};
     assert_non_null(got);
     assert_int_equal(
-        sk_aes256gcm_seal(key, iv, iv_len, aad, aad_len, msg, msg_len, got, got_tag, &err), SK_OK);
+        sk_aesgcm_seal(key, key_len, iv, iv_len, aad, aad_len, msg, msg_len, got, got_tag, &err),
+        SK_OK);
     if (msg_len > 0) assert_memory_equal(got, ct, msg_len);
     assert_memory_equal(got_tag, tag, SK_GCM_TAG_LEN);
     free(got);
 }
 
 /* Returns whether the tag was accepted; checks the plaintext when it was. */
-static int gcm_opens(const unsigned char *key, const unsigned char *iv, size_t iv_len,
-                     const unsigned char *aad, size_t aad_len, const unsigned char *ct,
-                     size_t ct_len, const unsigned char *tag, const unsigned char *msg)
+static int gcm_opens(const unsigned char *key, size_t key_len, const unsigned char *iv,
+                     size_t iv_len, const unsigned char *aad, size_t aad_len,
+                     const unsigned char *ct, size_t ct_len, const unsigned char *tag,
+                     const unsigned char *msg)
 {
     unsigned char *got = malloc(ct_len + 1);
     sk_error err = {0};
     assert_non_null(got);
-    int rc = sk_aes256gcm_open(key, iv, iv_len, aad, aad_len, ct, ct_len, tag, got, &err);
+    int rc = sk_aesgcm_open(key, key_len, iv, iv_len, aad, aad_len, ct, ct_len, tag, got, &err);
     if (rc == SK_OK && ct_len > 0) assert_memory_equal(got, msg, ct_len);
     if (rc != SK_OK) {
         assert_int_equal(rc, SK_EAUTH); /* the tag failed: altered */
@@ -194,7 +200,7 @@ static int gcm_opens(const unsigned char *key, const unsigned char *iv, size_t i
     return rc == SK_OK;
 }
 
-static void run_gcm_case(const json_t *t, counts *c)
+static void run_gcm_case(const json_t *t, size_t key_bits, counts *c)
 {
     size_t key_len = 0, iv_len = 0, aad_len = 0, msg_len = 0, ct_len = 0, tag_len = 0;
     unsigned char *key = hex_member(t, "key", &key_len);
@@ -204,13 +210,13 @@ static void run_gcm_case(const json_t *t, counts *c)
     unsigned char *ct = hex_member(t, "ct", &ct_len);
     unsigned char *tag = hex_member(t, "tag", &tag_len);
     const char *result = str_member(t, "result");
-    assert_int_equal(key_len, 32);
+    assert_int_equal(key_len * 8, key_bits);
     assert_int_equal(iv_len, 12);
     assert_int_equal(tag_len, SK_GCM_TAG_LEN);
     assert_int_equal(ct_len, msg_len);
-    int opened = gcm_opens(key, iv, iv_len, aad, aad_len, ct, ct_len, tag, msg);
+    int opened = gcm_opens(key, key_len, iv, iv_len, aad, aad_len, ct, ct_len, tag, msg);
     if (strcmp(result, "valid") == 0) {
-        check_gcm_seal(key, iv, iv_len, aad, aad_len, msg, msg_len, ct, tag);
+        check_gcm_seal(key, key_len, iv, iv_len, aad, aad_len, msg, msg_len, ct, tag);
         if (!opened) print_error("tcId %zu: valid vector rejected\n", int_member(t, "tcId"));
         assert_true(opened);
     } else if (strcmp(result, "invalid") == 0) {
@@ -226,30 +232,37 @@ static void run_gcm_case(const json_t *t, counts *c)
     free(tag);
 }
 
-static void test_aes_gcm(void **state)
+static void run_gcm_size(const json_t *root, size_t bits)
 {
-    (void)state;
-    json_t *root = load_vectors("aes_gcm_test.json");
-    assert_string_equal(str_member(root, "algorithm"), "AES-GCM");
     counts c = {0, 0, 0};
     size_t groups = 0, gi;
     json_t *g;
     json_array_foreach(json_object_get(root, "testGroups"), gi, g)
     {
-        if (int_member(g, "keySize") != 256 || int_member(g, "ivSize") != 96 ||
+        if (int_member(g, "keySize") != bits || int_member(g, "ivSize") != 96 ||
             int_member(g, "tagSize") != 128)
             continue;
         groups++;
         size_t ti;
         json_t *t;
-        json_array_foreach(json_object_get(g, "tests"), ti, t) run_gcm_case(t, &c);
+        json_array_foreach(json_object_get(g, "tests"), ti, t) run_gcm_case(t, bits, &c);
     }
-    print_message("aes_gcm_test.json (AES-256, 96-bit IV, 128-bit tag; %zu groups): %zu valid, "
+    print_message("aes_gcm_test.json (AES-%zu, 96-bit IV, 128-bit tag; %zu groups): %zu valid, "
                   "%zu invalid, %zu acceptable\n",
-                  groups, c.valid, c.invalid, c.acceptable);
+                  bits, groups, c.valid, c.invalid, c.acceptable);
     assert_true(groups > 0);
     assert_true(c.valid > 0);
     assert_true(c.invalid > 0);
+}
+
+static void test_aes_gcm(void **state)
+{
+    (void)state;
+    json_t *root = load_vectors("aes_gcm_test.json");
+    assert_string_equal(str_member(root, "algorithm"), "AES-GCM");
+    run_gcm_size(root, 128);
+    run_gcm_size(root, 192);
+    run_gcm_size(root, 256);
     json_decref(root);
 }
 

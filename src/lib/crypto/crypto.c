@@ -243,14 +243,29 @@ static int evp_update(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned ch
     return 1;
 }
 
-static EVP_CIPHER_CTX *gcm_start(int enc, const unsigned char *key, const unsigned char *iv,
-                                 size_t iv_len, const unsigned char *aad, size_t aad_len)
+static const EVP_CIPHER *gcm_cipher(size_t key_len)
+{
+    switch (key_len) {
+    case 16:
+        return EVP_aes_128_gcm();
+    case 24:
+        return EVP_aes_192_gcm();
+    case 32:
+        return EVP_aes_256_gcm();
+    default:
+        return NULL;
+    }
+}
+
+static EVP_CIPHER_CTX *gcm_start(int enc, const unsigned char *key, size_t key_len,
+                                 const unsigned char *iv, size_t iv_len, const unsigned char *aad,
+                                 size_t aad_len)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     OSSL_PARAM p[] = {OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &iv_len),
                       OSSL_PARAM_construct_end()};
     /* The IV length must be set after choosing the cipher and before giving the IV. */
-    if (ctx == NULL || EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), NULL, NULL, enc, NULL) != 1 ||
+    if (ctx == NULL || EVP_CipherInit_ex2(ctx, gcm_cipher(key_len), NULL, NULL, enc, NULL) != 1 ||
         EVP_CIPHER_CTX_set_params(ctx, p) != 1 ||
         EVP_CipherInit_ex2(ctx, NULL, key, iv, enc, NULL) != 1 ||
         !evp_update(ctx, NULL, aad, aad_len)) {
@@ -260,21 +275,23 @@ static EVP_CIPHER_CTX *gcm_start(int enc, const unsigned char *key, const unsign
     return ctx;
 }
 
-static int check_iv(size_t iv_len, sk_error *err)
+static int check_gcm_args(size_t key_len, size_t iv_len, sk_error *err)
 {
+    if (gcm_cipher(key_len) == NULL)
+        return sk_error_set(err, SK_EUSAGE, "an AES key of %zu bytes is not supported", key_len);
     if (iv_len == 0 || iv_len > SK_GCM_IV_MAX)
         return sk_error_set(err, SK_EUSAGE, "AES-GCM IV of %zu bytes is not supported", iv_len);
     return SK_OK;
 }
 
-int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t iv_len,
-                      const unsigned char *aad, size_t aad_len, const unsigned char *pt,
-                      size_t pt_len, unsigned char *ct, unsigned char *tag, sk_error *err)
+int sk_aesgcm_seal(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                   const unsigned char *aad, size_t aad_len, const unsigned char *pt, size_t pt_len,
+                   unsigned char *ct, unsigned char *tag, sk_error *err)
 {
-    int rc = check_iv(iv_len, err);
+    int rc = check_gcm_args(key_len, iv_len, err);
     if (rc != SK_OK) return rc;
-    EVP_CIPHER_CTX *ctx = gcm_start(1, key, iv, iv_len, aad, aad_len);
-    if (ctx == NULL) return crypto_fail(err, "cannot set up AES-256-GCM");
+    EVP_CIPHER_CTX *ctx = gcm_start(1, key, key_len, iv, iv_len, aad, aad_len);
+    if (ctx == NULL) return crypto_fail(err, "cannot set up AES-GCM");
     unsigned char last[16]; /* GCM's final step writes nothing; the buffer is for the API */
     int outl = 0;
     OSSL_PARAM p[] = {
@@ -283,17 +300,17 @@ int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t 
     int ok = evp_update(ctx, ct, pt, pt_len) && EVP_CipherFinal_ex(ctx, last, &outl) == 1 &&
              EVP_CIPHER_CTX_get_params(ctx, p) == 1;
     EVP_CIPHER_CTX_free(ctx);
-    return ok ? SK_OK : crypto_fail(err, "AES-256-GCM encryption failed");
+    return ok ? SK_OK : crypto_fail(err, "AES-GCM encryption failed");
 }
 
-int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t iv_len,
-                      const unsigned char *aad, size_t aad_len, const unsigned char *ct,
-                      size_t ct_len, const unsigned char *tag, unsigned char *pt, sk_error *err)
+int sk_aesgcm_open(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                   const unsigned char *aad, size_t aad_len, const unsigned char *ct, size_t ct_len,
+                   const unsigned char *tag, unsigned char *pt, sk_error *err)
 {
-    int rc = check_iv(iv_len, err);
+    int rc = check_gcm_args(key_len, iv_len, err);
     if (rc != SK_OK) return rc;
-    EVP_CIPHER_CTX *ctx = gcm_start(0, key, iv, iv_len, aad, aad_len);
-    if (ctx == NULL) return crypto_fail(err, "cannot set up AES-256-GCM");
+    EVP_CIPHER_CTX *ctx = gcm_start(0, key, key_len, iv, iv_len, aad, aad_len);
+    if (ctx == NULL) return crypto_fail(err, "cannot set up AES-GCM");
     unsigned char last[16];
     int outl = 0;
     OSSL_PARAM p[] = {
@@ -306,6 +323,22 @@ int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t 
     sk_wipe(pt, ct_len); /* unauthenticated plaintext must not survive */
     ERR_clear_error();
     return sk_error_set(err, SK_EAUTH, "AES-GCM authentication failed (blob altered)");
+}
+
+int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t iv_len,
+                      const unsigned char *aad, size_t aad_len, const unsigned char *pt,
+                      size_t pt_len, unsigned char *ct, unsigned char *tag, sk_error *err)
+{
+    return sk_aesgcm_seal(key, SK_SESSION_KEY_LEN, iv, iv_len, aad, aad_len, pt, pt_len, ct, tag,
+                          err);
+}
+
+int sk_aes256gcm_open(const unsigned char *key, const unsigned char *iv, size_t iv_len,
+                      const unsigned char *aad, size_t aad_len, const unsigned char *ct,
+                      size_t ct_len, const unsigned char *tag, unsigned char *pt, sk_error *err)
+{
+    return sk_aesgcm_open(key, SK_SESSION_KEY_LEN, iv, iv_len, aad, aad_len, ct, ct_len, tag, pt,
+                          err);
 }
 
 /* ---- the hybrid cipher (docs/format.md §1.3, §1.4) ---- */
@@ -402,7 +435,7 @@ static size_t header_len(const unsigned char *blob)
 }
 
 /* GCM with the recovered session key; *pt receives the plaintext only when the tag matches. */
-static int open_payload(const unsigned char *key, const unsigned char *p, size_t n, sk_secbuf *pt,
+static int open_payload(const sk_secbuf *key, const unsigned char *p, size_t n, sk_secbuf *pt,
                         sk_error *err)
 {
     if (n < SK_GCM_TAG_LEN)
@@ -411,8 +444,8 @@ static int open_payload(const unsigned char *key, const unsigned char *p, size_t
     sk_secbuf out = SK_SECBUF_INIT;
     int rc = sk_secbuf_reserve(&out, ct_len, err);
     if (rc == SK_OK)
-        rc = sk_aes256gcm_open(key, zero_iv, sizeof zero_iv, NULL, 0, p, ct_len, p + ct_len,
-                               out.data, err);
+        rc = sk_aesgcm_open(key->data, key->len, zero_iv, sizeof zero_iv, NULL, 0, p, ct_len,
+                            p + ct_len, out.data, err);
     if (rc != SK_OK) {
         sk_secbuf_free(&out);
         return rc;
@@ -422,6 +455,23 @@ static int open_payload(const unsigned char *key, const unsigned char *p, size_t
     *pt = out;
     return SK_OK;
 }
+
+/*
+ * Go's aes.NewCipher takes a 16, 24 or 32-byte key, so the controller opens a blob whose RSA
+ * part holds an AES-128 or AES-192 key as well (docs/format.md §1.4).
+ */
+static int session_key_len_ok(size_t n)
+{
+    return n == 16 || n == 24 || n == SK_SESSION_KEY_LEN;
+}
+
+/*
+ * An RSA ciphertext shorter than the modulus by more than this many bytes would have had to
+ * start with as many zero bytes: after an OAEP failure, it is reported as meant for a smaller key.
+ */
+#define STRIPPED_ZEROS_MAX 8u
+/* crypto/rsa's floor since Go 1.24 (GODEBUG rsa1024min), which the controller is built with. */
+#define GO_RSA_MIN_BITS 1024
 
 int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
                       const unsigned char *blob, size_t blob_len, sk_secbuf *pt, sk_error *err)
@@ -442,15 +492,27 @@ int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_l
     size_t k = 0;
     int rc = rsa_modulus_len(priv, &k, err);
     if (rc != SK_OK) return rc;
-    if (L != k)
+    if (EVP_PKEY_get_bits(priv) < GO_RSA_MIN_BITS)
+        return sk_error_set(err, SK_EDECRYPT,
+                            "the key has %d bits: the controller's Go runtime refuses RSA keys "
+                            "under %d bits, so it opens nothing with it",
+                            EVP_PKEY_get_bits(priv), GO_RSA_MIN_BITS);
+    /*
+     * Go's DecryptOAEP refuses a ciphertext longer than the modulus but takes a shorter one: the
+     * same number without its leading zero bytes (docs/format.md §1.4).
+     */
+    if (L > k)
         return sk_error_set(err, SK_EDECRYPT, "blob is for a key of %zu bits, this key has %d bits",
                             L * 8, EVP_PKEY_get_bits(priv));
     sk_secbuf key = SK_SECBUF_INIT;
     rc = sk_rsa_oaep_sha256_decrypt(priv, label, label_len, blob + 2, L, &key, err);
-    if (rc == SK_OK && key.len != SK_SESSION_KEY_LEN)
-        rc = sk_error_set(err, SK_EDECRYPT, "RSA-OAEP gave a %zu-byte session key, expected %d",
-                          key.len, SK_SESSION_KEY_LEN);
-    if (rc == SK_OK) rc = open_payload(key.data, blob + 2 + L, blob_len - 2 - L, pt, err);
+    if (rc == SK_EDECRYPT && L + STRIPPED_ZEROS_MAX < k)
+        rc = sk_error_set(err, SK_EDECRYPT, "blob is for a key of %zu bits, this key has %d bits",
+                          L * 8, EVP_PKEY_get_bits(priv));
+    if (rc == SK_OK && !session_key_len_ok(key.len))
+        rc = sk_error_set(err, SK_EDECRYPT,
+                          "RSA-OAEP gave a %zu-byte session key, expected 16, 24 or 32", key.len);
+    if (rc == SK_OK) rc = open_payload(&key, blob + 2 + L, blob_len - 2 - L, pt, err);
     sk_secbuf_free(&key); /* wipes the session key */
     return rc;
 }
@@ -480,20 +542,34 @@ int sk_base64_encode(const unsigned char *in, size_t len, char **out, sk_error *
     return SK_OK;
 }
 
-static int is_b64_char(unsigned char c)
+/* 0xff when x < y, else 0, for x and y below 2^8 + 1; without a branch. */
+static unsigned lt_mask(unsigned x, unsigned y)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/' || c == '=' || c == '\r' || c == '\n';
+    return ((x - y) >> 8) & 0xffu;
+}
+
+static unsigned in_range(unsigned c, unsigned lo, unsigned hi)
+{
+    return lt_mask(lo - 1u, c) & lt_mask(c, hi + 1u);
 }
 
 /*
- * Our own scan finds characters outside the alphabet because libsodium
- * treats a NUL byte as one of the ignored characters.
+ * An alphabet character's 6-bit value, or 0xff. Branch-free, as libsodium's, so that the timing
+ * of decoding a Secret's data does not depend on its characters.
  */
-static size_t first_foreign_char(const char *in, size_t len)
+static unsigned b64_value(unsigned c)
 {
-    size_t i = 0;
-    while (i < len && is_b64_char((unsigned char)in[i]))
+    unsigned upper = in_range(c, 'A', 'Z'), lower = in_range(c, 'a', 'z');
+    unsigned digit = in_range(c, '0', '9'), plus = in_range(c, '+', '+');
+    unsigned slash = in_range(c, '/', '/');
+    unsigned v = (upper & (c - 'A')) | (lower & (c - 'a' + 26u)) | (digit & (c - '0' + 52u)) |
+                 (plus & 62u) | (slash & 63u);
+    return v | (~(upper | lower | digit | plus | slash) & 0xffu);
+}
+
+static size_t skip_newlines(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == '\r' || s[i] == '\n'))
         i++;
     return i;
 }
@@ -508,26 +584,71 @@ static int bad_base64(sk_error *err, size_t at, size_t len)
     return sk_error_set(err, SK_EPARSE, "invalid base64 at byte %zu", at);
 }
 
+/*
+ * Go's base64.StdEncoding.DecodeString, which the controller runs on every encryptedData value:
+ * CR and LF are skipped anywhere, the padding is required, nothing may follow it, and the unused
+ * low bits of the last character are ignored (docs/format.md §1.7). Returns 1 with *n bytes in
+ * out, or 0 with the offset of the first bad byte in *bad (len: the input ends early).
+ */
+static int decode_go(const char *s, size_t len, unsigned char *out, size_t *n, size_t *bad)
+{
+    unsigned q[4] = {0};
+    size_t j = 0, o = 0, i = 0;
+    int ok = 0;
+    for (;;) {
+        i = skip_newlines(s, len, i);
+        if (i == len) {
+            ok = j == 0;
+            *bad = len;
+            break;
+        }
+        unsigned v = b64_value((unsigned char)s[i]);
+        if (v != 0xffu) {
+            q[j++] = v;
+            i++;
+            if (j == 4) {
+                out[o++] = (unsigned char)(q[0] << 2 | q[1] >> 4);
+                out[o++] = (unsigned char)(q[1] << 4 | q[2] >> 2);
+                out[o++] = (unsigned char)(q[2] << 6 | q[3]);
+                j = 0;
+            }
+            continue;
+        }
+        *bad = i;
+        if (s[i] != '=' || j < 2) break;
+        i++;
+        if (j == 2) { /* "==" */
+            i = skip_newlines(s, len, i);
+            *bad = i;
+            if (i == len || s[i] != '=') break;
+            i++;
+        }
+        i = skip_newlines(s, len, i);
+        *bad = i;
+        if (i < len) break; /* data after the padding */
+        out[o++] = (unsigned char)(q[0] << 2 | q[1] >> 4);
+        if (j == 3) out[o++] = (unsigned char)(q[1] << 4 | q[2] >> 2);
+        ok = 1;
+        break;
+    }
+    sk_wipe(q, sizeof q);
+    *n = o;
+    return ok;
+}
+
 int sk_base64_decode(const char *in, size_t len, sk_secbuf *out, sk_error *err)
 {
     if (out == NULL || (in == NULL && len > 0))
         return sk_error_set(err, SK_EUSAGE, "sk_base64_decode: missing argument");
     sk_secbuf_free(out);
     const char *src = in != NULL ? in : "";
-    size_t bad = first_foreign_char(src, len);
-    if (bad < len) return bad_base64(err, bad, len);
-    size_t cap = len / 4 * 3 + 3;
     sk_secbuf buf = SK_SECBUF_INIT;
-    int rc = sk_secbuf_reserve(&buf, cap, err);
+    int rc = sk_secbuf_reserve(&buf, len / 4 * 3 + 3, err);
     if (rc != SK_OK) return rc;
-    size_t n = 0;
-    const char *end = NULL;
-    int r = sodium_base642bin(buf.data, cap, src, len, "\r\n", &n, &end,
-                              sodium_base64_VARIANT_ORIGINAL);
-    /* end short of the input means trailing data after a complete, padded encoding. */
-    if (r != 0 || end != src + len) {
+    size_t n = 0, bad = 0;
+    if (!decode_go(src, len, buf.data, &n, &bad)) {
         sk_secbuf_free(&buf);
-        return bad_base64(err, end != NULL ? (size_t)(end - src) : 0, len);
+        return bad_base64(err, bad, len);
     }
     buf.len = n;
     buf.data[n] = '\0';

@@ -36,11 +36,17 @@ int sk_rsa_oaep_sha256_decrypt(EVP_PKEY *priv, const unsigned char *label, size_
                                sk_error *err);
 
 /*
- * AES-256-GCM with a 16-byte tag and an IV of 1..SK_GCM_IV_MAX bytes.
- * Seal writes pt_len bytes to ct and SK_GCM_TAG_LEN bytes to tag. Open writes
- * ct_len bytes to pt and wipes them again when the tag does not match
- * (SK_EAUTH). pt and ct may be NULL when their length is 0.
+ * AES-GCM with a 16-byte tag, a key of 16, 24 or 32 bytes (AES-128, -192, -256) and an IV of
+ * 1..SK_GCM_IV_MAX bytes. Seal writes pt_len bytes to ct and SK_GCM_TAG_LEN bytes to tag. Open
+ * writes ct_len bytes to pt and wipes them again when the tag does not match (SK_EAUTH). pt and
+ * ct may be NULL when their length is 0. The sk_aes256gcm_ forms take a 32-byte key.
  */
+int sk_aesgcm_seal(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                   const unsigned char *aad, size_t aad_len, const unsigned char *pt, size_t pt_len,
+                   unsigned char *ct, unsigned char *tag, sk_error *err);
+int sk_aesgcm_open(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                   const unsigned char *aad, size_t aad_len, const unsigned char *ct, size_t ct_len,
+                   const unsigned char *tag, unsigned char *pt, sk_error *err);
 int sk_aes256gcm_seal(const unsigned char *key, const unsigned char *iv, size_t iv_len,
                       const unsigned char *aad, size_t aad_len, const unsigned char *pt,
                       size_t pt_len, unsigned char *ct, unsigned char *tag, sk_error *err);

@@ -31,6 +31,7 @@ struct sk_pubkey {
     int64_t not_after;
     char fingerprint[SK_FINGERPRINT_MAX];
     char subject[256];
+    char weakness[160];
 };
 
 static const char FETCH_HINT[] = "the controller's certificate comes from `kubeseal --fetch-cert` "
@@ -171,8 +172,9 @@ static const char *key_type_name(EVP_PKEY *pkey)
  * What Go's crypto/rsa refuses (an exponent below 2 or above 2^31-1), an even exponent, and
  * what OpenSSL's public-key check refuses. With e = 1 the "ciphertext" is the plaintext.
  */
-static int check_exponent(EVP_PKEY *key, sk_error *err)
+static int check_exponent(sk_pubkey *pk, sk_error *err)
 {
+    EVP_PKEY *key = pk->pkey;
     BIGNUM *e = NULL;
     if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e)) {
         ERR_clear_error();
@@ -181,6 +183,7 @@ static int check_exponent(EVP_PKEY *key, sk_error *err)
     int bits = BN_num_bits(e);
     unsigned long v = bits <= 31 ? (unsigned long)BN_get_word(e) : 0;
     int odd = BN_is_odd(e);
+    if (!BN_is_word(e, 65537)) pk->flags |= SK_CERT_UNUSUAL_EXPONENT;
     BN_free(e);
     if (bits > 31)
         return sk_error_set(err, SK_ECERT, "RSA public exponent has %d bits; at most 31 are valid",
@@ -199,16 +202,35 @@ static int check_exponent(EVP_PKEY *key, sk_error *err)
     return SK_OK;
 }
 
-static int check_key(sk_pubkey *pk, const char *what, sk_error *err)
+/* Sealing refuses a weak key; inspecting (SK_PUBKEY_ALLOW_WEAK) records why and goes on. */
+static int weak(sk_pubkey *pk, unsigned load_flags, int rc, sk_error *err, sk_error *why)
+{
+    if (rc == SK_OK) return SK_OK;
+    if (!(load_flags & SK_PUBKEY_ALLOW_WEAK)) {
+        if (err != NULL) *err = *why;
+        return rc;
+    }
+    pk->flags |= SK_CERT_WEAK_KEY;
+    if (pk->weakness[0] == '\0') snprintf(pk->weakness, sizeof pk->weakness, "%.159s", why->msg);
+    return SK_OK;
+}
+
+static int check_key(sk_pubkey *pk, const char *what, unsigned load_flags, sk_error *err)
 {
     if (!EVP_PKEY_is_a(pk->pkey, "RSA"))
         return sk_error_set(err, SK_ECERT, "%s key is %s, sealed secrets need RSA", what,
                             key_type_name(pk->pkey));
     pk->bits = EVP_PKEY_get_bits(pk->pkey);
+    sk_error why = {0};
+    int rc = SK_OK;
     if (pk->bits < SK_MIN_RSA_BITS)
-        return sk_error_set(err, SK_ECERT, "RSA key has %d bits; at least %d are required",
-                            pk->bits, SK_MIN_RSA_BITS);
-    int rc = check_exponent(pk->pkey, err);
+        rc = sk_error_set(&why, SK_ECERT, "RSA key has %d bits; at least %d are required", pk->bits,
+                          SK_MIN_RSA_BITS);
+    rc = weak(pk, load_flags, rc, err, &why);
+    if (rc == SK_OK) {
+        why = (sk_error){0};
+        rc = weak(pk, load_flags, check_exponent(pk, &why), err, &why);
+    }
     return rc == SK_OK ? sk_fingerprint(pk->pkey, pk->fingerprint, err) : rc;
 }
 
@@ -262,14 +284,14 @@ static int load_cert(sk_pubkey *pk, const sk_pem_der *b, time_t now, unsigned lo
         ERR_clear_error();
         rc = sk_error_set(err, SK_ECERT, "certificate public key cannot be decoded");
     }
-    if (rc == SK_OK) rc = check_key(pk, "certificate", err);
+    if (rc == SK_OK) rc = check_key(pk, "certificate", load_flags, err);
     if (rc == SK_OK) rc = check_validity(pk, x, now, load_flags, err);
     if (rc == SK_OK) read_subject(pk, x);
     X509_free(x);
     return rc;
 }
 
-static int load_bare_key(sk_pubkey *pk, const sk_pem_der *b, sk_error *err)
+static int load_bare_key(sk_pubkey *pk, const sk_pem_der *b, unsigned load_flags, sk_error *err)
 {
     const unsigned char *p = b->data;
     pk->pkey = d2i_PUBKEY(NULL, &p, b->len);
@@ -278,7 +300,7 @@ static int load_bare_key(sk_pubkey *pk, const sk_pem_der *b, sk_error *err)
         return sk_error_set(err, SK_EPARSE, "PUBLIC KEY block is not a valid public key");
     }
     pk->flags |= SK_CERT_IS_BARE_KEY;
-    return check_key(pk, "public", err);
+    return check_key(pk, "public", load_flags, err);
 }
 
 /* Finds the first CERTIFICATE block, remembering the first PUBLIC KEY block as a fallback. */
@@ -324,7 +346,7 @@ int sk_pubkey_from_pem_ex(const char *pem, size_t len, time_t now, unsigned load
     if (rc == SK_OK && cert.name != NULL)
         rc = load_cert(pk, &cert, now, load_flags, err);
     else if (rc == SK_OK && bare.name != NULL)
-        rc = load_bare_key(pk, &bare, err);
+        rc = load_bare_key(pk, &bare, load_flags, err);
     else if (rc == SK_OK) {
         rc = sk_error_set(err, SK_EPARSE, "no CERTIFICATE or PUBLIC KEY block found");
         sk_error_hint(err, "%s", FETCH_HINT);
@@ -402,4 +424,9 @@ const char *sk_pubkey_fingerprint(const sk_pubkey *pk)
 const char *sk_pubkey_subject(const sk_pubkey *pk)
 {
     return pk->subject;
+}
+
+const char *sk_pubkey_weakness(const sk_pubkey *pk)
+{
+    return pk->weakness;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "keys/keys_internal.h"
 #include "formats/pem.h"
@@ -131,6 +132,50 @@ static void cert_texts_free(cert_texts *c)
     free(c->path);
 }
 
+/* ---- modes: who else can read the keys, or put keys in their place ---- */
+
+static int read_only_fs(const char *path)
+{
+    struct statvfs vfs;
+    return statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0;
+}
+
+/* A key file group or others may read: the mode of a link's target is what counts. */
+static int check_key_file(sk_keyring *kr, const char *path, sk_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+        return SK_OK;
+    return sk_keyring_note_exposure(kr, path, SK_KEY_FILE_READABLE, (unsigned)st.st_mode & 07777,
+                                    err);
+}
+
+/*
+ * A folder others may write to can gain a key that then counts as the newest, or lose one.
+ * The sticky bit keeps others from replacing a file given by name, but not from adding files.
+ */
+static int check_key_folder(sk_keyring *kr, const char *dir, int sticky_protects, sk_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & S_IWOTH) == 0 ||
+        (sticky_protects && (st.st_mode & S_ISVTX) != 0) || read_only_fs(dir))
+        return SK_OK;
+    return sk_keyring_note_exposure(kr, dir, SK_KEY_DIR_WRITABLE, (unsigned)st.st_mode & 07777,
+                                    err);
+}
+
+static int check_parent(sk_keyring *kr, const char *path, sk_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) return check_key_folder(kr, ".", 1, err);
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = strndup(path, n);
+    if (dir == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc = check_key_folder(kr, dir, 1, err);
+    free(dir);
+    return rc;
+}
+
 static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in_folder,
                      sk_error *err)
 {
@@ -152,6 +197,10 @@ static int load_file(sk_keyring *kr, cert_texts *certs, const char *path, int in
     }
     /* A folder may hold notes and sealed files beside the keys: those are passed over. */
     sk_secbuf_free(&text);
+    if (rc == SK_OK && has_key && strcmp(path, "-") != 0) {
+        rc = check_key_file(kr, path, err);
+        if (rc == SK_OK && !in_folder) rc = check_parent(kr, path, err);
+    }
     return rc;
 }
 
@@ -163,12 +212,14 @@ static int load_folder(sk_keyring *kr, cert_texts *certs, const char *dir, sk_er
 {
     sk_walk_list l;
     int rc = sk_walk(&dir, 1, SK_WALK_FOLLOW_LINKS | SK_WALK_FLAT, &l, err);
+    size_t keys_before = sk_keyring_count(kr);
     for (size_t i = 0; rc == SK_OK && i < l.n_files; i++)
         rc = load_file(kr, certs, l.files[i], 1, err);
     if (rc == SK_OK && l.n_unreadable > 0) {
         sk_error_set(err, SK_EIO, "%s", l.unreadable_why[0]);
         rc = sk_error_at_source(err, SK_EIO, l.unreadable[0]);
     }
+    if (rc == SK_OK && sk_keyring_count(kr) > keys_before) rc = check_key_folder(kr, dir, 0, err);
     sk_walk_list_free(&l);
     return rc;
 }

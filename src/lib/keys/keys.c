@@ -13,6 +13,7 @@
 #include "formats/pem.h"
 #include "core/timeutil.h"
 
+#include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -26,6 +27,7 @@ typedef struct key_entry {
     size_t modulus_len;
     char fp[SK_FINGERPRINT_MAX];
     sk_key_info info;     /* its strings point into own[] */
+    X509 *cert;           /* the certificate info.cert describes; NULL without a readable one */
     char *own[OWN_COUNT]; /* strings owned by the entry */
     uint64_t used;        /* ring tick of its last success; 0 = never */
 } key_entry;
@@ -34,6 +36,8 @@ struct sk_keyring {
     key_entry *keys;
     size_t n, cap;
     uint64_t tick; /* counts successful decryptions, to order keys by recent use */
+    sk_key_exposure *exposed;
+    size_t n_exposed;
 };
 
 int sk_keyring_new(sk_keyring **out, sk_error *err)
@@ -47,6 +51,7 @@ static void drop_keys_from(sk_keyring *kr, size_t from)
 {
     for (size_t i = from; i < kr->n; i++) {
         EVP_PKEY_free(kr->keys[i].pkey);
+        X509_free(kr->keys[i].cert);
         for (size_t j = 0; j < OWN_COUNT; j++)
             free(kr->keys[i].own[j]);
     }
@@ -58,6 +63,9 @@ void sk_keyring_free(sk_keyring *kr)
     if (kr == NULL) return;
     drop_keys_from(kr, 0);
     free(kr->keys);
+    for (size_t i = 0; i < kr->n_exposed; i++)
+        free((char *)kr->exposed[i].path);
+    free(kr->exposed);
     free(kr);
 }
 
@@ -84,6 +92,62 @@ int sk_keyring_bits(const sk_keyring *kr, size_t i)
 const sk_key_info *sk_keyring_info(const sk_keyring *kr, size_t i)
 {
     return i < kr->n ? &kr->keys[i].info : NULL;
+}
+
+/* ---- files and folders other users can reach ---- */
+
+int sk_keyring_note_exposure(sk_keyring *kr, const char *path, int kind, unsigned mode,
+                             sk_error *err)
+{
+    for (size_t i = 0; i < kr->n_exposed; i++)
+        if (kr->exposed[i].kind == kind && strcmp(kr->exposed[i].path, path) == 0) return SK_OK;
+    sk_key_exposure *grown = realloc(kr->exposed, (kr->n_exposed + 1) * sizeof *grown);
+    if (grown == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    kr->exposed = grown;
+    char *copy = strdup(path);
+    if (copy == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    kr->exposed[kr->n_exposed++] = (sk_key_exposure){.path = copy, .kind = kind, .mode = mode};
+    return SK_OK;
+}
+
+size_t sk_keyring_exposure_count(const sk_keyring *kr)
+{
+    return kr->n_exposed;
+}
+
+const sk_key_exposure *sk_keyring_exposure(const sk_keyring *kr, size_t i)
+{
+    return i < kr->n_exposed ? &kr->exposed[i] : NULL;
+}
+
+/* ---- the secure heap ---- */
+
+static int heap_locked;
+static size_t heap_bytes;
+
+/*
+ * OpenSSL's decoder reports a failed secure allocation as an undecodable key: a heap with less
+ * than a sixteenth left (1 MiB holds some 580 keys of 4096 bits) is taken to be the cause.
+ */
+static int secure_heap_full(void)
+{
+    return heap_bytes > 0 && CRYPTO_secure_used() + heap_bytes / 16 > heap_bytes;
+}
+
+int sk_keys_secure_heap_init(size_t bytes, int *locked, sk_error *err)
+{
+    if (!CRYPTO_secure_malloc_initialized()) {
+        /* 1: set up and locked; 2: set up, but mlock or MADV_DONTDUMP was refused. */
+        int r = CRYPTO_secure_malloc_init(bytes, 32);
+        ERR_clear_error();
+        if (r == 0)
+            return sk_error_set(err, SK_ENOMEM, "cannot set up OpenSSL's secure heap of %zu bytes",
+                                bytes);
+        heap_locked = r == 1;
+        heap_bytes = bytes;
+    }
+    if (locked != NULL) *locked = heap_locked;
+    return SK_OK;
 }
 
 /* ---- adding keys ---- */
@@ -187,7 +251,14 @@ static int block_to_key(const sk_pem_der *b, const char *source, size_t blockno,
                             "%s: PEM block %zu: the private key is %s, sealed secrets need RSA",
                             source, blockno, other);
     if (!pkcs1 && !pkcs8) return SK_OK;
-    if (!decode_der(b, pkcs1 ? "type-specific" : "PrivateKeyInfo", pkcs1 ? "RSA" : NULL, pkey))
+    int decoded =
+        decode_der(b, pkcs1 ? "type-specific" : "PrivateKeyInfo", pkcs1 ? "RSA" : NULL, pkey);
+    if (!decoded && secure_heap_full())
+        return sk_error_set(err, SK_ENOMEM,
+                            "%s: PEM block %zu: OpenSSL's secure heap of %zu bytes is full: too "
+                            "many keys at once",
+                            source, blockno, heap_bytes);
+    if (!decoded)
         return sk_error_set(err, SK_EPARSE, "%s: PEM block %zu (%s) is not a valid %s key", source,
                             blockno, b->name, pkcs1 ? "PKCS#1" : "PKCS#8");
     if (!EVP_PKEY_is_a(*pkey, "RSA")) {
@@ -256,6 +327,8 @@ static void set_cert(key_entry *e, X509 *x)
 {
     sk_key_info *in = &e->info;
     EVP_PKEY *pub = X509_get0_pubkey(x);
+    X509_free(e->cert);
+    e->cert = X509_up_ref(x) == 1 ? x : NULL;
     in->cert_fingerprint[0] = '\0';
     if (pub == NULL || !EVP_PKEY_is_a(pub, "RSA") ||
         sk_fingerprint(pub, in->cert_fingerprint, NULL) != SK_OK)
@@ -264,6 +337,8 @@ static void set_cert(key_entry *e, X509 *x)
         !sk_asn1_to_unix(X509_get0_notAfter(x), &in->not_after)) {
         in->cert = SK_KEY_CERT_UNREADABLE;
         in->cert_fingerprint[0] = '\0';
+        X509_free(e->cert);
+        e->cert = NULL;
         return;
     }
     in->cert = strcmp(in->cert_fingerprint, e->fp) == 0 ? SK_KEY_CERT_OK : SK_KEY_CERT_MISMATCH;
@@ -297,6 +372,8 @@ static void set_secret_cert(key_entry *e, const sk_key_origin *o)
     if (x == NULL) {
         e->info.cert = SK_KEY_CERT_UNREADABLE;
         e->info.cert_fingerprint[0] = '\0';
+        X509_free(e->cert);
+        e->cert = NULL;
         return;
     }
     set_cert(e, x);
@@ -505,10 +582,15 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
     }
     size_t *order = try_order(kr);
     if (order == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
-    for (size_t step = 0; step < kr->n; step++) {
-        size_t i = order[step];
-        /* Only a key of the modulus size the header announces can open it (docs/format.md §1.5). */
-        if (need != 0 && kr->keys[i].modulus_len != need) continue;
+    /*
+     * A key of the modulus size the header announces first, then larger keys: Go's DecryptOAEP
+     * also opens an RSA part that lacks its leading zero bytes (docs/format.md §1.5).
+     */
+    for (size_t step = 0; step < 2 * kr->n; step++) {
+        size_t i = order[step % kr->n];
+        size_t k = kr->keys[i].modulus_len;
+        int first_pass = step < kr->n;
+        if (need == 0 ? !first_pass : (first_pass ? k != need : k <= need)) continue;
         tried++;
         int rc = sk_hybrid_decrypt(kr->keys[i].pkey, label, label_len, blob, blob_len, pt, &why);
         if (rc == SK_OK) {
@@ -535,6 +617,40 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
     if (tried == 1) return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it: %s", why.msg);
     return sk_error_set(err, SK_EDECRYPT, "no key could decrypt it (%zu keys tried; last: %s)",
                         tried, why.msg);
+}
+
+int sk_keyring_cert_pem(const sk_keyring *kr, size_t i, char **pem, size_t *len, sk_error *err)
+{
+    *pem = NULL;
+    *len = 0;
+    if (kr == NULL || i >= kr->n) return sk_error_set(err, SK_EUSAGE, "no key %zu in the ring", i);
+    const key_entry *e = &kr->keys[i];
+    if (e->info.cert != SK_KEY_CERT_OK || e->cert == NULL) {
+        const char *why = e->info.cert == SK_KEY_CERT_MISMATCH ? "its tls.crt holds another key"
+                          : e->info.cert == SK_KEY_CERT_UNREADABLE
+                              ? "its tls.crt holds no readable certificate"
+                              : "no certificate came with it";
+        sk_error_set(err, SK_EINVAL, "key %s has no certificate to export: %s", e->fp, why);
+        sk_error_hint(err, "give the key Secret (with tls.crt) or the tls.crt beside the key");
+        return SK_EINVAL;
+    }
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *text = NULL;
+    long n = 0;
+    if (bio == NULL || !PEM_write_bio_X509(bio, e->cert) ||
+        (n = BIO_get_mem_data(bio, &text)) <= 0) {
+        BIO_free(bio);
+        ERR_clear_error();
+        return sk_error_set(err, SK_ECRYPTO, "cannot write the certificate as PEM");
+    }
+    *pem = malloc((size_t)n + 1);
+    if (*pem != NULL) {
+        memcpy(*pem, text, (size_t)n);
+        (*pem)[n] = '\0';
+        *len = (size_t)n;
+    }
+    BIO_free(bio);
+    return *pem != NULL ? SK_OK : sk_error_set(err, SK_ENOMEM, "out of memory");
 }
 
 int sk_keyring_pubkey(const sk_keyring *kr, size_t i, time_t now, sk_pubkey **out, sk_error *err)

@@ -20,4 +20,8 @@ typedef struct sk_key_origin {
 int sk_keyring_add_pem_from(sk_keyring *kr, const char *text, size_t len, const char *source,
                             const sk_key_origin *origin, size_t *added, sk_error *err);
 
+/* Records path as exposed (sk_keyring_exposure); a repeat of path and kind is recorded once. */
+int sk_keyring_note_exposure(sk_keyring *kr, const char *path, int kind, unsigned mode,
+                             sk_error *err);
+
 #endif

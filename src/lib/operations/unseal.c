@@ -172,6 +172,12 @@ static int open_items(const json_t *enc, sk_keyring *keys, const item_ctx *c, sk
 
 int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *err)
 {
+    return sk_unseal_ns(sealed, NULL, keys, out, err);
+}
+
+int sk_unseal_ns(const json_t *sealed, const char *ns, sk_keyring *keys, sk_secret *out,
+                 sk_error *err)
+{
     memset(out, 0, sizeof *out);
     out->immutable = -1;
     sk_scope scope;
@@ -188,11 +194,15 @@ int sk_unseal(const json_t *sealed, sk_keyring *keys, sk_secret *out, sk_error *
         return SK_EINVAL;
     }
     char *label = NULL;
-    item_ctx c = {NULL, 0, json_string_value(json_object_get(outer, "namespace")),
-                  json_string_value(json_object_get(outer, "name")), scope};
+    const char *own = json_string_value(json_object_get(outer, "namespace"));
+    /* The namespace it would be applied in, as kubectl apply -n gives it (Helm output has none). */
+    int supplied = (own == NULL || *own == '\0') && ns != NULL && *ns != '\0';
+    item_ctx c = {NULL, 0, supplied ? ns : own, json_string_value(json_object_get(outer, "name")),
+                  scope};
     rc = sk_scope_label(scope, c.ns, c.name, &label, &c.label_len, err);
     c.label = label;
     if (rc == SK_OK) rc = rebuild_metadata(outer, tmpl, out, err);
+    if (rc == SK_OK && supplied) rc = sk_secret_set_namespace(out, ns, err);
     if (rc == SK_OK) rc = template_fields(tmpl, out, err);
     if (rc == SK_OK) rc = open_items(json_object_get(spec, "encryptedData"), keys, &c, out, err);
     if (rc == SK_OK) rc = render_templates(json_object_get(tmpl, "data"), out, err);
