@@ -21,7 +21,7 @@ _sealkit_flags()
                   -w --output --sealed-secret-file --raw --scope -n --namespace --name -h --help" ;;
     reseal) echo "--cert --key --recovery-private-key --check --dry-run -j --jobs --format --exclude
                   -h --help" ;;
-    verify) echo "--cert --key --policy -o --format -h --help" ;;
+    verify) echo "--cert --key --policy --warn-days --fail-on -o --format -h --help" ;;
     cert) echo "--cert --warn-days -o --format --pem --newest -h --help" ;;
     keygen) echo "--bits --cn --valid-for --not-before -n --namespace -o --format -w --output
                   --cert-out --key-out -h --help" ;;
@@ -54,12 +54,14 @@ _sealkit_value()
         _sealkit_reply -d -- "$cur" ;;
     --scope) _sealkit_reply -W "strict namespace-wide cluster-wide" -- "$cur" ;;
     --bits) _sealkit_reply -W "2048 3072 4096" -- "$cur" ;;
+    --fail-on) _sealkit_reply -W "error warning info" -- "$cur" ;;
     -o | --format)
         case $cmd in
         package)
             compopt -o filenames 2>/dev/null
             _sealkit_reply -d -- "$cur" ;;
-        reseal | verify | cert | keys/list | rotate) _sealkit_reply -W "text json" -- "$cur" ;;
+        verify) _sealkit_reply -W "text json sarif" -- "$cur" ;;
+        reseal | cert | keys/list | rotate) _sealkit_reply -W "text json" -- "$cur" ;;
         *) _sealkit_reply -W "json yaml" -- "$cur" ;;
         esac ;;
     -n | --namespace | --name | --from-literal | --type | --docker-server | --docker-username | \

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang
           libssl-dev libsodium-dev libyaml-dev libjansson-dev libcmocka-dev libarchive-dev
-          python3 python3-cryptography python3-yaml
+          python3 python3-cryptography python3-yaml python3-jsonschema # the last: SARIF schema test
           strace valgrind # hardening tests: plaintext-leak tracing, memcheck
           openssh-client # ssh-keygen: the fingerprint cross-check
           clang-tidy clang-format cppcheck # scripts/lint.sh

@@ -41,6 +41,7 @@ typedef struct sk_finding {
     const char *code; /* static string, see docs/verify.md */
     char *message;
     char key_fingerprint[SK_FINGERPRINT_MAX]; /* "" when no key is involved */
+    size_t line, column; /* 1-based, filled in by sk_verify_text; 0 when unknown */
 } sk_finding;
 
 /* One encryptedData item. */
@@ -56,6 +57,14 @@ typedef struct sk_verify_item {
     int sealed_scope; /* sk_scope whose label opened it (any label tried), -1 unknown */
     char opened_by[SK_FINGERPRINT_MAX]; /* "" when no key opened it */
     int newest;                         /* -1 unknown, 0 or 1: opened by the current/newest key */
+    /* For sk_verify_cross_check: a hash of the ciphertext, so copies are found without keys. */
+    unsigned char digest[32];
+    int has_digest;
+    /* The base64 value and the index of its decrypt-failed finding while no label opens it; the
+     * cross check tries the scan's other labels on it. NULL otherwise. */
+    char *unopened;
+    size_t failed_finding;
+    size_t line, column; /* of the value; 0 when unknown */
 } sk_verify_item;
 
 /* One SealedSecret seen, for policies. */
@@ -69,6 +78,7 @@ typedef struct sk_verify_secret {
     sk_scope scope;
     char **keys; /* encryptedData and template.data keys */
     size_t n_keys;
+    size_t line; /* where its document starts; 0 when unknown */
 } sk_verify_secret;
 
 typedef struct sk_findings {
@@ -131,6 +141,43 @@ SK_API int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify
 SK_API int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
                           const sk_verify_opts *opts, sk_findings *out, sk_error *err);
 
+/*
+ * After every file of a scan: what only the whole scan shows. With keys, an item that opened
+ * under no label of its own SealedSecret is tried under the labels of the scan's other
+ * SealedSecrets (strict and namespace-wide); its decrypt-failed finding becomes copied-value or
+ * sealed-for-other, naming the SealedSecret (and item) it came from. Without keys, the same
+ * ciphertext in two different SealedSecrets or items is a duplicate-ciphertext finding.
+ */
+SK_API int sk_verify_cross_check(const sk_verify_opts *opts, sk_findings *f, sk_error *err);
+
+/*
+ * A cert-expired (error) or cert-expiring (warning: within warn_days of now) finding on
+ * source for the --cert certificate; nothing for a bare public key.
+ */
+SK_API int sk_verify_cert_expiry(const sk_pubkey *cert, const char *source, time_t now,
+                                 long warn_days, sk_findings *f, sk_error *err);
+
+/* Every finding code sealkit verify uses, with what it means and how to fix it. */
+typedef struct sk_verify_code {
+    const char *code;
+    sk_severity severity; /* the worst severity it is reported with */
+    const char *summary;  /* what it means */
+    const char *help;     /* how to fix it */
+} sk_verify_code;
+
+SK_API const sk_verify_code *sk_verify_codes(size_t *n);
+/* NULL for a code sealkit does not use. */
+SK_API const sk_verify_code *sk_verify_code_find(const char *code);
+
+/*
+ * Repeated item findings as groups: findings about items of the same SealedSecret with the same
+ * severity, code, message and key form one group, in the order of their first finding. *order
+ * lists every finding index group after group; group g is order[start[g] .. start[g+1]-1]
+ * (start has *n_groups + 1 entries). Both are malloc'd.
+ */
+SK_API int sk_findings_group(const sk_findings *f, size_t **order, size_t **start, size_t *n_groups,
+                             sk_error *err);
+
 /* ---- policies: required Secrets and items (docs/verify.md) ---- */
 
 typedef struct sk_policy sk_policy;
@@ -138,12 +185,14 @@ typedef struct sk_policy sk_policy;
 /*
  * Reads a policy (YAML or JSON):
  *   secrets: [{name, namespace, type?, scope?, required: [item...]}]
+ *   namespaces: [namespace...]    the only namespaces a SealedSecret may be in
+ *   unexpected: error|warning     a SealedSecret the policy does not list is a finding
  * Unknown fields are errors, so that a typo does not pass silently.
  */
 SK_API int sk_policy_parse(const unsigned char *buf, size_t len, const char *source,
                            sk_policy **out, sk_error *err);
 SK_API void sk_policy_free(sk_policy *p);
-/* Adds findings for what the SealedSecrets recorded in f lack. */
+/* Adds findings for what the SealedSecrets recorded in f lack, and for those it does not allow. */
 SK_API int sk_policy_check(const sk_policy *p, sk_findings *f, sk_error *err);
 
 /* ---- certificates (sealkit cert) ---- */

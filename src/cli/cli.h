@@ -64,8 +64,14 @@ int cmd_package(int argc, char **argv);
 int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
 /* The newest key by the controller's rule (sk_keyring_newest); -1 when none qualifies. */
 long cli_newest_key(const sk_keyring *kr);
+/* The same without the warning: 'sealkit verify' reports an expired certificate as a finding. */
+int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
 void cli_print_finding(const sk_finding *x);
+/* Every finding so, repeated item findings as one line whose ITEM lists the items. */
+int cli_print_findings(const sk_findings *f, sk_error *err);
+/* The findings as one SARIF 2.1.0 log on stdout: a rule per code, a result per finding. */
+int cli_report_sarif(const sk_findings *f, sk_error *err);
 
 /*
  * Prints what a reseal of files and folders could not do, one error line each (cmd_reseal.c):

@@ -15,62 +15,116 @@ static const char usage[] =
     "\n"
     "Check every SealedSecret in the files and folders given (*.yaml, *.yml, *.json;\n"
     "'-' is stdin) and print one finding per line as FILE:DOCUMENT:ITEM: SEVERITY: CODE:\n"
-    "MESSAGE. No value is ever printed. Finding codes: docs/verify.md.\n"
+    "MESSAGE. A plaintext Secret is an error. No value is ever printed. Finding codes:\n"
+    "sealkit-verify(1) and docs/verify.md.\n"
     "\n"
     "  --cert FILE        the controller's current certificate: RSA parts must match its\n"
     "                     size, and items not sealed under it are flagged [SEALED_SECRETS_CERT]\n"
     "  --key FILE[,FILE]  private keys (as for 'sealkit unseal'): every item must open;\n"
     "                     reports the key and scope that open it and checks the content\n"
-    "  --policy FILE      required Secrets and items (see policies/seldon-system.yaml)\n"
-    "  -o, --format FMT   text (default) or json (schema: docs/verify-schema.json)\n"
+    "  --policy FILE      required Secrets and items, allowed namespaces (see\n"
+    "                     policies/seldon-system.yaml)\n"
+    "  --warn-days N      a --cert that expires within N days is a warning (default 0)\n"
+    "  --fail-on SEV      the least severity that fails the run: error, warning\n"
+    "                     (default) or info\n"
+    "  -o, --format FMT   text (default), json (schema: docs/verify-schema.json) or\n"
+    "                     sarif (SARIF 2.1.0, for code scanning)\n"
     "  -h, --help         show this help\n"
     "\n"
-    "Exit status: 0 clean (info findings only), 1 errors or warnings found,\n"
+    "In text, repeated findings about items of one SealedSecret are one line whose ITEM\n"
+    "lists the items.\n"
+    "\n"
+    "Exit status: 0 no finding of the --fail-on severity or worse, 1 such findings,\n"
     "2 usage error or a file that cannot be read.\n";
+
+enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
 
 typedef struct verify_args {
     const char *cert, *policy;
     cli_list keys;
-    int json;
+    int format;
+    long warn_days;
+    sk_severity fail_on;
 } verify_args;
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_POLICY };
+enum { OPT_CERT = 256, OPT_KEY, OPT_POLICY, OPT_WARN_DAYS, OPT_FAIL_ON };
 
 static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
                                         {"key", required_argument, NULL, OPT_KEY},
                                         {"policy", required_argument, NULL, OPT_POLICY},
+                                        {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
+                                        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
                                         {"format", required_argument, NULL, 'o'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 
+static int parse_format(const char *s, int *format)
+{
+    if (strcasecmp(s, "text") == 0)
+        *format = FORMAT_TEXT;
+    else if (strcasecmp(s, "json") == 0)
+        *format = FORMAT_JSON;
+    else if (strcasecmp(s, "sarif") == 0)
+        *format = FORMAT_SARIF;
+    else
+        return cli_usage_error("verify", "unsupported report format: %s", s);
+    return 0;
+}
+
+static int parse_days(const char *s, long *out)
+{
+    char *end = NULL;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || n < 0 || n > 365L * 1000)
+        return cli_usage_error("verify", "--warn-days needs a number of days from 0 to 365000");
+    *out = n;
+    return 0;
+}
+
+static int parse_severity(const char *s, sk_severity *out)
+{
+    for (int v = SK_SEVERITY_INFO; v <= SK_SEVERITY_ERROR; v++)
+        if (strcmp(s, sk_severity_name((sk_severity)v)) == 0) {
+            *out = (sk_severity)v;
+            return 0;
+        }
+    return cli_usage_error("verify", "--fail-on needs error, warning or info, not %s", s);
+}
+
+static int parse_flag(int c, verify_args *a)
+{
+    switch (c) {
+    case 'h':
+        fputs(usage, stdout);
+        return -1;
+    case OPT_CERT:
+        a->cert = optarg;
+        return 0;
+    case OPT_KEY:
+        return cli_list_add_csv(&a->keys, optarg) != 0 ? EXIT_USAGE : 0;
+    case OPT_POLICY:
+        a->policy = optarg;
+        return 0;
+    case OPT_WARN_DAYS:
+        return parse_days(optarg, &a->warn_days);
+    case OPT_FAIL_ON:
+        return parse_severity(optarg, &a->fail_on);
+    case 'o':
+        return parse_format(optarg, &a->format);
+    default:
+        return cli_usage_error("verify", "invalid option");
+    }
+}
+
 static int parse_flags(int argc, char **argv, verify_args *a)
 {
     a->cert = cli_env("cert");
-    int c;
+    a->fail_on = SK_SEVERITY_WARNING;
+    int c, rc = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(usage, stdout);
-            return -1;
-        case OPT_CERT:
-            a->cert = optarg;
-            break;
-        case OPT_KEY:
-            if (cli_list_add_csv(&a->keys, optarg) != 0) return EXIT_USAGE;
-            break;
-        case OPT_POLICY:
-            a->policy = optarg;
-            break;
-        case 'o':
-            if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
-                return cli_usage_error("verify", "unsupported report format: %s", optarg);
-            a->json = strcasecmp(optarg, "json") == 0;
-            break;
-        default:
-            return cli_usage_error("verify", "invalid option");
-        }
-    }
+    while (rc == 0 && (c = getopt_long(argc, argv, "ho:", options, NULL)) != -1)
+        rc = parse_flag(c, a);
+    if (rc != 0) return rc;
     if (a->cert != NULL && *a->cert == '\0') a->cert = NULL;
     if (optind >= argc) return cli_usage_error("verify", "no file or folder to verify");
     return 0;
@@ -99,11 +153,11 @@ static int walk_findings(const sk_walk_list *l, sk_findings *f, sk_error *err)
 
 /* ---- printing ---- */
 
-static void report_text(const sk_findings *f)
+static int report_text(const sk_findings *f, sk_error *err)
 {
-    for (size_t i = 0; i < f->n; i++)
-        cli_print_finding(&f->v[i]);
+    int rc = cli_print_findings(f, err);
     fflush(stdout);
+    if (rc != SK_OK) return rc;
     size_t opened = 0;
     for (size_t i = 0; i < f->n_items; i++)
         opened += f->items[i].opens == 1;
@@ -116,6 +170,7 @@ static void report_text(const sk_findings *f)
             "sealkit: %zu files, %zu SealedSecrets, %zu items (%zu opened): %zu errors, "
             "%zu warnings, %zu info\n",
             f->files, f->n_secrets, f->n_items, opened, e, w, f->n - e - w);
+    return SK_OK;
 }
 
 /*
@@ -151,6 +206,8 @@ static json_t *finding_json(const sk_finding *x)
               set(o, "severity", json_string(sk_severity_name(x->severity))) ||
               set(o, "code", json_string(x->code)) ||
               set(o, "message", json_string_nocheck(x->message)) ||
+              (x->line > 0 && set(o, "line", json_integer((json_int_t)x->line))) ||
+              (x->column > 0 && set(o, "column", json_integer((json_int_t)x->column))) ||
               (x->key_fingerprint[0] && set(o, "key_fingerprint", json_string(x->key_fingerprint)));
     if (bad) {
         json_decref(o);
@@ -236,7 +293,7 @@ static int load_policy(const char *path, sk_policy **p, sk_error *err)
 static int prepare(const verify_args *a, run_state *s, sk_error *err)
 {
     int rc = SK_OK;
-    if (a->cert != NULL) rc = cli_load_audit_cert(a->cert, &s->cert, err);
+    if (a->cert != NULL) rc = cli_read_audit_cert(a->cert, &s->cert, err);
     if (rc == SK_OK && a->keys.n > 0) {
         rc = load_private_keys(&a->keys, &s->kr, err);
     }
@@ -259,6 +316,30 @@ static int verify_files(const sk_walk_list *files, const sk_verify_opts *opts, s
     return rc;
 }
 
+/* What only the whole scan shows: the certificate, copies between SealedSecrets, the policy. */
+static int check_scan(const verify_args *a, const run_state *s, const sk_verify_opts *opts,
+                      sk_findings *f, sk_error *err)
+{
+    int rc = SK_OK;
+    if (s->cert != NULL)
+        rc = sk_verify_cert_expiry(s->cert, a->cert, cli_now(), a->warn_days, f, err);
+    if (rc == SK_OK) rc = sk_verify_cross_check(opts, f, err);
+    if (rc == SK_OK && s->policy != NULL) rc = sk_policy_check(s->policy, f, err);
+    if (rc == SK_OK && f->n_secrets == 0) {
+        sk_where none = {"-", 0, 0, NULL};
+        rc = sk_findings_add(f, &none, SK_SEVERITY_WARNING, "no-sealed-secrets", NULL, err,
+                             "no SealedSecret found in the %zu files read", f->files);
+    }
+    return rc;
+}
+
+static int report(const verify_args *a, const sk_findings *f, sk_error *err)
+{
+    if (a->format == FORMAT_JSON) return report_json(f, err);
+    if (a->format == FORMAT_SARIF) return cli_report_sarif(f, err);
+    return report_text(f, err);
+}
+
 static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
 {
     run_state s = {0};
@@ -270,24 +351,16 @@ static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
         rc = sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &files, err);
     sk_verify_opts opts = {SK_VERIFY_OPTS_VERSION, s.cert, s.kr, cli_newest_key(s.kr)};
     if (rc == SK_OK) rc = verify_files(&files, &opts, &f, err);
-    if (rc == SK_OK && s.policy != NULL) rc = sk_policy_check(s.policy, &f, err);
-    if (rc == SK_OK && f.n_secrets == 0) {
-        sk_where none = {"-", 0, 0, NULL};
-        rc = sk_findings_add(&f, &none, SK_SEVERITY_WARNING, "no-sealed-secrets", NULL, err,
-                             "no SealedSecret found in the %zu files read", f.files);
-    }
-    if (rc == SK_OK && a->json)
-        rc = report_json(&f, err);
-    else if (rc == SK_OK)
-        report_text(&f);
-    int findings = sk_findings_count(&f, SK_SEVERITY_WARNING) > 0;
+    if (rc == SK_OK) rc = check_scan(a, &s, &opts, &f, err);
+    if (rc == SK_OK) rc = report(a, &f, err);
+    int failing = sk_findings_count(&f, a->fail_on) > 0;
     sk_findings_free(&f);
     sk_walk_list_free(&files);
     sk_policy_free(s.policy);
     sk_pubkey_free(s.cert);
     sk_keyring_free(s.kr);
     if (rc != SK_OK) return -1;
-    return findings ? EXIT_FAIL : EXIT_OK;
+    return failing ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_verify(int argc, char **argv)

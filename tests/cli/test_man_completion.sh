@@ -95,7 +95,8 @@ expect_completion "reseal" sealkit res
 expect_completion "--scope" sealkit seal --sc
 expect_completion "cluster-wide" sealkit seal --scope cl
 expect_completion "json yaml" sealkit unseal -o ""
-expect_completion "json text" sealkit verify --format ""
+expect_completion "json sarif text" sealkit verify --format ""
+expect_completion "error info warning" sealkit verify --fail-on ""
 expect_completion "list" sealkit keys l
 expect_completion "docker-registry generic" sealkit create ""
 expect_completion "--version" sealkit --vers

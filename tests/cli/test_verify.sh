@@ -49,8 +49,11 @@ expect_rc 0 "positive folder with --cert, no keys"
 # A certificate of another size: every RSA part is the wrong length (an expired one still loads).
 run "$SK" verify --cert "$SK_TEST_DATA_DIR/verify/expired-2048.crt" "$IOP/cases/strict-basic/sealed.yaml"; keep
 expect_rc 1 "2048-bit certificate against 4096-bit blobs"
-expect_out ":1:password: error: rsa-length: the RSA part is 512 bytes" "rsa-length"
-expect_err "has expired" "expired --cert warns"
+# One line for the three items of one cause (issue 10, item 7), and the expiry as a finding.
+expect_out ":1:password,port,username: error: rsa-length: the RSA part is 512 bytes" "rsa-length grouped"
+[ "$(grep -c 'rsa-length' "$T/out")" -eq 1 ] && ok || bad "rsa-length: one line for three items"
+expect_out "expired-2048.crt:-:-: error: cert-expired: the certificate expired on 2025-01-01" "cert-expired"
+expect_err "4 errors" "cert-expired counts in the summary"
 
 # ---- negative cases ----
 run "$SK" verify "$IOP/cases/neg-truncated-blob/sealed.yaml"; keep
@@ -68,7 +71,7 @@ expect_out "the value was altered" "flipped tag message"
 expect_not_out ":1:username: error" "flipped tag: only password"
 run "$SK" verify --key "$KEY" "$IOP/cases/neg-wrong-namespace/sealed.yaml"; keep
 expect_rc 1 "wrong namespace with keys"
-expect_out ":1:password: error: decrypt-failed: " "wrong namespace"
+expect_out ":1:password,port,username: error: decrypt-failed: " "wrong namespace"
 expect_out "sealed for another name or namespace" "wrong namespace message"
 expect_out '"other-namespace/db-credentials"' "wrong namespace names the label"
 
@@ -117,7 +120,10 @@ for fmt in text json; do
   [ $fmt = json ] && cp "$T/out" "$T/report-seed.json"
 done
 run "$SK" verify --key "$KEY" "$T/seed-sealed.yaml"; keep
-[ "$(grep -c 'default-credential' "$T/out")" -eq 2 ] && ok || bad "exactly two default credentials"
+grep -q ':1:AWS_SECRET_ACCESS_KEY,MLFLOW_TRACKING_PASSWORD: error: default-credential' "$T/out" &&
+  [ "$(grep -c 'default-credential' "$T/out")" -eq 1 ] && ok || bad "two default credentials on one line"
+run "$SK" verify --key "$KEY" --format json "$T/seed-sealed.yaml"
+[ "$(grep -c '"code": "default-credential"' "$T/out")" -eq 2 ] && ok || bad "JSON keeps one finding per item"
 
 # ---- policy: the seldon-system examples sealed under the dev certificate ----
 mkdir -p "$T/overlay/production"
@@ -196,8 +202,198 @@ for mode in 0 1; do
   [ "$rc" -ne 0 ] && ok || bad "a broken report passes the schema check (hand=$mode)"
 done
 
+# ---- issue 10: the mistakes auditors look for ----
+# A plaintext Secret beside the sealed ones, alone, in a List and in a multi-document file.
+mkdir -p "$T/plain"
+cp "$IOP/cases/strict-basic/sealed.yaml" "$T/plain/sealed.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: leak, namespace: prod}\nstringData: {pw: pl41n-str1ng-value}\n' >"$T/plain/a-secret.yaml"
+printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: in-list, namespace: prod}\n  data: {token: cGw0MW4tYjY0LXZhbHVl}\n' >"$T/plain/list.yaml"
+{ cat "$IOP/cases/strict-basic/sealed.yaml"; printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: second, namespace: prod}\ndata: {k: cGw0MW4tc2Vjb25kLWRvYw==}\n'; } >"$T/plain/multi.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: no-values, namespace: prod}\ntype: kubernetes.io/service-account-token\n' >"$T/plain/sa-token.yaml"
+for fmt in text json; do
+  run "$SK" verify --format $fmt "$T/plain"; keep
+  expect_rc 1 "plaintext Secrets ($fmt)"
+  [ "$(grep -c 'plaintext-secret' "$T/out")" -eq 3 ] && ok || bad "three plaintext Secrets ($fmt): $(cat "$T/out")"
+  grep -q 'no-values' "$T/out" && bad "a Secret without values is not plaintext ($fmt)" || ok
+done
+run "$SK" verify "$T/plain"; keep
+expect_out "a-secret.yaml:1:-: error: plaintext-secret: kind: Secret prod/leak holds 1 item in plaintext (stringData: pw)" "plaintext Secret"
+expect_out "list.yaml:1.1:-: error: plaintext-secret: kind: Secret prod/in-list" "plaintext Secret in a List"
+expect_out "multi.yaml:2:-: error: plaintext-secret: kind: Secret prod/second holds 1 item in plaintext (data: k)" "plaintext Secret in document 2"
+expect_err "3 errors" "plaintext Secrets count as errors"
+
+# The --cert's expiry: a finding in the summary, the JSON and the exit status.
+days=$(( ($(date -u -d "$(openssl x509 -in "$CERT" -noout -enddate | cut -d= -f2)" +%s) - NOW) / 86400 ))
+run "$SK" verify --cert "$CERT" --warn-days $((days + 1)) "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 1 "certificate expiring within --warn-days"
+expect_out "tls.crt:-:-: warning: cert-expiring: the certificate expires on 2036-11-22" "cert-expiring"
+expect_err "0 errors, 1 warnings" "cert-expiring counts as a warning"
+run "$SK" verify --cert "$CERT" --warn-days "$days" "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 0 "certificate expiring after --warn-days"
+expect_not_out "cert-expiring" "no cert-expiring outside --warn-days"
+run "$SK" verify --cert "$SK_TEST_DATA_DIR/verify/expired-2048.crt" --format json "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_out '"code": "cert-expired"' "cert-expired in JSON"
+expect_out '"errors": 4' "cert-expired in the JSON summary"
+cp "$T/out" "$T/report-expired.json"
+fails 2 "--warn-days needs a number of days" "bad --warn-days" "$SK" verify --warn-days soon "$T/cw.yaml"
+
+# Values copied between SealedSecrets: prod/db's pw pasted into staging/db as pw and password.
+mkdir -p "$T/copy"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\nstringData: {pw: c0pied-pr0d-pass, user: pr0d-user-name}\n' >"$T/prod.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: staging}\nstringData: {user: st4ging-user-name}\n' >"$T/staging.yaml"
+run "$SK" seal --cert "$CERT" -o yaml -f "$T/prod.yaml" -w "$T/copy/prod-db.yaml"
+run "$SK" seal --cert "$CERT" -o yaml -f "$T/staging.yaml" -w "$T/staging-db.yaml"
+pw=$(grep -E '^ +pw: ' "$T/copy/prod-db.yaml" | sed 's/^ *pw: //')
+awk -v pw="$pw" '{print} /^  encryptedData:/{print "    password: " pw; print "    pw: " pw}' "$T/staging-db.yaml" >"$T/copy/staging-db.yaml"
+grep -q "password: $pw" "$T/copy/staging-db.yaml" && ok || bad "the copy was not made"
+run "$SK" verify --key "$KEY" "$T/copy"; keep
+expect_rc 1 "copied values with the key"
+expect_out "staging-db.yaml:1:pw: error: copied-value: copied from prod/db, the same item in $T/copy/prod-db.yaml:1" "copied value named"
+expect_out "staging-db.yaml:1:password: error: copied-value: copied from prod/db, item pw in" "copied value under another item"
+expect_not_out "decrypt-failed" "a copy is not left as decrypt-failed"
+run "$SK" verify "$T/copy"; keep
+expect_rc 1 "copied values without keys"
+expect_out "staging-db.yaml:1:password: warning: duplicate-ciphertext: the same ciphertext as prod/db, item pw in $T/copy/prod-db.yaml:1" "duplicate ciphertext (another item)"
+expect_out "staging-db.yaml:1:pw: warning: duplicate-ciphertext: the same ciphertext as prod/db, the same item" "duplicate ciphertext (same item)"
+# The same SealedSecret in two overlays is not a copy.
+mkdir -p "$T/overlays/a" "$T/overlays/b"
+cp "$T/copy/prod-db.yaml" "$T/overlays/a/db.yaml"; cp "$T/copy/prod-db.yaml" "$T/overlays/b/db.yaml"
+run "$SK" verify "$T/overlays"; keep
+expect_rc 0 "one SealedSecret in two overlays"
+
+# Sealed for another namespace: named when the scan shows which one opens it.
+run "$SK" verify --key "$KEY" "$IOP/cases/neg-wrong-namespace/sealed.yaml" "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_out "neg-wrong-namespace/sealed.yaml:1:password,port,username: error: sealed-for-other: sealed for demo/db-credentials, the same item" "sealed for another SealedSecret of the scan"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: shared, namespace: prod}\nstringData: {k: n4mespace-w1de-val}\n' >"$T/nw.yaml"
+run "$SK" seal --cert "$CERT" --scope namespace-wide -o yaml -f "$T/nw.yaml" -w "$T/nw-sealed.yaml"
+expect_rc 0 "seal namespace-wide"
+# prod/db renamed to prd/db, scanned with another SealedSecret of prod: no copy of it to compare.
+sed 's/namespace: prod$/namespace: prd/' "$T/copy/prod-db.yaml" >"$T/typo-db.yaml"
+run "$SK" verify --key "$KEY" "$T/typo-db.yaml" "$T/nw-sealed.yaml"; keep
+expect_out "typo-db.yaml:1:pw,user: error: sealed-for-other: sealed for prod/db, not for this SealedSecret" "a namespace typo: its own name in a namespace of the scan"
+run "$SK" verify --key "$KEY" "$T/typo-db.yaml"; keep
+expect_out "typo-db.yaml:1:pw,user: error: decrypt-failed: " "alone, the namespace it was sealed for is not determinable"
+k=$(grep -E '^ +k: ' "$T/nw-sealed.yaml" | sed 's/^ *k: //')
+awk -v k="$k" '{print} /^  encryptedData:/{print "    k: " k}' "$T/staging-db.yaml" >"$T/nw-copy.yaml"
+run "$SK" verify --key "$KEY" "$T/nw-sealed.yaml" "$T/nw-copy.yaml"; keep
+expect_out "nw-copy.yaml:1:k: error: copied-value: copied from namespace prod (namespace-wide), the same item" "copied from a namespace-wide SealedSecret"
+
+# Policy: allowed namespaces and unexpected SealedSecrets (a seldon-sytem copy).
+cp -r "$T/overlay" "$T/strays"
+sed 's/namespace: seldon-system$/namespace: seldon-sytem/' "$T/overlay/production/ml-platform-secret.yaml" >"$T/strays/typo.yaml"
+grep -q 'namespace: seldon-sytem' "$T/strays/typo.yaml" && ok || bad "the typo copy was not made"
+printf 'namespaces: [seldon-system]\nunexpected: warning\nsecrets:\n  - {name: ml-platform, namespace: seldon-system}\n' >"$T/allow.yaml"
+run "$SK" verify --policy "$T/allow.yaml" "$T/strays"; keep
+expect_rc 1 "strays are warnings"
+expect_out "typo.yaml:1:-: warning: policy-namespace: namespace seldon-sytem is not one the policy $T/allow.yaml allows (did you mean seldon-system?)" "namespace typo"
+expect_out "ghcr-secret.yaml:1:-: warning: policy-unexpected-secret: seldon-system/ghcr is not in the policy" "unexpected SealedSecret"
+grep -q 'policy-unexpected-secret: seldon-sytem' "$T/out" && bad "a namespace stray is reported once" || ok
+# --fail-on: the same warnings do not fail a gate on errors; info findings fail one on info.
+run "$SK" verify --policy "$T/allow.yaml" --fail-on error "$T/strays"; keep
+expect_rc 0 "--fail-on error with warnings only"
+sed 's/unexpected: warning/unexpected: error/' "$T/allow.yaml" >"$T/allow-error.yaml"
+run "$SK" verify --policy "$T/allow-error.yaml" --fail-on error "$T/strays"; keep
+expect_rc 1 "--fail-on error with unexpected: error"
+expect_out "error: policy-namespace" "unexpected: error"
+run "$SK" verify "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 0 "info findings pass by default"
+run "$SK" verify --fail-on info "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 1 "--fail-on info"
+fails 2 "--fail-on needs error, warning or info" "bad --fail-on" "$SK" verify --fail-on fatal "$T/cw.yaml"
+printf 'unexpected: maybe\nsecrets: []\n' >"$T/bad-unexpected.yaml"
+fails 2 "unexpected: must be error or warning" "bad unexpected" "$SK" verify --policy "$T/bad-unexpected.yaml" "$T/cw.yaml"
+run "$SK" verify --policy "$T/allow.yaml" --format json "$T/strays"; keep
+cp "$T/out" "$T/report-strays.json"
+
+# ---- SARIF 2.1.0: validated against the published schema ----
+run "$SK" verify --policy "$T/allow.yaml" --format sarif "$T/strays" "$T/plain" "$T/copy"; keep
+expect_rc 1 "SARIF report"
+cp "$T/out" "$T/strays.sarif"
+run "$SK" verify --policy "$T/allow.yaml" --format json "$T/strays" "$T/plain" "$T/copy"
+cp "$T/out" "$T/strays-sarif-twin.json"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+  run /usr/bin/python3 - "$SK_TEST_DATA_DIR/verify/sarif-schema-2.1.0.json" "$T/strays.sarif" "$T/strays-sarif-twin.json" <<'PY'
+import json, sys, jsonschema
+schema, log, twin = (json.load(open(p)) for p in sys.argv[1:4])
+jsonschema.Draft4Validator(schema).validate(log)
+run = log["runs"][0]
+rules = run["tool"]["driver"]["rules"]
+ids = [r["id"] for r in rules]
+assert len(ids) == len(set(ids)), "a rule twice"
+assert all(r["help"]["text"] and r["shortDescription"]["text"] for r in rules), "a rule without help"
+assert len(run["results"]) == len(twin["findings"]), (len(run["results"]), len(twin["findings"]))
+for res, f in zip(run["results"], twin["findings"]):
+    assert res["ruleId"] == f["code"] and ids[res["ruleIndex"]] == f["code"], (res, f)
+    assert res["level"] == {"error": "error", "warning": "warning", "info": "note"}[f["severity"]]
+    if f["file"] == "-":
+        assert "locations" not in res
+        continue
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == f["file"], (loc, f)
+    if "line" in f:
+        assert loc["region"]["startLine"] == f["line"] and loc["region"]["startColumn"] == f["column"]
+codes = {r["ruleId"] for r in run["results"]}
+assert {"plaintext-secret", "policy-namespace", "duplicate-ciphertext"} <= codes, codes
+PY
+  expect_rc 0 "SARIF validates against sarif-schema-2.1.0.json: $(tail -c 300 "$T/err")"
+  cp "$T/strays.sarif" "$T/broken.sarif"
+  sed -i 's/"level": "note"/"level": "fatal"/' "$T/broken.sarif"
+  run /usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))' \
+    "$SK_TEST_DATA_DIR/verify/sarif-schema-2.1.0.json" "$T/broken.sarif"
+  [ "$rc" -ne 0 ] && ok || bad "a broken SARIF log passes the schema"
+else
+  skip_part "python3-jsonschema is not installed (scripts/setup.sh): SARIF not validated"
+fi
+# Lines and columns point at the item's value.
+python3 - "$T/strays-sarif-twin.json" "$T/copy/staging-db.yaml" <<'PY' && ok || bad "line and column of an item finding"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = [f for f in r["findings"] if f["code"] == "duplicate-ciphertext" and f["item"] == "password"][0]
+line = open(sys.argv[2]).read().split("\n")[f["line"] - 1]
+assert line[:f["column"] - 1].strip() == "password:" and line[f["column"] - 1:].startswith("Ag"), line[:40]
+PY
+
+# Every code is documented: in docs/verify.md, in the man page, and as a SARIF rule with help.
+python3 - "$T/strays.sarif" "$SRC/docs/verify.md" "$SRC/man/sealkit-verify.1" <<'PY' && ok || bad "a code is not documented"
+import json, re, sys
+ids = {r["id"] for r in json.load(open(sys.argv[1]))["runs"][0]["tool"]["driver"]["rules"]}
+md = set()
+codes_section = open(sys.argv[2]).read().split("\n## Codes\n")[1].split("\n## ")[0]
+for cell in re.findall(r"^\| ((?:`[a-z0-9-]+`(?:, )?)+) \|", codes_section, re.M):
+    md |= set(re.findall(r"`([a-z0-9-]+)`", cell))
+man = {m.replace("\\-", "-") for m in re.findall(r"^\.TP\n\.B ([a-z0-9\\-]+)$", open(sys.argv[3]).read(), re.M)}
+assert ids - md == set(), ("not in docs/verify.md", ids - md)
+assert md - ids == set(), ("documented but not a rule", md - ids)
+assert ids - man == set(), ("not in the man page", ids - man)
+PY
+
+# ---- the audit repository (tests/data/verify/repo): one of each mistake beside correct files ----
+REPO=$SK_TEST_DATA_DIR/verify/repo
+run "$SK" verify --key "$KEY" --policy "$REPO/policy.yaml" --format json "$REPO"; keep
+expect_rc 1 "audit repository with the key"
+python3 - "$T/out" <<'PY' && ok || bad "audit repository with the key: each mistake once, by its code"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((f["file"].split("/repo/")[1], f["code"], f["item"]) for f in r["findings"])
+assert got == [("prod/leak.yaml", "plaintext-secret", None),
+               ("seldon-sytem/db.yaml", "policy-namespace", None),
+               ("staging/api.yaml", "sealed-for-other", "token"),
+               ("staging/db.yaml", "copied-value", "pw")], got
+PY
+run "$SK" verify --policy "$REPO/policy.yaml" --format json "$REPO"; keep
+python3 - "$T/out" <<'PY' && ok || bad "audit repository without keys"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((f["file"].split("/repo/")[1], f["code"], f["item"]) for f in r["findings"])
+assert got == [("prod/leak.yaml", "plaintext-secret", None),
+               ("seldon-sytem/db.yaml", "policy-namespace", None),
+               ("staging/db.yaml", "duplicate-ciphertext", "pw")], got
+PY
+
 # ---- no plaintext anywhere ----
 for v in t0ken-value-xyz minioadmin my-secure-mlflow EXAMPLE-ID-not-default hunter2-fake \
+         pl41n-str1ng-value cGw0MW4tYjY0LXZhbHVl pl41n-b64-value cGw0MW4tc2Vjb25kLWRvYw pl41n-second-doc \
+         c0pied-pr0d-pass pr0d-user-name st4ging-user-name n4mespace-w1de-val fake-r3po \
          example-secret-access-key-not-real example-token-not-real fake-api-key-123; do
   grep -qiF -- "$v" "$T/all-output" && bad "plaintext '$v' in verify output" || ok
 done

@@ -1054,6 +1054,318 @@ static void test_pubkey_ex_expired(void **state)
     free(text);
 }
 
+/* ---- issue 10: plaintext Secrets, copies across a scan, expiry, policies, groups, codes ---- */
+
+static void test_plaintext_secret(void **state)
+{
+    (void)state;
+    sk_findings f;
+    verify_text("apiVersion: v1\nkind: Secret\nmetadata: {name: leak, namespace: prod}\n"
+                "stringData: {pw: pl41n-value-1}\ndata: {k: cGw0MW4tdmFsdWUtMg==}\n"
+                "---\nkind: List\nitems:\n- kind: Secret\n  metadata: {name: in-list}\n"
+                "  data: {t: cGw0MW4tdmFsdWUtMw==}\n"
+                "---\nkind: Secret\nmetadata: {name: sa, namespace: prod}\n"
+                "type: kubernetes.io/service-account-token\n",
+                NULL, &f);
+    assert_int_equal(sk_findings_count(&f, SK_SEVERITY_ERROR), 2);
+    const sk_finding *x = must_find(&f, "plaintext-secret", NULL);
+    assert_int_equal(x->document, 1);
+    assert_int_equal(x->line, 1);
+    assert_non_null(strstr(x->message, "prod/leak holds 2 items"));
+    assert_non_null(strstr(x->message, "data: k, stringData: pw"));
+    assert_int_equal(f.v[1].document, 2);
+    assert_int_equal(f.v[1].list_item, 1);
+    assert_string_equal(f.v[1].code, "plaintext-secret");
+    assert_int_equal(f.v[1].line, 7);
+    for (size_t i = 0; i < f.n; i++) {
+        assert_null(strstr(f.v[i].message, "pl41n"));
+        assert_null(strstr(f.v[i].message, "cGw0MW4"));
+    }
+    assert_int_equal(f.n_secrets, 0);
+    sk_findings_free(&f);
+}
+
+static void test_lines_and_columns(void **state)
+{
+    (void)state;
+    sk_findings f;
+    char *t = sealed_yaml("not*base64", "", "", "");
+    verify_text(t, NULL, &f);
+    const sk_finding *x = must_find(&f, "base64", "password");
+    assert_int_equal(x->line, 8);    /* "    password: not*base64" */
+    assert_int_equal(x->column, 15); /* the value, after "    password: " */
+    sk_findings_free(&f);
+    free(t);
+    verify_text("a: [unclosed\n", NULL, &f);
+    x = must_find(&f, "parse", NULL);
+    assert_true(x->line >= 1);
+    sk_findings_free(&f);
+}
+
+/* Verifies each document into one findings list, as the CLI does for the files of a scan. */
+static void verify_scan(json_t *const *docs, size_t n, const sk_verify_opts *o, sk_findings *f)
+{
+    sk_error err = {0};
+    sk_findings_init(f);
+    for (size_t i = 0; i < n; i++) {
+        char file[32];
+        snprintf(file, sizeof file, "%zu.yaml", i + 1);
+        sk_where w = {file, 1, 0, NULL};
+        assert_int_equal(sk_verify_doc(docs[i], &w, o, f, &err), SK_OK);
+    }
+    assert_int_equal(sk_verify_cross_check(o, f, &err), SK_OK);
+}
+
+static void set_item(json_t *to, const char *item, const json_t *from, const char *from_item)
+{
+    json_t *enc_to = json_object_get(json_object_get(to, "spec"), "encryptedData");
+    json_t *enc_from = json_object_get(json_object_get(from, "spec"), "encryptedData");
+    json_object_set(enc_to, item, json_object_get(enc_from, from_item));
+}
+
+static void test_cross_copied_value(void **state)
+{
+    fixture *fx = *state;
+    json_t *docs[2];
+    docs[0] = seal_yaml(fx,
+                        "kind: Secret\nmetadata: {name: db, namespace: prod}\n"
+                        "stringData: {pw: pr0d-value}\n",
+                        SK_SCOPE_STRICT);
+    docs[1] = seal_yaml(fx, plain_secret, SK_SCOPE_STRICT); /* demo/app: user, token */
+    set_item(docs[1], "pw", docs[0], "pw");
+    set_item(docs[1], "other", docs[0], "pw");
+    sk_findings f;
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
+    verify_scan(docs, 2, &keys, &f);
+    const sk_finding *x = must_find(&f, "copied-value", "pw");
+    assert_non_null(strstr(x->message, "copied from prod/db, the same item in 1.yaml:1"));
+    assert_string_equal(x->key_fingerprint, FP_CURRENT);
+    x = must_find(&f, "copied-value", "other");
+    assert_non_null(strstr(x->message, "copied from prod/db, item pw in 1.yaml:1"));
+    assert_null(find(&f, "decrypt-failed", NULL));
+    assert_null(find(&f, "duplicate-ciphertext", NULL));
+    for (size_t i = 0; i < f.n_items; i++)
+        assert_null(f.items[i].unopened);
+    sk_findings_free(&f);
+    /* Without keys: the same bytes in two SealedSecrets, reported on the later one. */
+    verify_scan(docs, 2, NULL, &f);
+    x = must_find(&f, "duplicate-ciphertext", "pw");
+    assert_string_equal(x->file, "2.yaml");
+    assert_int_equal(x->severity, SK_SEVERITY_WARNING);
+    assert_non_null(strstr(x->message, "prod/db, the same item in 1.yaml:1"));
+    must_find(&f, "duplicate-ciphertext", "other");
+    assert_null(find(&f, "duplicate-ciphertext", "user"));
+    sk_findings_free(&f);
+    /* The same SealedSecret twice (two overlays) is not a copy. */
+    json_t *twice[2] = {docs[0], docs[0]};
+    verify_scan(twice, 2, NULL, &f);
+    assert_null(find(&f, "duplicate-ciphertext", NULL));
+    sk_findings_free(&f);
+    json_decref(docs[0]);
+    json_decref(docs[1]);
+}
+
+static void test_cross_sealed_for_other(void **state)
+{
+    fixture *fx = *state;
+    json_t *docs[2];
+    /* prod/db moved to the typo namespace prd; prod/other tells the scan prod exists. */
+    docs[0] = seal_yaml(fx,
+                        "kind: Secret\nmetadata: {name: db, namespace: prod}\n"
+                        "stringData: {a: v-a, b: v-b}\n",
+                        SK_SCOPE_STRICT);
+    json_t *tmeta =
+        json_object_get(json_object_get(json_object_get(docs[0], "spec"), "template"), "metadata");
+    json_object_set_new(json_object_get(docs[0], "metadata"), "namespace", json_string("prd"));
+    json_object_set_new(tmeta, "namespace", json_string("prd"));
+    docs[1] = seal_yaml(fx,
+                        "kind: Secret\nmetadata: {name: other, namespace: prod}\n"
+                        "stringData: {c: v-c}\n",
+                        SK_SCOPE_STRICT);
+    sk_findings f;
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
+    verify_scan(docs, 2, &keys, &f);
+    const sk_finding *x = must_find(&f, "sealed-for-other", "a");
+    assert_non_null(strstr(x->message, "sealed for prod/db, not for this SealedSecret"));
+    must_find(&f, "sealed-for-other", "b");
+    assert_int_equal(f.items[0].sealed_scope, SK_SCOPE_STRICT);
+    assert_string_equal(f.items[0].opened_by, FP_CURRENT);
+    sk_findings_free(&f);
+    /* Alone, where it came from cannot be told. */
+    verify_scan(docs, 1, &keys, &f);
+    must_find(&f, "decrypt-failed", "a");
+    assert_null(find(&f, "sealed-for-other", NULL));
+    sk_findings_free(&f);
+    json_decref(docs[0]);
+    json_decref(docs[1]);
+}
+
+static void test_cert_expiry(void **state)
+{
+    fixture *fx = *state;
+    sk_findings f;
+    sk_error err = {0};
+    sk_findings_init(&f);
+    assert_int_equal(sk_verify_cert_expiry(fx->cert, "c.crt", NOW_2030, 0, &f, &err), SK_OK);
+    assert_int_equal(f.n, 0);
+    /* notAfter is 2036-11-22: within 3000 days of 2030, not within 2000. */
+    assert_int_equal(sk_verify_cert_expiry(fx->cert, "c.crt", NOW_2030, 2000, &f, &err), SK_OK);
+    assert_int_equal(f.n, 0);
+    assert_int_equal(sk_verify_cert_expiry(fx->cert, "c.crt", NOW_2030, 3000, &f, &err), SK_OK);
+    const sk_finding *x = must_find(&f, "cert-expiring", NULL);
+    assert_int_equal(x->severity, SK_SEVERITY_WARNING);
+    assert_string_equal(x->file, "c.crt");
+    assert_int_equal(sk_verify_cert_expiry(fx->cert, "c.crt", (time_t)2208988800, 0, &f, &err),
+                     SK_OK);
+    x = must_find(&f, "cert-expired", NULL);
+    assert_int_equal(x->severity, SK_SEVERITY_ERROR);
+    assert_non_null(strstr(x->message, "2036-11-22"));
+    sk_findings_free(&f);
+}
+
+static sk_policy *policy_of(const char *text)
+{
+    sk_policy *p = NULL;
+    sk_error err = {0};
+    int rc = sk_policy_parse((const unsigned char *)text, strlen(text), "p.yaml", &p, &err);
+    if (rc != SK_OK) print_error("policy: %s\n", tu_err_line(&err));
+    assert_int_equal(rc, SK_OK);
+    return p;
+}
+
+static void test_policy_namespaces(void **state)
+{
+    (void)state;
+    sk_findings f;
+    char *blob = fake_blob(512, 512, 32);
+    char *a = sealed_yaml(blob, "", "", "");
+    char *typo = strdup(a), *at = strstr(typo, "namespace: demo");
+    at[12] = 'm', at[13] = 'e'; /* demo -> dmeo, one transposition away */
+    size_t la = strlen(a);
+    char *both = malloc(la + strlen(typo) + 8);
+    sprintf(both, "%s---\n%s", a, typo);
+    verify_text(both, NULL, &f);
+    sk_policy *p = policy_of("namespaces: [demo]\nsecrets: [{name: app, namespace: demo}]\n");
+    sk_error err = {0};
+    assert_int_equal(sk_policy_check(p, &f, &err), SK_OK);
+    const sk_finding *x = must_find(&f, "policy-namespace", NULL);
+    assert_int_equal(x->severity, SK_SEVERITY_ERROR); /* unexpected: not set */
+    assert_int_equal(x->document, 2);
+    assert_true(x->line > 1);
+    assert_non_null(strstr(x->message, "namespace dmeo is not one the policy p.yaml allows (did "
+                                       "you mean demo?)"));
+    assert_null(find(&f, "policy-unexpected-secret", NULL)); /* only with unexpected: */
+    sk_policy_free(p);
+    sk_findings_free(&f);
+    verify_text(both, NULL, &f);
+    p = policy_of("unexpected: warning\nsecrets: [{name: other, namespace: demo}]\n");
+    assert_int_equal(sk_policy_check(p, &f, &err), SK_OK);
+    x = must_find(&f, "policy-unexpected-secret", NULL);
+    assert_int_equal(x->severity, SK_SEVERITY_WARNING);
+    assert_non_null(strstr(x->message, "demo/app is not in the policy"));
+    assert_null(find(&f, "policy-namespace", NULL));
+    sk_policy_free(p);
+    sk_findings_free(&f);
+    const char *bad[] = {"unexpected: maybe\nsecrets: []\n", "namespaces: []\nsecrets: []\n",
+                         "namespaces: [1]\nsecrets: []\n", "namespaces: demo\nsecrets: []\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sk_policy *q = NULL;
+        assert_int_equal(
+            sk_policy_parse((const unsigned char *)bad[i], strlen(bad[i]), "p.yaml", &q, &err),
+            SK_EINVAL);
+        assert_null(q);
+    }
+    free(blob), free(a), free(typo), free(both);
+}
+
+static void test_findings_group(void **state)
+{
+    (void)state;
+    sk_findings f;
+    sk_error err = {0};
+    sk_findings_init(&f);
+    sk_where a = {"f.yaml", 1, 0, "a"}, b = {"f.yaml", 1, 0, "b"}, c = {"f.yaml", 1, 0, "c"};
+    sk_where whole = {"f.yaml", 1, 0, NULL}, other = {"g.yaml", 1, 0, "a"};
+    assert_int_equal(sk_findings_add(&f, &a, SK_SEVERITY_ERROR, "base64", NULL, &err, "m"), 0);
+    assert_int_equal(sk_findings_add(&f, &whole, SK_SEVERITY_ERROR, "spec", NULL, &err, "m"), 0);
+    assert_int_equal(sk_findings_add(&f, &b, SK_SEVERITY_ERROR, "base64", NULL, &err, "m"), 0);
+    assert_int_equal(sk_findings_add(&f, &c, SK_SEVERITY_ERROR, "base64", NULL, &err, "n"), 0);
+    assert_int_equal(sk_findings_add(&f, &other, SK_SEVERITY_ERROR, "base64", NULL, &err, "m"), 0);
+    assert_int_equal(sk_findings_add(&f, &whole, SK_SEVERITY_ERROR, "spec", NULL, &err, "m"), 0);
+    size_t *order = NULL, *start = NULL, n = 0;
+    assert_int_equal(sk_findings_group(&f, &order, &start, &n, &err), SK_OK);
+    /* {a, b}, whole, {c}, other, whole: whole-SealedSecret findings are never merged. */
+    assert_int_equal(n, 5);
+    size_t want_order[] = {0, 2, 1, 3, 4, 5}, want_start[] = {0, 2, 3, 4, 5, 6};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(order[i], want_order[i]);
+    for (size_t i = 0; i <= n; i++)
+        assert_int_equal(start[i], want_start[i]);
+    free(order), free(start);
+    sk_findings_free(&f);
+}
+
+static void test_codes_table(void **state)
+{
+    fixture *fx = *state;
+    size_t n = 0;
+    const sk_verify_code *codes = sk_verify_codes(&n);
+    assert_true(n > 40);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(sk_verify_code_find(codes[i].code), &codes[i]); /* each once */
+        assert_true(strlen(codes[i].summary) > 10 && strlen(codes[i].help) > 10);
+    }
+    assert_null(sk_verify_code_find("no-such-code"));
+    assert_null(sk_verify_code_find(NULL));
+    /* Every code the interop cases produce, with and without keys, is in the table. */
+    const char *cases[] = {"strict-basic",        "neg-truncated-blob",  "neg-bad-base64",
+                           "neg-flipped-gcm-tag", "neg-wrong-namespace", "old-key"};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, fx->cert, fx->both, 1};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sk_findings f;
+        verify_case(cases[c], &keys, &f);
+        for (size_t i = 0; i < f.n; i++) {
+            if (sk_verify_code_find(f.v[i].code) == NULL) print_error("%s\n", f.v[i].code);
+            assert_non_null(sk_verify_code_find(f.v[i].code));
+        }
+        sk_findings_free(&f);
+    }
+}
+
+static void test_cross_check_cut(void **state)
+{
+    fixture *fx = *state;
+    /* 600 SealedSecrets in as many namespaces: 1,200 labels, more than the 1,024 tries allowed. */
+    size_t n = 600;
+    char *blob = fake_blob(512, 512, 32);
+    sk_findings f;
+    sk_error err = {0};
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
+    sk_findings_init(&f);
+    for (size_t i = 0; i <= n; i++) {
+        json_t *doc =
+            json_pack("{s:s,s:s,s:{s:s},s:{s:{}}}", "apiVersion", "bitnami.com/v1alpha1", "kind",
+                      "SealedSecret", "metadata", "name", "s", "spec", "encryptedData");
+        assert_non_null(doc);
+        char ns[32];
+        snprintf(ns, sizeof ns, "ns-%zu", i);
+        json_object_set_new(json_object_get(doc, "metadata"), "namespace", json_string(ns));
+        if (i == n)
+            json_object_set_new(json_object_get(json_object_get(doc, "spec"), "encryptedData"),
+                                "foreign", json_string(blob));
+        sk_where w = {"many.yaml", i + 1, 0, NULL};
+        assert_int_equal(sk_verify_doc(doc, &w, &keys, &f, &err), SK_OK);
+        json_decref(doc);
+    }
+    assert_int_equal(sk_verify_cross_check(&keys, &f, &err), SK_OK);
+    must_find(&f, "decrypt-failed", "foreign");
+    const sk_finding *x = must_find(&f, "cross-check-cut", NULL);
+    assert_int_equal(x->severity, SK_SEVERITY_INFO);
+    assert_non_null(strstr(x->message, "1024 label tries"));
+    sk_findings_free(&f);
+    free(blob);
+}
+
 int main(void)
 {
     if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
@@ -1086,6 +1398,15 @@ int main(void)
         cmocka_unit_test(test_cert_scan_refusals),
         cmocka_unit_test(test_newest_key),
         cmocka_unit_test(test_pubkey_ex_expired),
+        cmocka_unit_test(test_plaintext_secret),
+        cmocka_unit_test(test_lines_and_columns),
+        cmocka_unit_test(test_cross_copied_value),
+        cmocka_unit_test(test_cross_sealed_for_other),
+        cmocka_unit_test(test_cert_expiry),
+        cmocka_unit_test(test_policy_namespaces),
+        cmocka_unit_test(test_findings_group),
+        cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_cross_check_cut),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,6 +3,8 @@
  * checks need nothing; with keys every item is opened in guarded memory,
  * its content checked (dockerconfigjson shape, default credentials) and
  * wiped; an item that does not open is diagnosed by trying the other labels.
+ * A plaintext Secret beside them is a finding too. What needs the whole scan
+ * (copies between SealedSecrets) is verify_cross.c's.
  */
 #include <sealkit/verify.h>
 #include <sealkit/crypto.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "core/json_alloc.h"
+#include "formats/doc_spans.h"
 
 /*
  * Well-known default credentials (docs/verify.md): MinIO's and MLflow's
@@ -95,6 +98,7 @@ void sk_findings_free(sk_findings *f)
         free(f->items[i].name);
         free(f->items[i].namespace_);
         free(f->items[i].item);
+        free(f->items[i].unopened);
     }
     for (size_t i = 0; i < f->n_secrets; i++) {
         sk_verify_secret *s = &f->secrets[i];
@@ -716,6 +720,17 @@ static int key_of_size(const sk_keyring *kr, size_t rsa_len)
     return 0;
 }
 
+/* The cross check (sk_verify_cross_check) tries the scan's other labels on it later. */
+static void keep_unopened(vctx *c, size_t idx)
+{
+    if (c->rc != SK_OK) return;
+    sk_verify_item *it = &c->out->items[idx];
+    const json_t *v = json_object_get(c->enc, it->item);
+    it->unopened = strdup(json_string_value(v));
+    if (it->unopened == NULL) c->rc = oom(c->err);
+    it->failed_finding = c->out->n - 1;
+}
+
 static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
 {
     const char *key = c->out->items[idx].item, *fp = NULL;
@@ -743,9 +758,16 @@ static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
          opened > 0 ? "; other items of this SealedSecret open, so this value was probably "
                       "copied from another SealedSecret"
                     : "");
+    keep_unopened(c, idx);
 }
 
 /* ---- walking the items ---- */
+
+static void remember_digest(sk_verify_item *it, const sk_secbuf *blob)
+{
+    crypto_generichash(it->digest, sizeof it->digest, blob->data, blob->len, NULL, 0);
+    it->has_digest = 1;
+}
 
 static void check_items(vctx *c)
 {
@@ -763,7 +785,9 @@ static void check_items(vctx *c)
         size_t idx = c->out->n_items;
         if (record_item(c, k) == NULL) return;
         sk_secbuf blob = SK_SECBUF_INIT;
-        if (decode_item(c, k, v, &blob, 0) && check_blob(c, k, &blob) && try_keys) {
+        int usable = decode_item(c, k, v, &blob, 0) && check_blob(c, k, &blob);
+        if (usable) remember_digest(&c->out->items[idx], &blob);
+        if (usable && try_keys) {
             if (open_item(c, idx, &blob))
                 opened++;
             else
@@ -887,10 +911,48 @@ static int looks_sealed(const json_t *doc)
            json_object_get(json_object_get(doc, "spec"), "encryptedData") != NULL;
 }
 
+/* Appends the keys of a plaintext map to list; the values are never looked at. */
+static size_t list_keys(const json_t *m, const char *field, char *list, size_t cap)
+{
+    size_t n = 0, used = strlen(list);
+    const char *prefix = field, *k;
+    const json_t *v;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        int w = snprintf(list + used, cap - used, "%s%s%.64s", used ? ", " : "", prefix, k);
+        used = w < 0 || (size_t)w >= cap - used ? cap - 1 : used + (size_t)w;
+        prefix = "";
+        n++;
+    }
+    return n;
+}
+
+/* A Secret committed with its values: named by its item keys only. */
+static int check_plaintext_secret(const json_t *doc, const sk_where *w, sk_findings *out,
+                                  sk_error *err)
+{
+    const json_t *data = json_object_get(doc, "data"), *sdata = json_object_get(doc, "stringData");
+    int has = (present(data) && (!json_is_object(data) || json_object_size(data) > 0)) ||
+              (present(sdata) && (!json_is_object(sdata) || json_object_size(sdata) > 0));
+    if (!has) return SK_OK;
+    char keys[384] = "";
+    size_t n = list_keys(data, "data: ", keys, sizeof keys);
+    n += list_keys(sdata, "stringData: ", keys, sizeof keys);
+    const char *name = sk_meta_string(doc, "name"), *ns = sk_meta_string(doc, "namespace");
+    return sk_findings_add(
+        out, w, SK_SEVERITY_ERROR, "plaintext-secret", NULL, err,
+        "kind: Secret %.128s%s%.128s holds %zu item%s in plaintext (%s); seal it "
+        "(sealkit seal), delete this one and change the values: they are in "
+        "the history",
+        ns ? ns : "", ns ? "/" : "", name ? name : "(no name)", n, n == 1 ? "" : "s",
+        n ? keys : "data is not a map");
+}
+
 static int verify_one(const json_t *doc, const sk_where *w, const sk_verify_opts *opts,
                       sk_findings *out, sk_error *err)
 {
     if (sk_kind_is(doc, SK_KIND_SEALED_SECRET)) return sk_verify_doc(doc, w, opts, out, err);
+    if (sk_kind_is(doc, SK_KIND_SECRET)) return check_plaintext_secret(doc, w, out, err);
     if (!json_is_object(doc) || !looks_sealed(doc)) return SK_OK;
     const char *kind = str(doc, "kind");
     return sk_findings_add(out, w, SK_SEVERITY_ERROR, "kind", NULL, err,
@@ -925,6 +987,91 @@ int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *
     return sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", werr.msg);
 }
 
+/* ---- lines and columns, for reports that point into the file (SARIF) ---- */
+
+typedef struct marks {
+    size_t first_finding, first_item, first_secret;
+} marks;
+
+/* 1-based line and column of byte off: lines before it are counted once per file, in order. */
+typedef struct cursor {
+    const unsigned char *buf;
+    size_t off, line, line_start;
+} cursor;
+
+static void seek(cursor *c, size_t off, size_t *line, size_t *column)
+{
+    if (off < c->off) c->off = 0, c->line = 1, c->line_start = 0;
+    for (; c->off < off; c->off++)
+        if (c->buf[c->off] == '\n') c->line++, c->line_start = c->off + 1;
+    *line = c->line;
+    *column = off - c->line_start + 1;
+}
+
+static size_t doc_line(const sk_docs *docs, size_t document)
+{
+    return document > 0 && document <= docs->n ? docs->line[document - 1] : 0;
+}
+
+static void place_items(const unsigned char *buf, const sk_docs *docs, const sk_spans *spans,
+                        sk_findings *out, const marks *m)
+{
+    cursor cur = {buf, 0, 1, 0};
+    size_t j = 0;
+    for (size_t i = m->first_item; i < out->n_items; i++) {
+        sk_verify_item *it = &out->items[i];
+        const sk_span *sp = j < spans->n ? &spans->v[j] : NULL;
+        if (sp == NULL || sp->document != it->document || sp->item != it->list_item ||
+            strcmp(sp->key, it->item) != 0)
+            sp = sk_spans_find(spans, it->document, it->list_item, it->item);
+        else
+            j++;
+        it->line = doc_line(docs, it->document), it->column = it->line ? 1 : 0;
+        if (sp != NULL) seek(&cur, sp->start, &it->line, &it->column);
+    }
+}
+
+static int is_item_of(const sk_verify_item *it, const sk_finding *x)
+{
+    return it->document == x->document && it->list_item == x->list_item &&
+           strcmp(it->item, x->item) == 0;
+}
+
+/* The item a finding is about; *hint (the last match) makes findings in item order cheap. */
+static const sk_verify_item *item_of(const sk_findings *out, const marks *m, const sk_finding *x,
+                                     size_t *hint)
+{
+    if (x->item == NULL) return NULL;
+    for (size_t k = *hint; k < out->n_items && k < *hint + 2; k++)
+        if (is_item_of(&out->items[k], x)) return &out->items[*hint = k];
+    for (size_t i = m->first_item; i < out->n_items; i++)
+        if (is_item_of(&out->items[i], x)) return &out->items[*hint = i];
+    return NULL;
+}
+
+/* An item's finding points at its value, any other at the start of its document. */
+static int place(const unsigned char *buf, size_t len, const sk_docs *docs, sk_findings *out,
+                 const marks *m, sk_error *err)
+{
+    sk_spans spans = {0};
+    sk_error serr = {0};
+    if (docs->format == SK_FORMAT_YAML &&
+        sk_yaml_encrypted_spans(buf, len, &spans, &serr) == SK_ENOMEM)
+        return sk_error_set(err, SK_ENOMEM, "%s", serr.msg);
+    place_items(buf, docs, &spans, out, m);
+    sk_spans_free(&spans);
+    for (size_t i = m->first_secret; i < out->n_secrets; i++)
+        out->secrets[i].line = doc_line(docs, out->secrets[i].document);
+    size_t hint = m->first_item;
+    for (size_t i = m->first_finding; i < out->n; i++) {
+        sk_finding *x = &out->v[i];
+        const sk_verify_item *it = item_of(out, m, x, &hint);
+        x->line = it ? it->line : doc_line(docs, x->document);
+        x->column = it ? it->column : x->line ? 1 : 0;
+    }
+    return SK_OK;
+}
+
 int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
                    const sk_verify_opts *opts, sk_findings *out, sk_error *err)
 {
@@ -939,9 +1086,14 @@ int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
         sk_where w = {file, 0, 0, NULL};
         char msg[SK_ERROR_MSG_MAX + 96];
         sk_error_format_in_source(&perr, msg, sizeof msg);
-        return sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", msg);
+        rc = sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", msg);
+        if (rc == SK_OK)
+            out->v[out->n - 1].line = perr.line, out->v[out->n - 1].column = perr.line > 0;
+        return rc;
     }
+    marks m = {out->n, out->n_items, out->n_secrets};
     rc = sk_verify_docs(&docs, file, opts, out, err);
+    if (rc == SK_OK) rc = place(buf, len, &docs, out, &m, err);
     sk_docs_free(&docs);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <sealkit/verify.h>
 #include <sealkit/crypto.h>
 #include <sealkit/model.h>
+#include <sealkit/timefmt.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,5 +163,28 @@ int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, s
     }
     *out = l.v;
     *n = l.n;
+    return SK_OK;
+}
+
+/* ---- the --cert of sealkit verify ---- */
+
+int sk_verify_cert_expiry(const sk_pubkey *cert, const char *source, time_t now, long warn_days,
+                          sk_findings *f, sk_error *err)
+{
+    if (sk_pubkey_flags(cert) & SK_CERT_IS_BARE_KEY) return SK_OK; /* it has no validity period */
+    int64_t until = sk_pubkey_not_after(cert);
+    char when[32];
+    sk_time_format(until, when, sizeof when);
+    sk_where w = {source, 0, 0, NULL};
+    if (until < (int64_t)now)
+        return sk_findings_add(f, &w, SK_SEVERITY_ERROR, "cert-expired", NULL, err,
+                               "the certificate expired on %s: the controller has renewed its "
+                               "key since; fetch the current certificate (kubeseal --fetch-cert)",
+                               when);
+    if (until - (int64_t)now < (int64_t)warn_days * 86400)
+        return sk_findings_add(f, &w, SK_SEVERITY_WARNING, "cert-expiring", NULL, err,
+                               "the certificate expires on %s, within %ld days; fetch the "
+                               "renewed one when the controller rotates (kubeseal --fetch-cert)",
+                               when, warn_days);
     return SK_OK;
 }
