@@ -20,7 +20,7 @@ _sealkit_flags()
     unseal) echo "--key --recovery-private-key --recovery-unseal -f --secret-file -o --format
                   -w --output --sealed-secret-file --raw --scope -n --namespace --name -h --help" ;;
     reseal) echo "--cert --key --recovery-private-key --check --dry-run -j --jobs --format --exclude
-                  -h --help" ;;
+                  --shard -h --help" ;;
     verify) echo "--cert --key --policy --warn-days --fail-on -o --format -h --help" ;;
     cert) echo "--cert --warn-days -o --format --pem --newest -h --help" ;;
     keygen) echo "--bits --cn --valid-for --not-before -n --namespace -o --format -w --output
@@ -32,7 +32,7 @@ _sealkit_flags()
                     --scope -o --format -w --output --docker-server --docker-username
                     --docker-password --docker-password-stdin --docker-email -h --help" ;;
     rotate) echo "--keys --max-age --bits --cn --valid-for --namespace --init -j --jobs --format -q
-                  --quiet --exclude --now -h --help" ;;
+                  --quiet --exclude --step --shard --now -h --help" ;;
     package) echo "-n --namespace --set --overlay --date --kustomization -o --output-dir --output
                    -h --help" ;;
     package/verify) echo "--cert --key --recovery-private-key --policy -h --help" ;;

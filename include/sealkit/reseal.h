@@ -87,6 +87,14 @@ typedef struct sk_reseal_tree_opts {
     size_t jobs;
     const char *const *exclude; /* patterns, as sk_walk_excluding's */
     size_t n_exclude;
+    /*
+     * Shards: with shards > 1, only the files of shard `shard` (0 <= shard < shards) are
+     * resealed; the others count as elsewhere (totals.other_shards). A file's shard is the
+     * first 8 bytes (little-endian) of the BLAKE2b-64 hash of its path below the named folder
+     * ("app/db.yaml"; a named file: the path as named), modulo shards: the same on every
+     * machine and checkout, so N jobs with shards = N and shard = 0..N-1 partition the files.
+     */
+    size_t shard, shards;
     /* Called in the calling process as files complete (may be NULL). */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
@@ -109,6 +117,7 @@ typedef struct sk_reseal_tree_totals {
     size_t not_processed; /* links, special files and unreadable folders in the walk */
     size_t temps_removed; /* stale temporary files of killed runs, removed */
     size_t excluded;      /* entries an exclude pattern passed over */
+    size_t other_shards;  /* files of other shards, left to their jobs */
 } sk_reseal_tree_totals;
 
 typedef struct sk_reseal_tree_report {
@@ -116,6 +125,7 @@ typedef struct sk_reseal_tree_report {
     sk_reseal_file *files; /* one per walk.files[i] */
     int *temp_removed;     /* one per walk.temps[i]: 1 when removed */
     sk_error *temp_errors; /* one per walk.temps[i]: why it could not be (code SK_OK: no error) */
+    int *mine;             /* one per walk.files[i]: 1 when in this shard (always, unsharded) */
     sk_reseal_tree_totals totals;
 } sk_reseal_tree_report;
 
@@ -137,5 +147,8 @@ SK_API int sk_reseal_tree(const char *const *paths, size_t n, sk_keyring *keys,
                           const sk_pubkey *target, const sk_reseal_tree_opts *opts,
                           sk_reseal_tree_report *report, sk_error *err);
 SK_API void sk_reseal_tree_report_free(sk_reseal_tree_report *report);
+
+/* The shard, out of shards (> 0), of a file whose path below the named folder is rel. */
+SK_API size_t sk_reseal_shard_of(const char *rel, size_t shards);
 
 #endif

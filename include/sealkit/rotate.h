@@ -34,8 +34,14 @@
     }
 
 enum sk_rotate_flags {
-    SK_ROTATE_INIT =
-        1u << 0 /* the folder may be missing (made 0700) or empty: mint the first key */
+    /* The folder may be missing (it is made 0700) or empty: mint the first key. */
+    SK_ROTATE_INIT = 1u << 0,
+    /*
+     * Take the folder's lock shared, for one of several reseal jobs at once (each with its own
+     * opts.reseal.shard): they exclude a mint or a finish, not each other. Only
+     * sk_rotate_reseal may follow.
+     */
+    SK_ROTATE_SHARED = 1u << 1
 };
 
 typedef struct sk_rotate_opts {
@@ -87,6 +93,9 @@ typedef struct sk_rotation sk_rotation;
  */
 SK_API int sk_rotate_begin(const sk_rotate_opts *opts, sk_rotation **out, sk_error *err);
 
+/* The folder's keys as loaded (NULL while it holds none), for inventories and warnings. */
+SK_API const sk_keyring *sk_rotation_keys(const sk_rotation *r);
+
 /* The report so far. */
 SK_API const sk_rotate_report *sk_rotation_report(const sk_rotation *r);
 
@@ -107,7 +116,14 @@ SK_API int sk_rotate_mint(sk_rotation *r, sk_error *err);
  */
 SK_API int sk_rotate_reseal(sk_rotation *r, const char *const *paths, size_t n, sk_error *err);
 
-/* Marks the newest key done after a reseal that succeeded: the next run finds FRESH. */
+/*
+ * After sharded reseals: checks, writing nothing, that every SealedSecret under paths is
+ * resealed to the newest key (state PENDING); SK_EINVAL says how many files are not (a shard
+ * that failed or never ran). Sets rotated as sk_rotate_reseal does, so that a finish can follow.
+ */
+SK_API int sk_rotate_check(sk_rotation *r, const char *const *paths, size_t n, sk_error *err);
+
+/* Marks the newest key done after a reseal or check that succeeded: the next run finds FRESH. */
 SK_API int sk_rotate_finish(sk_rotation *r, sk_error *err);
 
 /* Releases the lock and frees the rotation (NULL is fine). */

@@ -81,9 +81,15 @@ int cli_report_sarif(const sk_findings *f, sk_error *err);
 void cli_reseal_problems(const sk_reseal_tree_report *rep);
 /* The one-line summary of a reseal of files and folders, on stderr. */
 void cli_reseal_summary(const sk_reseal_tree_totals *t);
+/* Parses --shard K/N (0 <= K < N); returns 0, or a usage error's exit code. */
+int cli_parse_shard(const char *cmd, const char *s, size_t *shard, size_t *shards);
 /* The default -j: twice the cores (one worker's fsync overlaps another's RSA), at most 256. */
 long cli_default_jobs(void);
 
+/* Sets up OpenSSL's secure heap for private keys, with a note when it cannot (common.c). */
+void cli_key_memory(void);
+/* Warns of each key file others can read and key folder others can write, with the fix. */
+void cli_warn_exposed(const sk_keyring *kr);
 /* Loads --key files and folders into a new ring (cmd_unseal.c). */
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err);
 

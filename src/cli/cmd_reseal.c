@@ -42,9 +42,10 @@ typedef struct reseal_args {
     cli_list keys, exclude;
     int check, dry_run, json;
     long jobs;
+    size_t shard, shards;
 } reseal_args;
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT, OPT_EXCLUDE };
+enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT, OPT_EXCLUDE, OPT_SHARD };
 
 static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
                                         {"key", required_argument, NULL, OPT_KEY},
@@ -54,6 +55,7 @@ static const struct option options[] = {{"cert", required_argument, NULL, OPT_CE
                                         {"jobs", required_argument, NULL, 'j'},
                                         {"format", required_argument, NULL, OPT_FORMAT},
                                         {"exclude", required_argument, NULL, OPT_EXCLUDE},
+                                        {"shard", required_argument, NULL, OPT_SHARD},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
 
@@ -89,6 +91,9 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
             break;
         case OPT_EXCLUDE:
             rc = cli_list_push(&a->exclude, optarg) ? EXIT_FAIL : 0;
+            break;
+        case OPT_SHARD:
+            rc = cli_parse_shard("reseal", optarg, &a->shard, &a->shards);
             break;
         case OPT_CHECK:
             a->check = 1;
@@ -147,9 +152,11 @@ void cli_reseal_summary(const sk_reseal_tree_totals *t)
     fprintf(stderr,
             "sealkit: %zu files, %zu SealedSecrets, %zu items resealed, %zu unchanged, "
             "%zu files changed, %zu failed, %zu not processed, %zu skipped (not YAML or JSON, "
-            "no SealedSecret), %zu excluded, %zu stale temporary files removed\n",
+            "no SealedSecret), %zu excluded, %zu stale temporary files removed",
             t->files, t->sealed_secrets, t->resealed, t->unchanged, t->changed, t->failed,
             t->not_processed, t->skipped, t->excluded, t->temps_removed);
+    if (t->other_shards > 0) fprintf(stderr, ", %zu in other shards", t->other_shards);
+    fputc('\n', stderr);
 }
 
 /*
@@ -211,6 +218,7 @@ static int totals_json(const sk_reseal_tree_totals *t, json_t *sum)
            set_size(sum, "files_skipped", t->skipped) ||
            set_size(sum, "not_processed", t->not_processed) ||
            set_size(sum, "excluded", t->excluded) ||
+           set_size(sum, "other_shards", t->other_shards) ||
            set_size(sum, "temps_removed", t->temps_removed);
 }
 
@@ -221,7 +229,8 @@ static int report_json(const reseal_args *a, const sk_reseal_tree_report *rep, s
            *passed = json_array();
     int bad = root == NULL || list == NULL || sum == NULL || passed == NULL;
     for (size_t i = 0; !bad && i < rep->walk.n_files; i++)
-        bad = json_array_append_new(list, file_json(a, rep->walk.files[i], &rep->files[i])) != 0;
+        bad = rep->mine[i] &&
+              json_array_append_new(list, file_json(a, rep->walk.files[i], &rep->files[i])) != 0;
     /* json_object_set takes a reference of its own: ours are dropped either way. */
     bad = bad || set(root, "schema", json_string("sealkit-reseal/v1")) ||
           json_object_set(root, "files", list) != 0 || not_processed_json(&rep->walk, passed) ||
@@ -279,6 +288,8 @@ static int reseal_paths(const reseal_args *a, sk_keyring *kr, const sk_pubkey *p
     o.jobs = (size_t)a->jobs;
     o.exclude = (const char *const *)a->exclude.v;
     o.n_exclude = a->exclude.n;
+    o.shard = a->shard;
+    o.shards = a->shards;
     if (!a->json && isatty(STDERR_FILENO)) o.progress = progress;
     int rc = sk_reseal_tree((const char *const *)paths, (size_t)npaths, kr, pk, &o, &rep, &err);
     if (rc != SK_OK && rep.files == NULL) return cli_fail(&err); /* the walk itself failed */

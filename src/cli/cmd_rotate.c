@@ -42,10 +42,13 @@ static const char usage[] =
     "3 another rotate holds the folder's lock, 4 rotated: apply the new key (its path\n"
     "is printed, and 'sealkit keys list --newest DIR' prints it again).\n";
 
+/* Where a sharded rotation is: one mint, N reseal jobs, one finish; or all of it at once. */
+enum { STEP_ALL, STEP_MINT, STEP_RESEAL, STEP_FINISH };
+
 typedef struct rotate_args {
     sk_rotate_opts o;
     cli_list exclude;
-    int json, quiet;
+    int json, quiet, step;
 } rotate_args;
 
 enum {
@@ -58,7 +61,9 @@ enum {
     OPT_NOW,
     OPT_INIT,
     OPT_FORMAT,
-    OPT_EXCLUDE
+    OPT_EXCLUDE,
+    OPT_STEP,
+    OPT_SHARD
 };
 
 static const struct option options[] = {{"keys", required_argument, NULL, OPT_KEYS},
@@ -72,6 +77,8 @@ static const struct option options[] = {{"keys", required_argument, NULL, OPT_KE
                                         {"init", no_argument, NULL, OPT_INIT},
                                         {"format", required_argument, NULL, OPT_FORMAT},
                                         {"exclude", required_argument, NULL, OPT_EXCLUDE},
+                                        {"step", required_argument, NULL, OPT_STEP},
+                                        {"shard", required_argument, NULL, OPT_SHARD},
                                         {"quiet", no_argument, NULL, 'q'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
@@ -79,6 +86,17 @@ static const struct option options[] = {{"keys", required_argument, NULL, OPT_KE
 static int bad(const char *what, const sk_error *err)
 {
     return cli_usage_error("rotate", "%s: %s", what, err->msg);
+}
+
+static int parse_step(const char *s, int *step)
+{
+    static const char *const names[] = {"all", "mint", "reseal", "finish"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) != 0) continue;
+        *step = i;
+        return 0;
+    }
+    return cli_usage_error("rotate", "--step must be all, mint, reseal or finish");
 }
 
 static int parse_option(int c, rotate_args *a)
@@ -122,6 +140,10 @@ static int parse_option(int c, rotate_args *a)
         return 0;
     case OPT_EXCLUDE:
         return cli_list_push(&a->exclude, optarg) ? EXIT_FAIL : 0;
+    case OPT_STEP:
+        return parse_step(optarg, &a->step);
+    case OPT_SHARD:
+        return cli_parse_shard("rotate", optarg, &o->reseal.shard, &o->reseal.shards);
     case 'q':
         a->quiet = 1;
         return 0;
@@ -153,6 +175,9 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
         return cli_usage_error("rotate", "no --max-age: say how old a key may get");
     if (a->o.bits != 2048 && a->o.bits != 3072 && a->o.bits != 4096)
         return cli_usage_error("rotate", "--bits must be 2048, 3072 or 4096");
+    if (a->o.reseal.shards > 1 && a->step != STEP_RESEAL)
+        return cli_usage_error("rotate", "--shard goes with --step reseal");
+    if (a->step == STEP_RESEAL) a->o.flags |= SK_ROTATE_SHARED;
     if (optind >= argc) return cli_usage_error("rotate", "no PATH to reseal");
     return 0;
 }
@@ -170,14 +195,15 @@ static void format_age(int64_t s, char *out, size_t n)
         snprintf(out, n, "%llds", (long long)s);
 }
 
-static int report_json(const sk_rotate_report *r)
+static int report_json(const sk_rotate_report *r, int announces)
 {
     const sk_reseal_tree_totals *t = &r->reseal.totals;
     json_t *o = json_pack(
-        "{s:b, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}", "rotated", r->rotated, "key",
-        r->rotated ? r->key : NULL, "fingerprint", r->rotated ? r->fingerprint : NULL,
-        "files_changed", (json_int_t)t->changed, "items_resealed", (json_int_t)t->resealed,
-        "files_skipped", (json_int_t)t->skipped, "excluded", (json_int_t)t->excluded, "failed",
+        "{s:b, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}", "rotated", r->rotated && announces, "key",
+        r->rotated && announces ? r->key : NULL, "fingerprint",
+        r->rotated && announces ? r->fingerprint : NULL, "files_changed", (json_int_t)t->changed,
+        "items_resealed", (json_int_t)t->resealed, "files_skipped", (json_int_t)t->skipped,
+        "excluded", (json_int_t)t->excluded, "failed",
         (json_int_t)t->failed + (json_int_t)t->not_processed + (json_int_t)r->n_unopened);
     /* The same writer as every other JSON sealkit prints. */
     sk_secbuf text = SK_SECBUF_INIT;
@@ -191,7 +217,7 @@ static int report_json(const sk_rotate_report *r)
 }
 
 /* Everything a run has to say on stderr, failures first. */
-static void report_text(const rotate_args *a, const sk_rotate_report *r)
+static void report_text(const rotate_args *a, const sk_rotate_report *r, int announces)
 {
     for (size_t i = 0; i < r->n_temps_removed; i++)
         cli_warn("removed %s, left by an interrupted run", r->temps_removed[i]);
@@ -207,27 +233,59 @@ static void report_text(const rotate_args *a, const sk_rotate_report *r)
         format_age(a->o.max_age, max, sizeof max);
         fprintf(stderr, "sealkit: newest key is %s old (max %s): nothing to do\n", age, max);
     }
-    if (r->rotated)
+    if (r->minted && a->step == STEP_MINT)
+        fprintf(stderr,
+                "sealkit: made %s (%s); now run the reseal jobs (--step reseal --shard K/N), "
+                "then --step finish\n",
+                r->key, r->fingerprint);
+    if (r->rotated && announces)
         fprintf(stderr,
                 "sealkit: rotated to %s (%s): apply it to the cluster (kubectl apply -f) and "
                 "restart the controller before you deploy the resealed files\n",
                 r->key, r->fingerprint);
 }
 
+/* One step of a sharded rotation; each finds the state the step before it left. */
+static int run_step(const rotate_args *a, const char *const *paths, size_t n, sk_rotation **rot,
+                    sk_error *err)
+{
+    if (a->step == STEP_ALL) return sk_rotate_run(&a->o, paths, n, rot, err);
+    int rc = sk_rotate_begin(&a->o, rot, err);
+    if (rc != SK_OK) return rc;
+    sk_rotate_state st = sk_rotation_report(*rot)->state;
+    if (st == SK_ROTATE_FRESH) return SK_OK;
+    if (a->step == STEP_MINT) {
+        if (st != SK_ROTATE_DUE) return SK_OK; /* a key is pending already: the reseal's turn */
+        rc = sk_rotate_preflight(*rot, paths, n, err);
+        return rc == SK_OK ? sk_rotate_mint(*rot, err) : rc;
+    }
+    if (st == SK_ROTATE_DUE) {
+        sk_error_set(err, SK_EINVAL, "a new key is due in %s: run --step mint first", a->o.dir);
+        return SK_EINVAL;
+    }
+    if (a->step == STEP_RESEAL) return sk_rotate_reseal(*rot, paths, n, err);
+    rc = sk_rotate_check(*rot, paths, n, err);
+    return rc == SK_OK ? sk_rotate_finish(*rot, err) : rc;
+}
+
 static int rotate(const rotate_args *a, int npaths, char **paths)
 {
     sk_error err = {0};
     sk_rotation *rot = NULL;
-    int rc = sk_rotate_run(&a->o, (const char *const *)paths, (size_t)npaths, &rot, &err);
+    cli_key_memory();
+    int rc = run_step(a, (const char *const *)paths, (size_t)npaths, &rot, &err);
     if (rot == NULL) {
         cli_fail(&err);
         return rc == SK_EBUSY ? EXIT_LOCKED : EXIT_FAIL;
     }
     const sk_rotate_report *r = sk_rotation_report(rot);
-    report_text(a, r);
+    cli_warn_exposed(sk_rotation_keys(rot));
+    report_text(a, r, a->step == STEP_ALL || a->step == STEP_FINISH);
     if (rc != SK_OK) cli_fail(&err); /* after the files' own lines: the sum of them */
-    int status = rc != SK_OK ? EXIT_FAIL : r->rotated ? EXIT_WOULD_CHANGE : EXIT_OK;
-    if (a->json && report_json(r) != EXIT_OK) status = EXIT_FAIL;
+    /* Only a whole rotation or its finish announces the key: it is then resealed everywhere. */
+    int announces = a->step == STEP_ALL || a->step == STEP_FINISH;
+    int status = rc != SK_OK ? EXIT_FAIL : r->rotated && announces ? EXIT_WOULD_CHANGE : EXIT_OK;
+    if (a->json && report_json(r, announces) != EXIT_OK) status = EXIT_FAIL;
     sk_rotate_end(rot);
     return status;
 }

@@ -111,40 +111,12 @@ static int parse_flags(int argc, char **argv, unseal_args *a)
     return 0;
 }
 
-/*
- * Room for the private numbers of a few hundred 4096-bit keys (about 2 KiB each) and OpenSSL's
- * temporaries, within the usual 8 MiB RLIMIT_MEMLOCK that libsodium's guarded pages share.
- */
-#define SECURE_HEAP_BYTES ((size_t)1 << 20)
-
-static void warn_exposed(const sk_keyring *kr)
-{
-    for (size_t i = 0; i < sk_keyring_exposure_count(kr); i++) {
-        const sk_key_exposure *x = sk_keyring_exposure(kr, i);
-        if (x->kind == SK_KEY_FILE_READABLE)
-            cli_warn("%s: private key file is readable by %s (mode %04o); fix: chmod 600 %s "
-                     "(in a Secret volume: defaultMode: 0400)",
-                     x->path, (x->mode & 04) ? "others" : "its group", x->mode, x->path);
-        else
-            cli_warn("%s: key folder is writable by others (mode %04o), who can add or swap keys; "
-                     "fix: chmod o-w %s",
-                     x->path, x->mode, x->path);
-    }
-}
-
 int load_private_keys(const cli_list *paths, sk_keyring **kr, sk_error *err)
 {
-    int locked = 0;
-    sk_error why = {0};
-    if (sk_keys_secure_heap_init(SECURE_HEAP_BYTES, &locked, &why) != SK_OK)
-        fprintf(stderr, "sealkit: note: %s; private keys stay in ordinary memory\n", why.msg);
-    else if (!locked)
-        fputs("sealkit: note: OpenSSL's secure heap could not be locked in memory (ulimit -l); "
-              "private keys may be swapped out\n",
-              stderr);
+    cli_key_memory();
     int rc = sk_keyring_new(kr, err);
     if (rc == SK_OK) rc = sk_keyring_load(*kr, (const char *const *)paths->v, paths->n, err);
-    if (rc == SK_OK) warn_exposed(*kr);
+    if (rc == SK_OK) cli_warn_exposed(*kr);
     return rc;
 }
 

@@ -149,3 +149,53 @@ void cli_list_free(cli_list *l)
     l->v = NULL;
     l->n = 0;
 }
+
+int cli_parse_shard(const char *cmd, const char *s, size_t *shard, size_t *shards)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long k = strtoul(s, &end, 10), n = 0;
+    int ok = end != s && *end == '/' && s[0] != '-';
+    if (ok) {
+        const char *p = end + 1;
+        n = strtoul(p, &end, 10);
+        ok = end != p && *end == '\0' && *p != '-' && errno == 0 && n >= 1 && n <= 4096 && k < n;
+    }
+    if (!ok) return cli_usage_error(cmd, "--shard needs K/N with 0 <= K < N <= 4096, e.g. 0/4");
+    *shard = k;
+    *shards = n;
+    return 0;
+}
+
+/*
+ * Room for the private numbers of a few hundred 4096-bit keys (about 2 KiB each) and OpenSSL's
+ * temporaries, within the usual 8 MiB RLIMIT_MEMLOCK that libsodium's guarded pages share.
+ */
+#define SECURE_HEAP_BYTES ((size_t)1 << 20)
+
+void cli_key_memory(void)
+{
+    int locked = 0;
+    sk_error why = {0};
+    if (sk_keys_secure_heap_init(SECURE_HEAP_BYTES, &locked, &why) != SK_OK)
+        fprintf(stderr, "sealkit: note: %s; private keys stay in ordinary memory\n", why.msg);
+    else if (!locked)
+        fputs("sealkit: note: OpenSSL's secure heap could not be locked in memory (ulimit -l); "
+              "private keys may be swapped out\n",
+              stderr);
+}
+
+void cli_warn_exposed(const sk_keyring *kr)
+{
+    for (size_t i = 0; kr != NULL && i < sk_keyring_exposure_count(kr); i++) {
+        const sk_key_exposure *x = sk_keyring_exposure(kr, i);
+        if (x->kind == SK_KEY_FILE_READABLE)
+            cli_warn("%s: private key file is readable by %s (mode %04o); fix: chmod 600 %s "
+                     "(in a Secret volume: defaultMode: 0400)",
+                     x->path, (x->mode & 04) ? "others" : "its group", x->mode, x->path);
+        else
+            cli_warn("%s: key folder is writable by others (mode %04o), who can add or swap keys; "
+                     "fix: chmod o-w %s",
+                     x->path, x->mode, x->path);
+    }
+}

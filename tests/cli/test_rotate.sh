@@ -6,7 +6,7 @@ OLDSECRET=$IOP/keys/old/sealed-secrets-key.yaml   # notBefore 2026-09-26T19:40:4
 OLDCRT=$IOP/keys/old/tls.crt
 
 mkdir -p "$T/keys" "$T/repo"
-cp "$OLDSECRET" "$T/keys/"
+cp "$OLDSECRET" "$T/keys/" && chmod 600 "$T/keys/sealed-secrets-key.yaml"
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: app, namespace: demo}\nstringData: {pw: s3cret, user: bob}\n' >"$T/s.yaml"
 "$SK" seal --cert "$OLDCRT" -o yaml -f "$T/s.yaml" -w "$T/repo/app.yaml"
 cp "$T/repo/app.yaml" "$T/app.orig"
@@ -110,7 +110,7 @@ expect_err "another sealkit rotate is running" "lock message"
 # marked done (the next run tries again), unless it is excluded on the command line or in the
 # repository's .sealkitignore.
 mkdir -p "$T/lk/keys" "$T/lk/repo" "$T/lk/outside"
-cp "$OLDSECRET" "$T/lk/keys/"
+cp "$OLDSECRET" "$T/lk/keys/" && chmod 600 "$T/lk/keys/sealed-secrets-key.yaml"
 cp "$T/app.orig" "$T/lk/repo/app.yaml"
 cp "$T/app.orig" "$T/lk/outside/victim.yaml"
 ln -s "$T/lk/outside" "$T/lk/repo/vendored"
@@ -139,7 +139,7 @@ cmp -s "$T/lk/outside/victim.yaml" "$T/app.orig" && ok || bad "rotate wrote thro
 # Helm templates are passed over by the preflight and the reseal, and counted; a file that names a
 # SealedSecret and does not parse stops the preflight before any key is made.
 mkdir -p "$T/hm/keys" "$T/hm/repo"
-cp "$OLDSECRET" "$T/hm/keys/"
+cp "$OLDSECRET" "$T/hm/keys/" && chmod 600 "$T/hm/keys/sealed-secrets-key.yaml"
 cp "$T/app.orig" "$T/hm/repo/app.yaml"
 printf 'kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  {{- if .Values.x }}\n' >"$T/hm/repo/cm.yaml"
 run "$SK" rotate --keys "$T/hm/keys" --max-age 30d --bits 2048 --now 2027-01-01T00:00:00Z --format json "$T/hm/repo"
@@ -156,6 +156,12 @@ expect_rc 1 "a SealedSecret that does not parse"
 expect_err "hm/repo/cm.yaml: document 1" "the broken file is named"
 expect_err "no key was made" "the preflight stopped it"
 [ "$(ls "$T/hm/keys" | grep -c '\.yaml$')" -eq 2 ] && ok || bad "a key was made despite the broken file"
+
+# A key file others can read is warned about, with the fix.
+mkdir -p "$T/wk/keys" "$T/wk/repo"
+cp "$OLDSECRET" "$T/wk/keys/" && chmod 644 "$T/wk/keys/sealed-secrets-key.yaml"
+run "$SK" rotate --keys "$T/wk/keys" --max-age 3650d --bits 2048 --now 2027-01-01T00:00:00Z "$T/wk/repo"
+expect_err "sealed-secrets-key.yaml: private key file is readable by others (mode 0644); fix: chmod 600" "an exposed key file"
 
 fails 2 "--max-age" "no max age" "$SK" rotate --keys "$T/keys" "$T/repo"
 fails 2 "--bits" "bad bits" "$SK" rotate --keys "$T/keys" --max-age 1d --bits 1024 "$T/repo"

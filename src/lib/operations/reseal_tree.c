@@ -5,6 +5,7 @@
 #include <sealkit/reseal.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <sealkit/io.h>
+#include <sodium.h>
 
 /* What one worker sends back for one file: one pipe write, so records never interleave. */
 typedef struct record {
@@ -26,6 +28,8 @@ typedef struct work {
     sk_keyring *kr;
     const sk_pubkey *pk;
     const sk_walk_list *walk;
+    const int *mine;
+    size_t total; /* files of this shard */
 } work;
 
 /* Repositories hold Helm templates and the like: passed over, unless one names a
@@ -77,20 +81,23 @@ static void reseal_file(const work *w, size_t i, sk_reseal_file *r)
 
 static void progress(const work *w, size_t done)
 {
-    if (w->o->progress != NULL) w->o->progress(w->o->progress_ctx, done, w->walk->n_files);
+    if (w->o->progress != NULL) w->o->progress(w->o->progress_ctx, done, w->total);
 }
 
 static void run_serial(const work *w, sk_reseal_file *res)
 {
+    size_t done = 0;
     for (size_t i = 0; i < w->walk->n_files; i++) {
+        if (!w->mine[i]) continue;
         reseal_file(w, i, &res[i]);
-        progress(w, i + 1);
+        progress(w, ++done);
     }
 }
 
 static void worker(const work *w, size_t id, size_t jobs, int fd)
 {
     for (size_t i = id; i < w->walk->n_files; i += jobs) {
+        if (!w->mine[i]) continue;
         record rec = {.index = i};
         reseal_file(w, i, &rec.r);
         if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(1);
@@ -147,11 +154,56 @@ static void tally(const sk_reseal_file *r, sk_reseal_tree_totals *t)
     t->changed += r->counts.resealed > 0;
 }
 
+size_t sk_reseal_shard_of(const char *rel, size_t shards)
+{
+    unsigned char h[8];
+    uint64_t v = 0;
+    if (shards <= 1) return 0;
+    crypto_generichash(h, sizeof h, (const unsigned char *)rel, strlen(rel), NULL, 0);
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | h[i];
+    return (size_t)(v % shards);
+}
+
+/* The path below the named folder; a named file's path as named. */
+static const char *rel_path(const char *path, size_t root_len)
+{
+    if (root_len >= strlen(path)) return path;
+    const char *rel = path + root_len;
+    while (*rel == '/')
+        rel++;
+    return rel;
+}
+
+static int in_shard(const sk_reseal_tree_opts *o, const char *path, size_t root_len)
+{
+    return o->shards <= 1 || sk_reseal_shard_of(rel_path(path, root_len), o->shards) == o->shard;
+}
+
+/*
+ * Does this run own the temporary file? Sharded, only the temporary files of its own files: a
+ * shard's job on another machine has its own process IDs, so a live writer there could look
+ * gone from here. The walk lists a temporary file only inside a named folder, whose root_len
+ * the files share.
+ */
+static int owns_temp(const sk_reseal_tree_opts *o, const char *temp, const sk_walk_list *w)
+{
+    if (o->shards <= 1) return 1;
+    const char *tag = strstr(temp, ".sealkit-tmp.");
+    for (size_t i = 0; tag != NULL && i < w->n_files; i++) {
+        size_t n = strlen(w->files[i]);
+        if (n == (size_t)(tag - temp) && strncmp(w->files[i], temp, n) == 0)
+            return in_shard(o, w->files[i], w->root_len[i]);
+    }
+    return 0; /* its file is gone: left to an unsharded run */
+}
+
 /* A killed run's temporary files: the files they were replacing are intact. */
 static void remove_temps(const sk_reseal_tree_opts *o, sk_reseal_tree_report *rep)
 {
     for (size_t i = 0; i < rep->walk.n_temps && !(o->flags & (SK_RESEAL_CHECK | SK_RESEAL_PROBE));
          i++) {
+        if (!owns_temp(o, rep->walk.temps[i], &rep->walk)) continue;
         sk_walk_remove_stale_temp(rep->walk.temps[i], &rep->temp_removed[i], &rep->temp_errors[i]);
         rep->totals.temps_removed += (size_t)rep->temp_removed[i];
     }
@@ -164,6 +216,9 @@ static int check_opts(const sk_reseal_tree_opts *o, const sk_pubkey *target, sk_
                             "sk_reseal_tree: options not set up with "
                             "SK_RESEAL_TREE_OPTS_INIT");
     if (o->jobs > 4096) return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: too many jobs");
+    if (o->shards > 1 && o->shard >= o->shards)
+        return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: shard %zu of %zu", o->shard,
+                            o->shards);
     if (target == NULL && !(o->flags & SK_RESEAL_PROBE))
         return sk_error_set(err, SK_EUSAGE, "sk_reseal_tree: no target certificate");
     return SK_OK;
@@ -193,18 +248,25 @@ int sk_reseal_tree(const char *const *paths, size_t n, sk_keyring *keys, const s
     rep->files = calloc(nf ? nf : 1, sizeof *rep->files);
     rep->temp_removed = calloc(nt ? nt : 1, sizeof *rep->temp_removed);
     rep->temp_errors = calloc(nt ? nt : 1, sizeof *rep->temp_errors);
-    if (rep->files == NULL || rep->temp_removed == NULL || rep->temp_errors == NULL) {
+    rep->mine = calloc(nf ? nf : 1, sizeof *rep->mine);
+    if (rep->files == NULL || rep->temp_removed == NULL || rep->temp_errors == NULL ||
+        rep->mine == NULL) {
         sk_reseal_tree_report_free(rep);
         return sk_error_set(err, SK_ENOMEM, "out of memory");
     }
+    size_t total = 0;
+    for (size_t i = 0; i < nf; i++)
+        total += (size_t)(rep->mine[i] = in_shard(opts, rep->walk.files[i], rep->walk.root_len[i]));
     remove_temps(opts, rep);
-    work w = {opts, keys, target, &rep->walk};
-    size_t jobs = opts->jobs < nf ? opts->jobs : nf;
+    work w = {opts, keys, target, &rep->walk, rep->mine, total};
+    size_t jobs = opts->jobs < total ? opts->jobs : total;
     if (jobs > 1)
         run_parallel(&w, rep->files, jobs);
     else
         run_serial(&w, rep->files);
+    rep->totals.other_shards = nf - total;
     for (size_t i = 0; i < nf; i++) {
+        if (!rep->mine[i]) continue;
         if (!rep->files[i].done) {
             sk_error_set(&rep->files[i].err, SK_EIO, "not processed (its worker died)");
             rep->files[i].rc = sk_error_at_source(&rep->files[i].err, SK_EIO, rep->walk.files[i]);
@@ -223,5 +285,6 @@ void sk_reseal_tree_report_free(sk_reseal_tree_report *rep)
     free(rep->files);
     free(rep->temp_removed);
     free(rep->temp_errors);
+    free(rep->mine);
     memset(rep, 0, sizeof *rep);
 }

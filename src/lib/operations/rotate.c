@@ -28,6 +28,7 @@ struct sk_rotation {
     int lock_fd;
     sk_keyring *kr; /* NULL while the folder holds no key */
     size_t newest;
+    int checked; /* rep.reseal is a check: it wrote nothing */
     sk_rotate_report rep;
 };
 
@@ -50,7 +51,8 @@ static int take_lock(sk_rotation *r, sk_error *err)
     r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (r->lock_fd < 0)
         return sk_error_set(err, SK_EIO, "cannot open %s: %s", path, strerror(errno));
-    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0) return SK_OK;
+    int how = (r->o.flags & SK_ROTATE_SHARED) ? LOCK_SH : LOCK_EX;
+    if (flock(r->lock_fd, how | LOCK_NB) == 0) return SK_OK;
     sk_error_set(err, SK_EBUSY, "%s is held: another sealkit rotate is running", path);
     return SK_EBUSY;
 }
@@ -204,6 +206,11 @@ int sk_rotate_begin(const sk_rotate_opts *opts, sk_rotation **out, sk_error *err
     return SK_OK;
 }
 
+const sk_keyring *sk_rotation_keys(const sk_rotation *r)
+{
+    return r->kr;
+}
+
 const sk_rotate_report *sk_rotation_report(const sk_rotation *r)
 {
     return &r->rep;
@@ -306,8 +313,8 @@ static int write_key(const sk_rotation *r, const sk_keypair *kp, const char *bas
 
 int sk_rotate_mint(sk_rotation *r, sk_error *err)
 {
-    if (r->rep.state != SK_ROTATE_DUE)
-        return sk_error_set(err, SK_EUSAGE, "sk_rotate_mint: no key is due");
+    if (r->rep.state != SK_ROTATE_DUE || (r->o.flags & SK_ROTATE_SHARED))
+        return sk_error_set(err, SK_EUSAGE, "sk_rotate_mint: no key is due, or the lock is shared");
     sk_keypair *kp = NULL;
     char base[PATH_MAX_LEN];
     int rc = key_base(r, base, sizeof base, err);
@@ -321,26 +328,55 @@ int sk_rotate_mint(sk_rotation *r, sk_error *err)
     return rc;
 }
 
-int sk_rotate_reseal(sk_rotation *r, const char *const *paths, size_t n, sk_error *err)
+static int reseal_to_newest(sk_rotation *r, const char *const *paths, size_t n, unsigned flags,
+                            sk_error *err)
 {
     if (r->rep.state != SK_ROTATE_PENDING)
         return sk_error_set(err, SK_EUSAGE, "sk_rotate_reseal: no key is pending");
     sk_pubkey *target = NULL;
+    sk_reseal_tree_opts o = r->o.reseal;
+    o.flags |= flags;
     sk_reseal_tree_report_free(&r->rep.reseal);
+    r->checked = (flags & SK_RESEAL_CHECK) != 0;
     int rc = sk_keyring_pubkey(r->kr, r->newest, (time_t)r->o.now, &target, err);
-    if (rc == SK_OK)
-        rc = sk_reseal_tree(paths, n, r->kr, target, &r->o.reseal, &r->rep.reseal, err);
+    if (rc == SK_OK) rc = sk_reseal_tree(paths, n, r->kr, target, &o, &r->rep.reseal, err);
     sk_pubkey_free(target);
-    /* Announced until done: a run killed after the reseal announces it again. */
+    return rc;
+}
+
+/* Announced until done: a run killed after the reseal announces it again. */
+static void set_rotated(sk_rotation *r, int rc)
+{
     r->rep.rotated = rc == SK_OK && (r->rep.minted || state_is(r, MINTED, r->rep.fingerprint));
+}
+
+int sk_rotate_reseal(sk_rotation *r, const char *const *paths, size_t n, sk_error *err)
+{
+    int rc = reseal_to_newest(r, paths, n, 0, err);
+    set_rotated(r, rc);
+    return rc;
+}
+
+int sk_rotate_check(sk_rotation *r, const char *const *paths, size_t n, sk_error *err)
+{
+    if (r->o.reseal.shards > 1 || (r->o.flags & SK_ROTATE_SHARED))
+        return sk_error_set(err, SK_EUSAGE, "sk_rotate_check: checks every shard, not one");
+    int rc = reseal_to_newest(r, paths, n, SK_RESEAL_CHECK, err);
+    size_t behind = r->rep.reseal.totals.changed;
+    if (rc == SK_OK && behind > 0)
+        rc = sk_error_set(err, SK_EINVAL,
+                          "%zu files are not resealed to the newest key yet (did a shard fail?)",
+                          behind);
+    set_rotated(r, rc);
     return rc;
 }
 
 int sk_rotate_finish(sk_rotation *r, sk_error *err)
 {
     const sk_reseal_tree_report *t = &r->rep.reseal;
-    if (r->rep.state != SK_ROTATE_PENDING || t->files == NULL || t->totals.failed > 0 ||
-        t->totals.not_processed > 0)
+    if (r->rep.state != SK_ROTATE_PENDING || (r->o.flags & SK_ROTATE_SHARED) ||
+        r->o.reseal.shards > 1 || t->files == NULL || t->totals.failed > 0 ||
+        t->totals.not_processed > 0 || (r->checked && t->totals.changed > 0))
         return sk_error_set(err, SK_EUSAGE, "sk_rotate_finish: the reseal did not succeed");
     int rc = set_state(r, DONE, r->rep.fingerprint, err);
     if (rc == SK_OK) r->rep.state = SK_ROTATE_FRESH;
