@@ -160,6 +160,21 @@ static void newest_key_file(char *out, size_t size)
     sk_rotate_end(r);
 }
 
+/* A key made at now in a folder of its own (root/other), as another cluster's; its key file. */
+static void mint_elsewhere(int64_t now, char *key, size_t size)
+{
+    char other[128];
+    sk_rotation *r = NULL;
+    sk_error err = {0};
+    snprintf(other, sizeof other, "%s/other", root);
+    sk_rotate_opts o = opts_at(now, SK_ROTATE_INIT);
+    o.dir = other;
+    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
+    assert_int_equal(sk_rotate_mint(r, &err), SK_OK);
+    snprintf(key, size, "%s", sk_rotation_report(r)->key);
+    sk_rotate_end(r);
+}
+
 static void test_missing_folder_needs_init(void **state)
 {
     (void)state;
@@ -226,17 +241,11 @@ static void test_preflight_refuses_before_minting(void **state)
     sk_rotate_report rep;
     char other[128];
     assert_int_equal(run(T0, SK_ROTATE_INIT, &rep), SK_OK);
-    snprintf(other, sizeof other, "%s/other", root);
-    assert_int_equal(mkdir(other, 0700), 0);
+    mint_elsewhere(T0, other, sizeof other);
+    seal_file(other, "foreign", T0); /* a key the folder does not have */
     sk_rotation *r = NULL;
     sk_error err = {0};
-    sk_rotate_opts o = opts_at(T0, SK_ROTATE_INIT);
-    o.dir = other;
-    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
-    assert_int_equal(sk_rotate_mint(r, &err), SK_OK);
-    sk_rotate_end(r);
-    seal_file(other, "foreign", T0); /* a key the folder does not have */
-    o = opts_at(T0 + 31 * DAY, 0);
+    sk_rotate_opts o = opts_at(T0 + 31 * DAY, 0);
     int rc = sk_rotate_run(&o, paths, 1, &r, &err);
     assert_int_equal(rc, SK_EDECRYPT);
     assert_non_null(strstr(err.msg, "no key was made"));
@@ -344,18 +353,13 @@ static void test_key_temp_never_loaded(void **state)
     char tmp[256], cmd[512], other[128];
     assert_int_equal(run(T0, SK_ROTATE_INIT, &rep), SK_OK);
     /* A complete, newer key Secret, under a temporary name. */
-    snprintf(other, sizeof other, "%s/other", root);
+    mint_elsewhere(T0 + DAY, other, sizeof other);
+    snprintf(tmp, sizeof tmp, "%s/sealed-secrets-key-X.yaml.sealkit-tmp.2147483646.0", keys);
+    snprintf(cmd, sizeof cmd, "cp %s %s", other, tmp);
+    assert_int_equal(system(cmd), 0);
     sk_rotation *r = NULL;
     sk_error err = {0};
-    sk_rotate_opts o = opts_at(T0 + DAY, SK_ROTATE_INIT);
-    o.dir = other;
-    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
-    assert_int_equal(sk_rotate_mint(r, &err), SK_OK);
-    snprintf(tmp, sizeof tmp, "%s/sealed-secrets-key-X.yaml.sealkit-tmp.2147483646.0", keys);
-    snprintf(cmd, sizeof cmd, "cp %s %s", sk_rotation_report(r)->key, tmp);
-    sk_rotate_end(r);
-    assert_int_equal(system(cmd), 0);
-    o = opts_at(T0 + 2 * DAY, 0);
+    sk_rotate_opts o = opts_at(T0 + 2 * DAY, 0);
     assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
     const sk_rotate_report *got = sk_rotation_report(r);
     assert_int_equal(got->n_temps_removed, 1);
@@ -390,15 +394,8 @@ static void test_imported_key_not_announced(void **state)
     char other[128], cmd[512];
     assert_int_equal(run(T0, SK_ROTATE_INIT, &rep), SK_OK);
     seal_file(keys, "a", T0);
-    snprintf(other, sizeof other, "%s/other", root);
-    sk_rotation *r = NULL;
-    sk_error err = {0};
-    sk_rotate_opts o = opts_at(T0 + DAY, SK_ROTATE_INIT);
-    o.dir = other;
-    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_OK);
-    assert_int_equal(sk_rotate_mint(r, &err), SK_OK);
-    snprintf(cmd, sizeof cmd, "cp %s %s/imported.yaml", sk_rotation_report(r)->key, keys);
-    sk_rotate_end(r);
+    mint_elsewhere(T0 + DAY, other, sizeof other);
+    snprintf(cmd, sizeof cmd, "cp %s %s/imported.yaml", other, keys);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(run(T0 + 2 * DAY, 0, &rep), SK_OK);
     assert_int_equal(rep.found, SK_ROTATE_PENDING);
