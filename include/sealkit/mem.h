@@ -25,6 +25,11 @@ SK_API int sk_secbuf_append(sk_secbuf *b, const void *p, size_t n, sk_error *err
 SK_API int sk_secbuf_puts(sk_secbuf *b, const char *s, sk_error *err);
 /* Wipes and releases; leaves b empty and reusable. */
 SK_API void sk_secbuf_free(sk_secbuf *b);
+/*
+ * Wipes the contents and empties b (len 0) but keeps its guarded block for the next use:
+ * a loop that opens many items reuses one block instead of mapping and locking one each.
+ */
+SK_API void sk_secbuf_clear(sk_secbuf *b);
 
 /* Wipes n bytes in a way the compiler cannot elide. */
 SK_API void sk_wipe(void *p, size_t n);

@@ -50,6 +50,12 @@ void sk_secbuf_free(sk_secbuf *b)
     b->cap = 0;
 }
 
+void sk_secbuf_clear(sk_secbuf *b)
+{
+    if (b->data != NULL) sodium_memzero(b->data, b->cap + 1);
+    b->len = 0;
+}
+
 void sk_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0) sodium_memzero(p, n);

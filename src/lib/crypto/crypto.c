@@ -202,7 +202,7 @@ int sk_rsa_oaep_sha256_decrypt(EVP_PKEY *priv, const unsigned char *label, size_
 {
     OSSL_PARAM p[5];
     oaep_params(p, label, label_len);
-    sk_secbuf_free(msg);
+    sk_secbuf_clear(msg);
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
     size_t n = 0;
     if (ctx == NULL || EVP_PKEY_decrypt_init_ex(ctx, p) != 1 ||
@@ -210,21 +210,19 @@ int sk_rsa_oaep_sha256_decrypt(EVP_PKEY *priv, const unsigned char *label, size_
         EVP_PKEY_CTX_free(ctx);
         return crypto_fail(err, "cannot set up RSA-OAEP decryption");
     }
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = sk_secbuf_reserve(&out, n, err);
-    if (rc == SK_OK && EVP_PKEY_decrypt(ctx, out.data, &n, ct, ct_len) != 1) {
+    int rc = sk_secbuf_reserve(msg, n, err);
+    if (rc == SK_OK && EVP_PKEY_decrypt(ctx, msg->data, &n, ct, ct_len) != 1) {
         ERR_clear_error(); /* one message for every cause: OAEP errors must look alike */
         rc = sk_error_set(err, SK_EDECRYPT,
                           "RSA-OAEP rejected it (wrong key or wrong scope/name/namespace)");
     }
     EVP_PKEY_CTX_free(ctx);
     if (rc != SK_OK) {
-        sk_secbuf_free(&out);
+        sk_secbuf_clear(msg);
         return rc;
     }
-    out.len = n;
-    out.data[n] = '\0';
-    *msg = out;
+    msg->len = n;
+    msg->data[n] = '\0';
     return SK_OK;
 }
 
@@ -441,18 +439,16 @@ static int open_payload(const sk_secbuf *key, const unsigned char *p, size_t n, 
     if (n < SK_GCM_TAG_LEN)
         return sk_error_set(err, SK_EAUTH, "AES-GCM authentication failed (blob altered)");
     size_t ct_len = n - SK_GCM_TAG_LEN;
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = sk_secbuf_reserve(&out, ct_len, err);
+    int rc = sk_secbuf_reserve(pt, ct_len, err);
     if (rc == SK_OK)
         rc = sk_aesgcm_open(key->data, key->len, zero_iv, sizeof zero_iv, NULL, 0, p, ct_len,
-                            p + ct_len, out.data, err);
+                            p + ct_len, pt->data, err);
     if (rc != SK_OK) {
-        sk_secbuf_free(&out);
+        sk_secbuf_clear(pt);
         return rc;
     }
-    out.len = ct_len;
-    out.data[ct_len] = '\0';
-    *pt = out;
+    pt->len = ct_len;
+    pt->data[ct_len] = '\0';
     return SK_OK;
 }
 
@@ -476,10 +472,22 @@ static int session_key_len_ok(size_t n)
 int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
                       const unsigned char *blob, size_t blob_len, sk_secbuf *pt, sk_error *err)
 {
-    if (priv == NULL || pt == NULL || (blob == NULL && blob_len > 0) ||
+    sk_secbuf key = SK_SECBUF_INIT;
+    if (pt != NULL) sk_secbuf_free(pt);
+    int rc = sk_hybrid_decrypt_reuse(priv, label, label_len, blob, blob_len, pt, &key, err);
+    sk_secbuf_free(&key);
+    if (rc != SK_OK && pt != NULL) sk_secbuf_free(pt);
+    return rc;
+}
+
+int sk_hybrid_decrypt_reuse(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
+                            const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
+                            sk_secbuf *key, sk_error *err)
+{
+    if (priv == NULL || pt == NULL || key == NULL || (blob == NULL && blob_len > 0) ||
         (label == NULL && label_len > 0))
         return sk_error_set(err, SK_EUSAGE, "sk_hybrid_decrypt: missing argument");
-    sk_secbuf_free(pt);
+    sk_secbuf_clear(pt);
     if (blob_len < 2)
         return sk_error_set(err, SK_EDECRYPT,
                             "blob too short: %zu bytes, less than its 2-byte header", blob_len);
@@ -504,16 +512,15 @@ int sk_hybrid_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_l
     if (L > k)
         return sk_error_set(err, SK_EDECRYPT, "blob is for a key of %zu bits, this key has %d bits",
                             L * 8, EVP_PKEY_get_bits(priv));
-    sk_secbuf key = SK_SECBUF_INIT;
-    rc = sk_rsa_oaep_sha256_decrypt(priv, label, label_len, blob + 2, L, &key, err);
+    rc = sk_rsa_oaep_sha256_decrypt(priv, label, label_len, blob + 2, L, key, err);
     if (rc == SK_EDECRYPT && L + STRIPPED_ZEROS_MAX < k)
         rc = sk_error_set(err, SK_EDECRYPT, "blob is for a key of %zu bits, this key has %d bits",
                           L * 8, EVP_PKEY_get_bits(priv));
-    if (rc == SK_OK && !session_key_len_ok(key.len))
+    if (rc == SK_OK && !session_key_len_ok(key->len))
         rc = sk_error_set(err, SK_EDECRYPT,
-                          "RSA-OAEP gave a %zu-byte session key, expected 16, 24 or 32", key.len);
-    if (rc == SK_OK) rc = open_payload(&key, blob + 2 + L, blob_len - 2 - L, pt, err);
-    sk_secbuf_free(&key); /* wipes the session key */
+                          "RSA-OAEP gave a %zu-byte session key, expected 16, 24 or 32", key->len);
+    if (rc == SK_OK) rc = open_payload(key, blob + 2 + L, blob_len - 2 - L, pt, err);
+    sk_secbuf_clear(key); /* wipes the session key */
     return rc;
 }
 
@@ -638,20 +645,26 @@ static int decode_go(const char *s, size_t len, unsigned char *out, size_t *n, s
 
 int sk_base64_decode(const char *in, size_t len, sk_secbuf *out, sk_error *err)
 {
+    if (out != NULL) sk_secbuf_free(out);
+    int rc = sk_base64_decode_reuse(in, len, out, err);
+    if (rc != SK_OK && out != NULL) sk_secbuf_free(out);
+    return rc;
+}
+
+int sk_base64_decode_reuse(const char *in, size_t len, sk_secbuf *out, sk_error *err)
+{
     if (out == NULL || (in == NULL && len > 0))
         return sk_error_set(err, SK_EUSAGE, "sk_base64_decode: missing argument");
-    sk_secbuf_free(out);
+    sk_secbuf_clear(out);
     const char *src = in != NULL ? in : "";
-    sk_secbuf buf = SK_SECBUF_INIT;
-    int rc = sk_secbuf_reserve(&buf, len / 4 * 3 + 3, err);
+    int rc = sk_secbuf_reserve(out, len / 4 * 3 + 3, err);
     if (rc != SK_OK) return rc;
     size_t n = 0, bad = 0;
-    if (!decode_go(src, len, buf.data, &n, &bad)) {
-        sk_secbuf_free(&buf);
+    if (!decode_go(src, len, out->data, &n, &bad)) {
+        sk_secbuf_clear(out);
         return bad_base64(err, bad, len);
     }
-    buf.len = n;
-    buf.data[n] = '\0';
-    *out = buf;
+    out->len = n;
+    out->data[n] = '\0';
     return SK_OK;
 }

@@ -28,8 +28,9 @@ int sk_rsa_oaep_sha256_encrypt(OSSL_LIB_CTX *libctx, EVP_PKEY *pub, const unsign
                                unsigned char *out, size_t out_cap, size_t *out_len, sk_error *err);
 
 /*
- * The inverse; the message goes to guarded memory (*msg replaced). Any
- * failure is SK_EDECRYPT without detail, as OAEP errors must not be told apart.
+ * The inverse; the message goes to guarded memory, into msg's block when it is large enough
+ * (msg is emptied first, and wiped and emptied on failure; free it when done). Any failure is
+ * SK_EDECRYPT without detail, as OAEP errors must not be told apart.
  */
 int sk_rsa_oaep_sha256_decrypt(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
                                const unsigned char *ct, size_t ct_len, sk_secbuf *msg,
@@ -63,5 +64,18 @@ int sk_hybrid_encrypt_keybuf(EVP_PKEY *pub, const unsigned char *label, size_t l
                              const unsigned char *pt, size_t pt_len, sk_rng *rng,
                              unsigned char *key, unsigned char **blob, size_t *blob_len,
                              sk_error *err);
+
+/*
+ * sk_hybrid_decrypt into the caller's reusable guarded blocks: pt for the plaintext and key
+ * for the session key (wiped before return). Both are emptied first and kept allocated
+ * whatever happens, so that opening many items maps and locks no memory per item; free them
+ * when done. On failure pt is wiped and empty.
+ */
+int sk_hybrid_decrypt_reuse(EVP_PKEY *priv, const unsigned char *label, size_t label_len,
+                            const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
+                            sk_secbuf *key, sk_error *err);
+
+/* sk_base64_decode into out's block when it is large enough (wiped and empty on failure). */
+int sk_base64_decode_reuse(const char *in, size_t len, sk_secbuf *out, sk_error *err);
 
 #endif

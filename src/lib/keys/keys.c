@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "keys/keys_internal.h"
+#include "crypto/crypto_internal.h"
 #include "formats/pem.h"
 #include "core/timeutil.h"
 
@@ -572,6 +573,18 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
                        const unsigned char *blob, size_t blob_len, sk_secbuf *pt, size_t *which,
                        sk_error *err)
 {
+    sk_secbuf key = SK_SECBUF_INIT;
+    sk_secbuf_free(pt);
+    int rc = sk_keyring_decrypt_reuse(kr, label, label_len, blob, blob_len, pt, &key, which, err);
+    sk_secbuf_free(&key);
+    if (rc != SK_OK) sk_secbuf_free(pt);
+    return rc;
+}
+
+int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t label_len,
+                             const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
+                             sk_secbuf *key, size_t *which, sk_error *err)
+{
     size_t need = sk_blob_rsa_len(blob, blob_len);
     size_t tried = 0;
     sk_error why = {0};
@@ -592,14 +605,15 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
         int first_pass = step < kr->n;
         if (need == 0 ? !first_pass : (first_pass ? k != need : k <= need)) continue;
         tried++;
-        int rc = sk_hybrid_decrypt(kr->keys[i].pkey, label, label_len, blob, blob_len, pt, &why);
+        int rc = sk_hybrid_decrypt_reuse(kr->keys[i].pkey, label, label_len, blob, blob_len, pt,
+                                         key, &why);
         if (rc == SK_OK) {
             kr->keys[i].used = ++kr->tick;
             if (which != NULL) *which = i;
             free(order);
             return SK_OK;
         }
-        sk_secbuf_free(pt);
+        sk_secbuf_clear(pt);
         if (rc == SK_ENOMEM) {
             free(order);
             return sk_error_set(err, rc, "%s", why.msg);

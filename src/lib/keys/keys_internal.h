@@ -24,4 +24,12 @@ int sk_keyring_add_pem_from(sk_keyring *kr, const char *text, size_t len, const 
 int sk_keyring_note_exposure(sk_keyring *kr, const char *path, int kind, unsigned mode,
                              sk_error *err);
 
+/*
+ * sk_keyring_decrypt into the caller's reusable guarded blocks (see sk_hybrid_decrypt_reuse):
+ * pt for the plaintext, key for the session key. Both stay allocated; free them when done.
+ */
+int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t label_len,
+                             const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
+                             sk_secbuf *key, size_t *which, sk_error *err);
+
 #endif
