@@ -7,6 +7,9 @@
 # Prints items/s for both, peak memory, and the ratios to OpenSSL's own multi-process RSA-4096
 # private-operation rate on all cores (`openssl speed -multi CORES rsa4096`, the sign column),
 # measured in the same run, and of the four-key rate to the one-key rate.
+# Before resealing, on the same files and key: `sealkit verify --key old1 -j JOBS` next to
+# `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS=3 each), and the ratios
+# of their wall and CPU times (target: wall <= 1.05).
 # Usage: bench/reseal_bench.sh [N=1000]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +40,7 @@ ossl=$(openssl speed -multi "$CORES" -seconds 5 rsa4096 2>/dev/null |
        awk '/^rsa 4096 bits/ { print $(NF-1) }' | tail -1)
 
 python3 - "$SK" "$tmp" "$N" "$CORES" "$ossl" "$JOBS" <<'PY'
-import resource, subprocess, sys, time
+import os, resource, subprocess, sys, time
 sk, tmp, n, cores, ossl, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 items = n * 15
 
@@ -50,6 +53,33 @@ def reseal(folder, keys):
     if r.returncode != 0:
         sys.exit("reseal failed: " + r.stderr[-500:])
     return items / dt, dt, r.stderr.strip().splitlines()[-1]
+
+def timed(args, ok_codes):
+    """Wall and CPU seconds (user + system, the process and its workers) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(args, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode not in ok_codes:
+        sys.exit("%s failed (%d): %s" % (args[1], r.returncode, r.stderr[-500:]))
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+# Interleaved, best of ROUNDS each: on a shared machine the load changes between runs, and a
+# phase of load must not fall on one command only.
+key1 = tmp + "/old1.key"
+check_args = [sk, "reseal", "--check", "--cert", tmp + "/new.crt", "--key", key1, "-j", str(jobs),
+              tmp + "/single"]
+verify_args = [sk, "verify", "--key", key1, "-j", str(jobs), tmp + "/single"]
+runs = {"check": [], "verify": []}
+for _ in range(int(os.environ.get("ROUNDS", "3"))):
+    runs["check"].append(timed(check_args, (4,)))
+    runs["verify"].append(timed(verify_args, (0,)))
+check, verify = (min(w for w, _ in runs[k]) for k in ("check", "verify"))
+check_cpu, verify_cpu = (min(c for _, c in runs[k]) for k in ("check", "verify"))
+print("verify --key vs reseal --check: %d items, -j %d: verify %.2f s, reseal --check %.2f s, "
+      "ratio %.3f (target <= 1.05); CPU %.2f s vs %.2f s, ratio %.3f"
+      % (items, jobs, verify, check, verify / check, verify_cpu, check_cpu, verify_cpu / check_cpu))
 
 one, dt1, _ = reseal("single", ["old1"])
 four, dt4, summary = reseal("mixed", ["old1", "old2", "old3", "new"])

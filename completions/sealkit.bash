@@ -18,10 +18,11 @@ _sealkit_flags()
                 --allow-empty-data -n --namespace --name --raw --from-file --controller-name
                 --controller-namespace -h --help" ;;
     unseal) echo "--key --recovery-private-key --recovery-unseal -f --secret-file -o --format
-                  -w --output --sealed-secret-file --raw --scope -n --namespace --name -h --help" ;;
+                  -w --output --sealed-secret-file --raw --force --scope -n --namespace --name
+                  -h --help" ;;
     reseal) echo "--cert --key --recovery-private-key --check --dry-run -j --jobs --format --exclude
                   --shard -h --help" ;;
-    verify) echo "--cert --key --policy --warn-days --fail-on -o --format -h --help" ;;
+    verify) echo "--cert --key --policy --warn-days --fail-on -j --jobs --diagnose-budget --diagnose-file-budget -o --format -h --help" ;;
     cert) echo "--cert --warn-days -o --format --pem --newest -h --help" ;;
     keygen) echo "--bits --cn --valid-for --not-before -n --namespace -o --format -w --output
                   --cert-out --key-out -h --help" ;;
@@ -34,8 +35,10 @@ _sealkit_flags()
     rotate) echo "--keys --max-age --bits --cn --valid-for --namespace --init -j --jobs --format -q
                   --quiet --exclude --step --shard --now -h --help" ;;
     package) echo "-n --namespace --set --overlay --date --kustomization -o --output-dir --output
-                   -h --help" ;;
+                   --force --env -C --directory --format -h --help" ;;
     package/verify) echo "--cert --key --recovery-private-key --policy -h --help" ;;
+    package/install) echo "-C --directory --cert --key --force -h --help" ;;
+    package/diff) echo "--key -o --format -h --help" ;;
     esac
 }
 
@@ -49,7 +52,7 @@ _sealkit_value()
         --cert-out | --key-out)
         compopt -o filenames 2>/dev/null
         _sealkit_reply -f -- "$cur" ;;
-    --keys | --output-dir)
+    --keys | --output-dir | -C | --directory)
         compopt -o filenames 2>/dev/null
         _sealkit_reply -d -- "$cur" ;;
     --scope) _sealkit_reply -W "strict namespace-wide cluster-wide" -- "$cur" ;;
@@ -57,9 +60,10 @@ _sealkit_value()
     --fail-on) _sealkit_reply -W "error warning info" -- "$cur" ;;
     -o | --format)
         case $cmd in
-        package)
+        package) # -o DIR: the deprecated spelling of --output-dir
             compopt -o filenames 2>/dev/null
             _sealkit_reply -d -- "$cur" ;;
+        package/diff) _sealkit_reply -W "text json" -- "$cur" ;;
         verify) _sealkit_reply -W "text json sarif" -- "$cur" ;;
         reseal | cert | keys/list | rotate) _sealkit_reply -W "text json" -- "$cur" ;;
         *) _sealkit_reply -W "json yaml" -- "$cur" ;;
@@ -67,7 +71,7 @@ _sealkit_value()
     -n | --namespace | --name | --from-literal | --type | --docker-server | --docker-username | \
         --docker-password | --docker-email | -j | --jobs | --warn-days | --cn | --valid-for | \
         --not-before | --max-age | --now | --set | --overlay | --date | --controller-name | \
-        --controller-namespace)
+        --controller-namespace | --env | --diagnose-budget | --diagnose-file-budget)
         COMPREPLY=() ;;
     *) return 1 ;;
     esac
@@ -93,7 +97,7 @@ _sealkit()
         if [[ -z $cmd ]]; then
             cmd=$word
         elif [[ -z $sub && ${COMP_WORDS[i - 1]} == "$cmd" && \
-            "$cmd/$word" =~ ^(keys/list|create/generic|create/docker-registry|package/verify)$ ]]; then
+            "$cmd/$word" =~ ^(keys/list|create/generic|create/docker-registry|package/(verify|install|diff))$ ]]; then
             sub=$word
         fi
     done
@@ -120,7 +124,7 @@ _sealkit()
     create/*) ;; # NAME
     package)
         compopt -o filenames 2>/dev/null
-        mapfile -t COMPREPLY < <(compgen -W "verify" -- "$cur"; compgen -f -- "$cur") ;;
+        mapfile -t COMPREPLY < <(compgen -W "verify install diff" -- "$cur"; compgen -f -- "$cur") ;;
     *)
         compopt -o filenames 2>/dev/null
         _sealkit_reply -f -- "$cur" ;;

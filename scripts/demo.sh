@@ -8,6 +8,6 @@ scripts/setup.sh
 scripts/build.sh "$root/build" >/dev/null
 examples/seldon-system/flow.sh "$root/build/sealkit" keys/dev-only-controller.crt \
   keys/dev-only-controller.key "$root/out"
-echo "package: out/seldon-system-ml-secrets-20250704.tar.gz (production/kustomization.yaml,"
-echo "         production/ml-platform-secret.yaml, production/ghcr-secret.yaml)"
+echo "packages: out/seldon-system-ml-secrets-20250704.tar.gz, out/seldon-system-models-secrets-20250704.tar.gz"
+echo "installed: out/k8s/manifests/seldon-system/production/sealed-secrets/{ml,models}/ (next to a team overlay)"
 echo "sealed under keys/dev-only-controller.crt: a development key, never for real secrets"

@@ -8,7 +8,8 @@ packages=(build-essential cmake pkg-config clang
           strace valgrind # hardening tests: plaintext-leak tracing, memcheck
           openssh-client # ssh-keygen: the fingerprint cross-check
           clang-tidy clang-format cppcheck # scripts/lint.sh
-          libcurl4-openssl-dev openssl groff-base zsh) # --cert https://; its test; man and zsh tests
+          libcurl4-openssl-dev openssl groff-base zsh # --cert https://; its test; man and zsh tests
+          pre-commit git) # the .pre-commit-hooks.yaml test
 
 missing=()
 for p in "${packages[@]}"; do

@@ -76,4 +76,14 @@ SK_API int sk_write_atomic_at(int dirfd, const char *name, const char *shown, co
  */
 SK_API int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err);
 
+/*
+ * Removes every file that a write of this process (sk_write_atomic, sk_write_atomic_at,
+ * sk_write_new) has created and not yet put in place, and returns how many. Async-signal-safe:
+ * meant for a SIGINT/SIGTERM handler that then re-raises the signal, so that an interrupted
+ * write leaves no temporary file (which may hold plaintext) behind. The library installs no
+ * handler itself; up to 16 writes in flight at once (threads) are covered. This record of
+ * writes in flight is the one process-wide state the library keeps.
+ */
+SK_API int sk_io_remove_in_flight(void);
+
 #endif

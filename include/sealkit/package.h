@@ -1,7 +1,13 @@
 /*
- * Delivery packages: a reproducible tar.gz holding one kustomize overlay
- * (<overlay>/kustomization.yaml and SealedSecret files), and the safe,
- * in-memory reading and checking of such packages.
+ * Delivery packages: a reproducible tar.gz holding kustomize overlays, and the
+ * safe, in-memory reading, checking, installing and comparing of such packages.
+ *
+ * Layout (one folder of its own per package, so packages and a team's overlay
+ * compose; see README.md "Delivering secrets as packages"):
+ *   <overlay>/kustomization.yaml                  resources: [sealed-secrets]
+ *   <overlay>/sealed-secrets/kustomization.yaml   resources: [<set>]
+ *   <overlay>/sealed-secrets/<set>/kustomization.yaml and the SealedSecret files
+ * Packages of earlier releases (the files directly in <overlay>/) still verify.
  */
 #ifndef SEALKIT_PACKAGE_H
 #define SEALKIT_PACKAGE_H
@@ -10,6 +16,8 @@
 #include <stdint.h>
 #include "error.h"
 #include "mem.h"
+#include "cert.h"
+#include "keys.h"
 #include "verify.h"
 
 /* Limits for reading a package (documented in README.md). */
@@ -20,9 +28,11 @@
 
 #define SK_PACKAGE_OVERLAY "production"
 #define SK_PACKAGE_KUSTOMIZATION "kustomization.yaml"
+/* The folder of every overlay that holds one folder per package (set). */
+#define SK_PACKAGE_SECRETS_DIR "sealed-secrets"
 #define SK_PACKAGE_NAME_MAX 256
 
-/* One SealedSecret file: stored as <overlay>/basename(path), bytes unchanged. */
+/* One SealedSecret file: stored as <overlay>/sealed-secrets/<set>/basename(path), unchanged. */
 typedef struct sk_package_input {
     const char *path;
     const unsigned char *data;
@@ -79,11 +89,20 @@ SK_API int sk_package_check_input(const sk_package_input *in, const char *ns, sk
 SK_API int sk_package_check_kustomization(const unsigned char *text, size_t len, const char *source,
                                           const char *ns, sk_error *err);
 
+/* The SealedSecret files of one overlay (an environment) of a package. */
+typedef struct sk_package_overlay {
+    const char *name; /* folder name; NULL means SK_PACKAGE_OVERLAY */
+    const sk_package_input *in;
+    size_t n;
+} sk_package_overlay;
+
 /*
- * Builds the package bytes into out: ustar entries "<overlay>/" (0755) then
- * "<overlay>/kustomization.yaml" and the inputs (0644) in byte order, uid and
- * gid 0, no user or group names, mtime o->mtime; gzip level 9 with header
- * mtime 0 and no file name. Same inputs, same bytes (for a given zlib).
+ * Builds the package bytes into out: for the overlay, ustar entries "<overlay>/"
+ * (0755), its kustomization (0644), "<overlay>/sealed-secrets/" and its
+ * kustomization, "<overlay>/sealed-secrets/<set>/", then that folder's
+ * kustomization.yaml and the inputs in byte order; uid and gid 0, no user or
+ * group names, mtime o->mtime; gzip level 9 with header mtime 0 and no file
+ * name. Same inputs, same bytes (for a given zlib).
  * File names must be [A-Za-z0-9][A-Za-z0-9._-]* (at most 100 bytes) and
  * distinct; every input passes sk_package_check_input and no two SealedSecrets
  * share a name. kustomization.yaml lists the files sorted (resources); a given
@@ -92,6 +111,40 @@ SK_API int sk_package_check_kustomization(const unsigned char *text, size_t len,
  */
 SK_API int sk_package_build(const sk_package_opts *o, const sk_package_input *in, size_t n,
                             sk_secbuf *out, sk_error *err);
+
+/*
+ * sk_package_build for several overlays in one package (environments, each
+ * sealed under its own cluster's certificate), in the order given; o->overlay
+ * is not used. Overlay names must be distinct.
+ */
+SK_API int sk_package_build_overlays(const sk_package_opts *o, const sk_package_overlay *ov,
+                                     size_t n_ov, sk_secbuf *out, sk_error *err);
+
+/*
+ * Writes a built package to path, making its folders: a new file is created
+ * without ever replacing one (sk_write_new); an existing file with the same
+ * bytes is left alone (*same 1); one with other bytes is SK_EINVAL unless
+ * force (then replaced atomically).
+ */
+SK_API int sk_package_save(const char *path, const unsigned char *data, size_t len, int force,
+                           int *same, sk_error *err);
+
+/* An environment: its overlay's name and the certificate of its cluster's controller. */
+typedef struct sk_package_env {
+    const char *name;
+    const sk_pubkey *cert;
+} sk_package_env;
+
+/*
+ * One package with an overlay per environment, from one plaintext source: plain holds v1
+ * Secret manifests (a kind: List is expanded); every Secret is sealed, in memory, under each
+ * environment's certificate (strict scope unless annotated; namespace o->namespace_ when the
+ * Secret has none) and stored as <env>/sealed-secrets/<set>/<name>-secret.yaml. So each
+ * overlay opens under its own cluster's key only. Plaintext is never written anywhere.
+ */
+SK_API int sk_package_build_envs(const sk_package_opts *o, const sk_package_env *envs,
+                                 size_t n_envs, const sk_package_input *plain, size_t n,
+                                 sk_secbuf *out, sk_error *err);
 
 typedef struct sk_package_entry {
     char *path; /* normalised: no "./" prefix, no trailing "/" */
@@ -157,5 +210,116 @@ typedef struct sk_package_summary {
  */
 SK_API int sk_package_verify(const sk_package *p, const char *source, const sk_verify_opts *opts,
                              sk_findings *out, sk_package_summary *sum, sk_error *err);
+
+/* ---- comparing two packages ---- */
+
+typedef enum sk_diff_kind {
+    SK_DIFF_UNCHANGED = 0, /* the same ciphertext */
+    SK_DIFF_ADDED,         /* a Secret or an item only the new package has */
+    SK_DIFF_REMOVED,       /* a Secret or an item only the old package has */
+    SK_DIFF_REENCRYPTED, /* another ciphertext; without keys (or not opened) the value is unknown */
+    SK_DIFF_RESEALED,    /* another ciphertext of the same value (opened with the keys) */
+    SK_DIFF_CHANGED,     /* another value (opened with the keys) */
+    SK_DIFF_TEMPLATE,    /* the Secret's spec.template (type, labels, annotations) differs */
+    SK_DIFF_KINDS
+} sk_diff_kind;
+
+typedef struct sk_diff_entry {
+    char *overlay;
+    char *secret; /* "namespace/name" ("/name" for a cluster-wide one) */
+    char *item;   /* NULL: the Secret as a whole */
+    sk_diff_kind kind;
+} sk_diff_entry;
+
+#define SK_PACKAGE_CHANGES_VERSION 1u
+#define SK_PACKAGE_CHANGES_INIT                                                                    \
+    {                                                                                              \
+        .version = SK_PACKAGE_CHANGES_VERSION                                                      \
+    }
+
+typedef struct sk_package_changes {
+    unsigned version; /* SK_PACKAGE_CHANGES_VERSION, set by the caller */
+    sk_diff_entry *v; /* by overlay, Secret, then item (encryptedData order) */
+    size_t n;
+    size_t counts[SK_DIFF_KINDS]; /* entries of each kind */
+    size_t unopened;              /* Secrets in both that the keys did not open (both sides) */
+} sk_package_changes;
+
+/*
+ * Compares the SealedSecrets of two packages read by sk_package_read, by overlay and
+ * namespace/name, and item by item. With keys (may be NULL) each Secret present in both is
+ * opened on both sides (sk_unseal) and each item whose ciphertext differs is RESEALED or
+ * CHANGED; values are compared in guarded memory and never leave the library. A Secret either
+ * side cannot open leaves its items REENCRYPTED and counts in unopened.
+ */
+SK_API int sk_package_diff(const sk_package *old, const sk_package *new_, sk_keyring *keys,
+                           sk_package_changes *out, sk_error *err);
+SK_API void sk_package_changes_free(sk_package_changes *d);
+/* "unchanged", "added", "removed", "re-encrypted", "resealed", "changed", "template". */
+SK_API const char *sk_diff_kind_name(sk_diff_kind k);
+
+/* ---- installing into a manifests folder ---- */
+
+/* A package to install: its bytes, and the name it goes by in messages and the record. */
+typedef struct sk_install_input {
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+} sk_install_input;
+
+#define SK_INSTALL_OPTS_VERSION 1u
+#define SK_INSTALL_OPTS_INIT                                                                       \
+    {                                                                                              \
+        .version = SK_INSTALL_OPTS_VERSION                                                         \
+    }
+
+typedef struct sk_install_opts {
+    unsigned version;             /* SK_INSTALL_OPTS_VERSION */
+    const sk_verify_opts *verify; /* certificate and keys to verify with; NULL: without keys */
+    int force;                    /* install a package older than the one installed */
+} sk_install_opts;
+
+#define SK_INSTALL_REPORT_VERSION 1u
+#define SK_INSTALL_REPORT_INIT                                                                     \
+    {                                                                                              \
+        .version = SK_INSTALL_REPORT_VERSION                                                       \
+    }
+
+typedef struct sk_install_report {
+    unsigned version; /* SK_INSTALL_REPORT_VERSION, set by the caller */
+    size_t installed; /* sets (one per overlay of a package) new to the folder */
+    size_t replaced;  /* sets replaced by another package of the same set */
+    size_t unchanged; /* sets already installed from these very bytes */
+    size_t removed;   /* sets whose newer package no longer has their overlay */
+    int recovered;    /* an interrupted install found: 1 finished, 2 rolled back */
+    /* An overlay kustomization of the team's own that does not list sealed-secrets, or "". */
+    char unlisted[2 * SK_PACKAGE_NAME_MAX];
+} sk_install_report;
+
+/*
+ * Installs packages into the manifests folder dir (which must exist): each set of each
+ * overlay into <overlay>/sealed-secrets/<set>/, <overlay>/sealed-secrets/kustomization.yaml
+ * listing every installed set, and <overlay>/kustomization.yaml (resources: [sealed-secrets])
+ * only where the overlay has no kustomization yet. dir/.sealkit-install.json records what was
+ * written. Each package is read and verified first (sk_package_verify with o->verify; its
+ * findings go to f, which may be NULL, and any error refuses the install).
+ *
+ * Refused, with nothing written (SK_EINVAL unless said): a package that does not verify or
+ * has its files directly in the overlay (an earlier layout); two packages carrying the same
+ * SealedSecret (namespace/name) in one overlay, naming both; a package older (by the date in
+ * its name) than the one installed for its set, unless o->force; a file or folder install
+ * would replace that it did not write or that changed since (naming it); the same set given
+ * twice (SK_EUSAGE). Another install running on dir is SK_EBUSY.
+ *
+ * The same package again changes nothing; another package of an installed set replaces that
+ * set's folder whole, and removes it from overlays the new package no longer has. Atomic:
+ * everything is staged in dir/.sealkit-install.stage and committed by renames after a commit
+ * record; an install killed before the record leaves dir as it was, after it the next call (even
+ * with n 0) finishes it, and before anything else a call finishes or rolls back what a killed one
+ * left (rep->recovered).
+ */
+SK_API int sk_package_install(const char *dir, const sk_install_input *in, size_t n,
+                              const sk_install_opts *o, sk_findings *f, sk_install_report *rep,
+                              sk_error *err);
 
 #endif

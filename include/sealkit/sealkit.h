@@ -28,8 +28,10 @@
 #include "package.h"
 
 /*
- * Thread safety. sealkit keeps no global state of its own, but it sets up
- * process-wide libraries, and its objects have no locks:
+ * Thread safety. sealkit keeps no global state of its own but a lock-free
+ * record of the files its writes have in flight (sk_io_remove_in_flight in
+ * io.h), safe from any thread; it sets up process-wide libraries, and its
+ * objects have no locks:
  *
  *  - sk_init and sk_json_wipe_on_free change process-wide state: call them
  *    once, from one thread, before starting the threads that use sealkit.

@@ -65,6 +65,11 @@ typedef struct sk_verify_item {
     char *unopened;
     size_t failed_finding;
     size_t line, column; /* of the value; 0 when unknown */
+    /* An item that does not open under its own label is diagnosed (other scopes, the template's
+     * name): diagnose_cost RSA private operations were charged for it, and diagnose_cut says the
+     * diagnosis budget ran out on it. failed_finding is then the index of its finding. */
+    int diagnosed, diagnose_cut;
+    size_t diagnose_cost;
 } sk_verify_item;
 
 /* One SealedSecret seen, for policies. */
@@ -89,7 +94,18 @@ typedef struct sk_findings {
     sk_verify_secret *secrets;
     size_t n_secrets, cap_secrets;
     size_t files; /* counted by sk_verify_text */
+    /*
+     * The scan's diagnosis budget. An item that does not open costs up to scopes x keys RSA
+     * private operations to diagnose, so that a file of junk could take hours: diagnosis stops
+     * after diagnose_file_budget operations in one file and diagnose_budget in the scan (the
+     * cross check included), with a diagnosis-cut finding. Set them after sk_findings_init;
+     * 0 means the defaults below, SIZE_MAX no limit. diagnose_spent counts what was spent.
+     */
+    size_t diagnose_budget, diagnose_file_budget, diagnose_spent;
 } sk_findings;
+
+#define SK_VERIFY_DIAGNOSE_BUDGET 4096
+#define SK_VERIFY_DIAGNOSE_FILE_BUDGET 512
 
 /*
  * Options of the verify functions. Start from SK_VERIFY_OPTS_INIT (no
@@ -140,6 +156,17 @@ SK_API int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify
 /* Parses and checks one file's text; a parse error becomes a "parse" finding. Counts the file. */
 SK_API int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
                           const sk_verify_opts *opts, sk_findings *out, sk_error *err);
+
+/*
+ * Verifies the files given (as sk_verify_text, "-" is standard input, named "<stdin>") in jobs
+ * worker processes (fork; 0 or 1: in this process), appending to out exactly what verifying them
+ * one after the other in this process would: the same findings in the same order, the diagnosis
+ * budget spent in file order. A file that cannot be read, or whose worker died, is an error and
+ * stops the scan there (out then holds the files before it). jobs above 4096 is SK_EUSAGE.
+ * With jobs > 1 it forks: call it so from a process with one thread, as sk_reseal_tree.
+ */
+SK_API int sk_verify_files(const char *const *paths, size_t n, const sk_verify_opts *opts,
+                           size_t jobs, sk_findings *out, sk_error *err);
 
 /*
  * After every file of a scan: what only the whole scan shows. With keys, an item that opened

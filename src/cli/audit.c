@@ -6,14 +6,44 @@
 #include <string.h>
 #include <time.h>
 
+void cli_shown_source(const char *path, char *out, size_t cap)
+{
+    const char *sep = strstr(path, "://");
+    if (!sk_is_url(path) || sep == NULL) {
+        snprintf(out, cap, "%s", path);
+        return;
+    }
+    /* User info, query and fragment may carry credentials: a report must not repeat them. */
+    const char *auth = sep + 3;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *host = auth;
+    for (const char *p = auth; p < auth + auth_len; p++)
+        if (*p == '@') host = p + 1;
+    const char *rest = auth + auth_len;
+    snprintf(out, cap, "%.*s%.*s%.*s", (int)(auth - path), path, (int)(rest - host), host,
+             (int)strcspn(rest, "?#"), rest);
+}
+
+/*
+ * A path or, as for seal, an https:// URL (sk_fetch_https: TLS verified, system or environment
+ * CA). Not sk_fetch_pubkey: an audit must still read an expired certificate, to report it.
+ */
 int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
 {
     sk_secbuf text = SK_SECBUF_INIT;
-    int rc = sk_read_file(path, (size_t)1 << 20, &text, err);
+    int url = sk_is_url(path);
+    int rc = url ? sk_fetch_https(path, SK_FETCH_MAX, NULL, &text, err)
+                 : sk_read_file(path, (size_t)1 << 20, &text, err);
+    if (url && rc != SK_OK) {
+        sk_secbuf_free(&text);
+        return rc; /* the message names the URL already, without its credentials */
+    }
     if (rc == SK_OK)
         rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, cli_now(),
                                    SK_PUBKEY_ALLOW_EXPIRED, pk, err);
-    if (rc != SK_OK) sk_error_at_source(err, rc, path);
+    char shown[1024];
+    cli_shown_source(path, shown, sizeof shown);
+    if (rc != SK_OK) sk_error_at_source(err, rc, shown);
     sk_secbuf_free(&text);
     return rc;
 }
@@ -37,8 +67,7 @@ long cli_newest_key(const sk_keyring *kr)
 /* Names and messages come from the files: control characters would forge lines. */
 static void print_clean(const char *s)
 {
-    for (; *s; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+    cli_fputs_clean(s, stdout);
 }
 
 static void print_where(const sk_finding *x)

@@ -3,6 +3,7 @@
 #define SK_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 #include <sealkit/sealkit.h>
 
@@ -20,6 +21,35 @@ int cli_fail(const sk_error *err);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) SK_PRINTF(2, 3);
 void cli_warn(const char *fmt, ...) SK_PRINTF(1, 2);
+/* "sealkit: error: MSG" without a hint, for one of several problems a run reports. */
+void cli_error(const char *fmt, ...) SK_PRINTF(1, 2);
+/* "sealkit: MSG": progress and summaries on stderr. */
+void cli_say(const char *fmt, ...) SK_PRINTF(1, 2);
+/*
+ * Writes s with control characters (C0, DEL, UTF-8 C1) as '?': file names, item names and
+ * kinds come from input, and a terminal obeys escape sequences. cli_fail, cli_usage_error,
+ * cli_warn, cli_error and cli_say print every message through it.
+ */
+void cli_fputs_clean(const char *s, FILE *f);
+/*
+ * For an option that takes one value: stores value in *slot, or, when *slot is already set
+ * (the option came twice), prints a usage error naming opt and returns EXIT_USAGE. Repeating
+ * such an option is an error rather than "the last one wins", which silently drops input.
+ */
+int cli_once(const char *cmd, const char *opt, const char **slot, const char *value);
+/*
+ * The output format of every command that writes manifests (seal, create, unseal, keygen): an
+ * explicit -o/--format (json or yaml; a SEALED_SECRETS_FORMAT variable counts as one) always
+ * wins; without one, an output file named *.yaml or *.yml gets YAML, *.json JSON, and anything
+ * else (stdout included) the command's fallback: JSON as kubeseal, YAML for keygen's key Secret.
+ */
+int cli_out_format(const char *cmd, const char *format, const char *output, sk_format fallback,
+                   sk_format *f);
+/*
+ * For getopt_long's '?': a kubeseal flag that sealkit does elsewhere or never does (--re-encrypt,
+ * --fetch-cert, --kubeconfig, ...) gets a hint naming what to use; else "invalid option".
+ */
+int cli_bad_option(const char *cmd, int argc, char **argv);
 
 /* SEALED_SECRETS_<NAME> as kubeseal reads it; NULL when unset. */
 const char *cli_env(const char *flag);
@@ -66,6 +96,8 @@ int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
 long cli_newest_key(const sk_keyring *kr);
 /* The same without the warning: 'sealkit verify' reports an expired certificate as a finding. */
 int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
+/* path as reports name it: a URL without its user info, query and fragment. */
+void cli_shown_source(const char *path, char *out, size_t cap);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */
 void cli_print_finding(const sk_finding *x);
 /* Every finding so, repeated item findings as one line whose ITEM lists the items. */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +25,8 @@ static const char usage[] =
     "  --docker-password-stdin     read the registry password from stdin\n"
     "  --seal                      seal under --cert (or SEALED_SECRETS_CERT)\n"
     "  --cert FILE, --scope SCOPE  as for 'sealkit seal'\n"
-    "  -o, --format FORMAT         json (default) or yaml\n"
+    "  -o, --format FORMAT         json or yaml; without it, yaml for a -w file named\n"
+    "                              *.yaml or *.yml, else json\n"
     "  -w, --output FILE           write to FILE (a plaintext Secret is created 0600)\n"
     "  -h, --help                  show this help\n"
     "\n"
@@ -75,7 +75,6 @@ static const struct option options[] = {
 
 static int parse_flags(int argc, char **argv, create_args *a)
 {
-    a->cert = cli_env("cert");
     int c, rc = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "hn:o:w:", options, NULL)) != -1) {
@@ -84,7 +83,7 @@ static int parse_flags(int argc, char **argv, create_args *a)
             fputs(usage, stdout);
             return -1;
         case 'n':
-            a->ns = optarg;
+            rc = cli_once("create", "-n/--namespace", &a->ns, optarg);
             break;
         case OPT_LITERAL:
             rc = cli_list_push(&a->literals, optarg) ? EXIT_FAIL : 0;
@@ -96,43 +95,44 @@ static int parse_flags(int argc, char **argv, create_args *a)
             rc = cli_list_push(&a->env_files, optarg) ? EXIT_FAIL : 0;
             break;
         case OPT_TYPE:
-            a->type = optarg;
+            rc = cli_once("create", "--type", &a->type, optarg);
             break;
         case OPT_SEAL:
             a->seal = 1;
             break;
         case OPT_CERT:
-            a->cert = optarg;
+            rc = cli_once("create", "--cert", &a->cert, optarg);
             break;
         case OPT_SCOPE:
-            a->scope = optarg;
+            rc = cli_once("create", "--scope", &a->scope, optarg);
             break;
         case 'o':
-            a->format = optarg;
+            rc = cli_once("create", "-o/--format", &a->format, optarg);
             break;
         case 'w':
-            a->output = optarg;
+            rc = cli_once("create", "-w/--output", &a->output, optarg);
             break;
         case OPT_SERVER:
-            a->server = optarg;
+            rc = cli_once("create", "--docker-server", &a->server, optarg);
             break;
         case OPT_USER:
-            a->user = optarg;
+            rc = cli_once("create", "--docker-username", &a->user, optarg);
             break;
         case OPT_PASSWORD:
-            a->password = optarg;
+            rc = cli_once("create", "--docker-password", &a->password, optarg);
             break;
         case OPT_PASSWORD_STDIN:
             a->password_stdin = 1;
             break;
         case OPT_EMAIL:
-            a->email = optarg;
+            rc = cli_once("create", "--docker-email", &a->email, optarg);
             break;
         default:
-            return cli_usage_error("create", "invalid option");
+            return cli_bad_option("create", argc, argv);
         }
     }
     if (rc != 0) return rc;
+    if (a->cert == NULL) a->cert = cli_env("cert");
     if (argc - optind != 2)
         return cli_usage_error("create", "expected a kind (generic or docker-registry) and a NAME");
     a->kind = argv[optind];
@@ -157,9 +157,8 @@ static int check_args(const create_args *a)
     if (!generic && a->password != NULL && a->password_stdin)
         return cli_usage_error(
             "create", "give the password once: --docker-password or --docker-password-stdin");
-    if (a->format != NULL && strcasecmp(a->format, "json") != 0 &&
-        strcasecmp(a->format, "yaml") != 0)
-        return cli_usage_error("create", "unsupported output format: %s", a->format);
+    sk_format f;
+    if (cli_out_format("create", a->format, a->output, SK_FORMAT_JSON, &f) != 0) return EXIT_USAGE;
     if (a->seal && (a->cert == NULL || *a->cert == '\0'))
         return cli_usage_error("create", "--seal needs --cert FILE (or SEALED_SECRETS_CERT)");
     if (!a->seal && a->scope != NULL)
@@ -245,8 +244,11 @@ static int render(const create_args *a, sk_secret *s, sk_secbuf *out, sk_error *
     } else {
         rc = sk_secret_to_json(s, &tree, err);
     }
-    int yaml = a->format != NULL && strcasecmp(a->format, "yaml") == 0;
-    if (rc == SK_OK) rc = yaml ? sk_emit_yaml(tree, out, err) : sk_emit_json(tree, out, err);
+    sk_format f = SK_FORMAT_JSON;
+    (void)cli_out_format("create", a->format, a->output, SK_FORMAT_JSON,
+                         &f); /* checked by check_args */
+    if (rc == SK_OK)
+        rc = f == SK_FORMAT_YAML ? sk_emit_yaml(tree, out, err) : sk_emit_json(tree, out, err);
     json_decref(tree);
     return rc;
 }

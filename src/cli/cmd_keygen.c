@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,8 +27,8 @@ static const char usage[] =
     "  --not-before TIME      start of validity, YYYY-MM-DDTHH:MM:SSZ or @UNIXSECONDS (default "
     "now)\n"
     "  -n, --namespace NS     the Secret's namespace (default kube-system)\n"
-    "  -o, --format FORMAT    yaml (default) or json; without -o a -w name ending .json gives "
-    "json\n"
+    "  -o, --format FORMAT    yaml or json; without it, json for a -w file named *.json,\n"
+    "                         else yaml\n"
     "  -w, --output FILE      write the Secret to FILE (mode 0600) instead of stdout\n"
     "  --cert-out FILE        also write the certificate PEM to FILE (mode 0644): seal with it\n"
     "  --key-out FILE         also write the private key PEM (PKCS#1) to FILE (mode 0600)\n"
@@ -42,6 +41,7 @@ typedef struct keygen_args {
     const char *cn, *ns, *format, *output, *cert_out, *key_out;
     int64_t not_before, valid_seconds;
     sk_format out_format;
+    const char *bits_given, *valid_for_given, *not_before_given; /* each option at most once */
 } keygen_args;
 
 enum { OPT_BITS = 256, OPT_CN, OPT_VALID_FOR, OPT_NOT_BEFORE, OPT_CERT_OUT, OPT_KEY_OUT };
@@ -73,12 +73,15 @@ static int parse_value(int c, const char *arg, keygen_args *a)
     sk_error err = {0};
     switch (c) {
     case OPT_BITS:
+        if (cli_once("keygen", "--bits", &a->bits_given, arg) != 0) return EXIT_USAGE;
         return parse_bits(arg, &a->bits);
     case OPT_VALID_FOR:
+        if (cli_once("keygen", "--valid-for", &a->valid_for_given, arg) != 0) return EXIT_USAGE;
         if (sk_duration_parse(arg, &a->valid_seconds, &err) != SK_OK)
             return cli_usage_error("keygen", "--valid-for: %s", err.msg);
         return 0;
     case OPT_NOT_BEFORE:
+        if (cli_once("keygen", "--not-before", &a->not_before_given, arg) != 0) return EXIT_USAGE;
         if (sk_time_parse(arg, &a->not_before, &err) != SK_OK)
             return cli_usage_error("keygen", "--not-before: %s", err.msg);
         return 0;
@@ -107,23 +110,25 @@ static int parse_flags(int argc, char **argv, keygen_args *a)
             fputs(usage, stdout);
             return -1;
         case OPT_CN:
-            a->cn = optarg;
+            rc = cli_once("keygen", "--cn", &a->cn, optarg);
             break;
         case 'n':
-            a->ns = optarg;
+            rc = cli_once("keygen", "-n/--namespace", &a->ns, optarg);
             break;
         case 'o':
-            a->format = optarg;
+            rc = cli_once("keygen", "-o/--format", &a->format, optarg);
             break;
         case 'w':
-            a->output = optarg;
+            rc = cli_once("keygen", "-w/--output", &a->output, optarg);
             break;
         case OPT_CERT_OUT:
-            a->cert_out = optarg;
+            rc = cli_once("keygen", "--cert-out", &a->cert_out, optarg);
             break;
         case OPT_KEY_OUT:
-            a->key_out = optarg;
+            rc = cli_once("keygen", "--key-out", &a->key_out, optarg);
             break;
+        case '?':
+            return cli_bad_option("keygen", argc, argv);
         default:
             rc = parse_value(c, optarg, a);
             break;
@@ -131,15 +136,8 @@ static int parse_flags(int argc, char **argv, keygen_args *a)
     }
     if (rc != 0) return rc;
     if (optind < argc) return cli_usage_error("keygen", "unexpected argument \"%s\"", argv[optind]);
-    const char *f = a->format;
-    size_t olen = a->output ? strlen(a->output) : 0;
-    if (f == NULL && olen > 5 && strcasecmp(a->output + olen - 5, ".json") == 0) f = "json";
-    if (f == NULL || strcasecmp(f, "yaml") == 0)
-        a->out_format = SK_FORMAT_YAML;
-    else if (strcasecmp(f, "json") == 0)
-        a->out_format = SK_FORMAT_JSON;
-    else
-        return cli_usage_error("keygen", "unsupported output format: %s", f);
+    if (cli_out_format("keygen", a->format, a->output, SK_FORMAT_YAML, &a->out_format) != 0)
+        return EXIT_USAGE;
     return check_outputs(a);
 }
 
@@ -212,12 +210,12 @@ static void report(const keygen_args *a, const sk_keypair *kp)
 int cmd_keygen(int argc, char **argv)
 {
     keygen_args a = {.bits = SK_KEYGEN_DEFAULT_BITS,
-                     .cn = SK_KEYGEN_DEFAULT_CN,
-                     .ns = SK_KEYGEN_DEFAULT_NAMESPACE,
                      .not_before = (int64_t)cli_now(),
                      .valid_seconds = SK_KEYGEN_DEFAULT_VALID_SECONDS};
     int rc = parse_flags(argc, argv, &a);
     if (rc != 0) return rc < 0 ? EXIT_OK : rc;
+    if (a.cn == NULL) a.cn = SK_KEYGEN_DEFAULT_CN;
+    if (a.ns == NULL) a.ns = SK_KEYGEN_DEFAULT_NAMESPACE;
     sk_error err = {0};
     sk_keypair *kp = NULL;
     keygen_out o = {SK_SECBUF_INIT, SK_SECBUF_INIT, SK_SECBUF_INIT};

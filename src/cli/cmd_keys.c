@@ -92,13 +92,13 @@ static int parse_flags(int argc, char **argv, keys_args *a)
             if (cli_list_add_csv(&a->paths, optarg) != 0) return EXIT_FAIL;
             break;
         case 'o':
-            format = optarg;
+            if (cli_once("keys", "-o/--format", &format, optarg) != 0) return EXIT_USAGE;
             break;
         case OPT_NEWEST:
             a->newest = 1;
             break;
         default:
-            return cli_usage_error("keys", "invalid option");
+            return cli_bad_option("keys", argc, argv);
         }
     }
     /* Positional paths are taken whole: a file name may hold a comma. */

@@ -43,6 +43,7 @@ typedef struct reseal_args {
     int check, dry_run, json;
     long jobs;
     size_t shard, shards;
+    const char *jobs_given, *shard_given, *format_given; /* each at most once */
 } reseal_args;
 
 enum { OPT_CERT = 256, OPT_KEY, OPT_CHECK, OPT_DRY_RUN, OPT_FORMAT, OPT_EXCLUDE, OPT_SHARD };
@@ -71,7 +72,6 @@ static int parse_jobs(const char *s, long *out)
 
 static int parse_flags(int argc, char **argv, reseal_args *a)
 {
-    a->cert = cli_env("cert");
     /* Twice the cores: one worker's fsync overlaps another's RSA work. */
     a->jobs = cli_default_jobs();
     const char *env = cli_env("recovery-private-key");
@@ -84,7 +84,7 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
             fputs(usage, stdout);
             return -1;
         case OPT_CERT:
-            a->cert = optarg;
+            rc = cli_once("reseal", "--cert", &a->cert, optarg);
             break;
         case OPT_KEY:
             rc = cli_list_add_csv(&a->keys, optarg) ? EXIT_FAIL : 0;
@@ -93,7 +93,8 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
             rc = cli_list_push(&a->exclude, optarg) ? EXIT_FAIL : 0;
             break;
         case OPT_SHARD:
-            rc = cli_parse_shard("reseal", optarg, &a->shard, &a->shards);
+            rc = cli_once("reseal", "--shard", &a->shard_given, optarg);
+            if (rc == 0) rc = cli_parse_shard("reseal", optarg, &a->shard, &a->shards);
             break;
         case OPT_CHECK:
             a->check = 1;
@@ -102,18 +103,21 @@ static int parse_flags(int argc, char **argv, reseal_args *a)
             a->dry_run = 1;
             break;
         case 'j':
-            rc = parse_jobs(optarg, &a->jobs);
+            rc = cli_once("reseal", "-j/--jobs", &a->jobs_given, optarg);
+            if (rc == 0) rc = parse_jobs(optarg, &a->jobs);
             break;
         case OPT_FORMAT:
+            if (cli_once("reseal", "--format", &a->format_given, optarg) != 0) return EXIT_USAGE;
             if (strcasecmp(optarg, "json") != 0 && strcasecmp(optarg, "text") != 0)
                 return cli_usage_error("reseal", "unsupported report format: %s", optarg);
             a->json = strcasecmp(optarg, "json") == 0;
             break;
         default:
-            return cli_usage_error("reseal", "invalid option");
+            return cli_bad_option("reseal", argc, argv);
         }
     }
     if (rc != 0) return rc;
+    if (a->cert == NULL) a->cert = cli_env("cert");
     if (a->cert == NULL) return cli_usage_error("reseal", "no certificate: pass --cert NEW.crt");
     if (a->keys.n == 0) return cli_usage_error("reseal", "no private key: pass --key OLD.key");
     return 0;
@@ -141,8 +145,11 @@ static void report_text(const reseal_args *a, const sk_reseal_tree_report *rep)
     cli_reseal_problems(rep);
     for (size_t i = 0; i < rep->walk.n_files; i++) {
         const sk_reseal_file *r = &rep->files[i];
-        if (r->rc == SK_OK && r->counts.resealed > 0 && (a->check || a->dry_run))
-            printf("would reseal %s (%zu items)\n", rep->walk.files[i], r->counts.resealed);
+        if (r->rc == SK_OK && r->counts.resealed > 0 && (a->check || a->dry_run)) {
+            fputs("would reseal ", stdout);
+            cli_fputs_clean(rep->walk.files[i], stdout); /* a name from the repository */
+            printf(" (%zu items)\n", r->counts.resealed);
+        }
     }
     cli_reseal_summary(&rep->totals);
 }
@@ -253,12 +260,11 @@ void cli_reseal_problems(const sk_reseal_tree_report *rep)
         if (rep->temp_removed[i]) cli_warn("removed %s, left by an interrupted run", w->temps[i]);
     }
     for (size_t i = 0; i < w->n_skipped; i++)
-        fprintf(stderr,
-                "sealkit: error: %s: %s; not processed (pass --exclude, or list it in %s)\n",
-                w->skipped[i], w->why[i], SK_WALK_IGNORE_FILE_NAME);
+        cli_error("%s: %s; not processed (pass --exclude, or list it in %s)", w->skipped[i],
+                  w->why[i], SK_WALK_IGNORE_FILE_NAME);
     for (size_t i = 0; i < w->n_unreadable; i++)
-        fprintf(stderr, "sealkit: error: %s: folder %s; its files were not resealed\n",
-                w->unreadable[i], w->unreadable_why[i]);
+        cli_error("%s: folder %s; its files were not resealed", w->unreadable[i],
+                  w->unreadable_why[i]);
     for (size_t i = 0; i < w->n_files; i++)
         if (rep->files[i].rc != SK_OK) cli_fail(&rep->files[i].err);
 }

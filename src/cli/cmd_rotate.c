@@ -63,7 +63,8 @@ enum {
     OPT_FORMAT,
     OPT_EXCLUDE,
     OPT_STEP,
-    OPT_SHARD
+    OPT_SHARD,
+    OPT_LAST
 };
 
 static const struct option options[] = {{"keys", required_argument, NULL, OPT_KEYS},
@@ -148,12 +149,25 @@ static int parse_option(int c, rotate_args *a)
         a->quiet = 1;
         return 0;
     default:
-        return cli_usage_error("rotate", "invalid option");
+        return EXIT_USAGE; /* parse_flags said why */
     }
+}
+
+/* Every option but --exclude takes one value: a repeat is an error, never "the last wins". */
+static int given_once(int c, const char **given)
+{
+    const char *name = NULL;
+    for (const struct option *p = options; p->name != NULL; p++)
+        if (p->val == c && p->has_arg == required_argument) name = p->name;
+    if (name == NULL || c == OPT_EXCLUDE) return 0; /* a flag, or the one repeatable option */
+    char opt[40];
+    snprintf(opt, sizeof opt, c == 'j' ? "-j/--%s" : "--%s", name);
+    return cli_once("rotate", opt, &given[c == 'j' ? 0 : c - OPT_KEYS + 1], optarg);
 }
 
 static int parse_flags(int argc, char **argv, rotate_args *a)
 {
+    const char *given[OPT_LAST - OPT_KEYS + 1] = {0};
     int c, rc = 0;
     a->o = (sk_rotate_opts)SK_ROTATE_OPTS_INIT;
     a->o.now = (int64_t)cli_now();
@@ -165,7 +179,9 @@ static int parse_flags(int argc, char **argv, rotate_args *a)
             fputs(usage, stdout);
             return -1;
         }
-        rc = parse_option(c, a);
+        if (c == '?' || c == ':') return cli_bad_option("rotate", argc, argv);
+        rc = given_once(c, given);
+        if (rc == 0) rc = parse_option(c, a);
     }
     if (rc != 0) return rc;
     a->o.reseal.exclude = (const char *const *)a->exclude.v;

@@ -18,9 +18,10 @@ static const char usage[] =
     "\n"
     "  --cert FILE                 controller certificate (PEM) [SEALED_SECRETS_CERT]\n"
     "  --scope SCOPE               strict (default), namespace-wide or cluster-wide\n"
-    "  -o, --format FORMAT         json (default) or yaml\n"
+    "  -o, --format FORMAT         json or yaml; without it, yaml for a -w file named\n"
+    "                              *.yaml or *.yml, else json\n"
     "  -f, --secret-file FILE      read input from FILE instead of stdin\n"
-    "  -w, --sealed-secret-file F  write output to F atomically (.yaml/.yml forces yaml)\n"
+    "  -w, --sealed-secret-file F  write output to F atomically\n"
     "  --merge-into FILE           seal the input's items into an existing SealedSecret\n"
     "                              in place, keeping its scope, format and other items\n"
     "  --allow-empty-data          allow a Secret without items\n"
@@ -31,7 +32,8 @@ static const char usage[] =
     "  -h, --help                  show this help\n"
     "\n"
     "Every flag can be set as SEALED_SECRETS_<FLAG> (e.g. SEALED_SECRETS_SCOPE); the\n"
-    "command line wins. Output is all or nothing: on any error nothing is written.\n"
+    "command line wins. An option that takes one value may be given once.\n"
+    "Output is all or nothing: on any error nothing is written.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
 typedef struct seal_args {
@@ -83,21 +85,37 @@ static int env_bool(const char *flag, int *out)
     return 0;
 }
 
+/* Before the flags for the booleans, which a flag then overrides. */
 static int from_env(seal_args *a)
 {
-    a->cert = cli_env("cert");
-    a->scope = cli_env("scope");
-    a->format = cli_env("format");
-    a->input = cli_env("secret-file");
-    a->output = cli_env("sealed-secret-file");
-    a->merge_into = cli_env("merge-into");
-    a->name = cli_env("name");
-    a->ns = cli_env("namespace");
-    const char *ff = cli_env("from-file");
-    if (ff != NULL && cli_list_add_csv(&a->from_file, ff) != 0) return EXIT_FAIL;
     int rc = env_bool("allow-empty-data", &a->allow_empty);
     if (rc == 0) rc = env_bool("raw", &a->raw);
     return rc;
+}
+
+static void env_default(const char **slot, const char *flag)
+{
+    if (*slot == NULL) *slot = cli_env(flag);
+}
+
+/*
+ * After the flags: a variable fills only what the command line left unset, so that a flag
+ * given once is not taken for a repetition of its variable.
+ */
+static int env_values(seal_args *a)
+{
+    env_default(&a->cert, "cert");
+    env_default(&a->scope, "scope");
+    env_default(&a->format, "format");
+    env_default(&a->input, "secret-file");
+    env_default(&a->output, "sealed-secret-file");
+    env_default(&a->merge_into, "merge-into");
+    env_default(&a->name, "name");
+    env_default(&a->ns, "namespace");
+    const char *ff = cli_env("from-file");
+    if (a->from_file.n == 0 && ff != NULL && cli_list_add_csv(&a->from_file, ff) != 0)
+        return EXIT_FAIL;
+    return 0;
 }
 
 static int flag_bool(const char *arg, int *out)
@@ -118,31 +136,31 @@ static int parse_flags(int argc, char **argv, seal_args *a)
             fputs(usage, stdout);
             return -1;
         case OPT_CERT:
-            a->cert = optarg;
+            rc = cli_once("seal", "--cert", &a->cert, optarg);
             break;
         case OPT_SCOPE:
-            a->scope = optarg;
+            rc = cli_once("seal", "--scope", &a->scope, optarg);
             break;
         case 'o':
-            a->format = optarg;
+            rc = cli_once("seal", "-o/--format", &a->format, optarg);
             break;
         case 'f':
-            a->input = optarg;
+            rc = cli_once("seal", "-f/--secret-file", &a->input, optarg);
             break;
         case 'w':
-            a->output = optarg;
+            rc = cli_once("seal", "-w/--sealed-secret-file", &a->output, optarg);
             break;
         case OPT_MERGE:
-            a->merge_into = optarg;
+            rc = cli_once("seal", "--merge-into", &a->merge_into, optarg);
             break;
         case OPT_ALLOW_EMPTY:
             rc = flag_bool(optarg, &a->allow_empty);
             break;
         case 'n':
-            a->ns = optarg;
+            rc = cli_once("seal", "-n/--namespace", &a->ns, optarg);
             break;
         case OPT_NAME:
-            a->name = optarg;
+            rc = cli_once("seal", "--name", &a->name, optarg);
             break;
         case OPT_RAW:
             rc = flag_bool(optarg, &a->raw);
@@ -153,7 +171,7 @@ static int parse_flags(int argc, char **argv, seal_args *a)
         case OPT_IGNORED:
             break;
         default:
-            return cli_usage_error("seal", "invalid option");
+            return cli_bad_option("seal", argc, argv);
         }
     }
     if (rc == 0 && optind < argc)
@@ -161,25 +179,13 @@ static int parse_flags(int argc, char **argv, seal_args *a)
     return rc;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static int check_args(seal_args *a)
 {
     sk_error err = {0};
     if (a->scope != NULL && sk_scope_parse(a->scope, &a->scope_value, &err) != SK_OK)
         return cli_usage_error("seal", "%s", err.msg);
-    if (a->format == NULL || *a->format == '\0' || strcasecmp(a->format, "json") == 0)
-        a->out_format = SK_FORMAT_JSON;
-    else if (strcasecmp(a->format, "yaml") == 0)
-        a->out_format = SK_FORMAT_YAML;
-    else
-        return cli_usage_error("seal", "unsupported output format: %s", a->format);
-    if (a->output != NULL && (has_suffix(a->output, ".yaml") || has_suffix(a->output, ".yml")))
-        a->out_format = SK_FORMAT_YAML;
+    if (cli_out_format("seal", a->format, a->output, SK_FORMAT_JSON, &a->out_format) != 0)
+        return EXIT_USAGE;
     if (a->from_file.n > 0 && !a->raw) return cli_usage_error("seal", "--from-file requires --raw");
     if (a->from_file.n > 1)
         return cli_usage_error("seal", "must provide only one --from-file when encrypting a "
@@ -385,6 +391,7 @@ int cmd_seal(int argc, char **argv)
     seal_args a = {0};
     int rc = from_env(&a);
     if (rc == 0) rc = parse_flags(argc, argv, &a);
+    if (rc == 0) rc = env_values(&a);
     if (rc == 0) rc = check_args(&a);
     sk_pubkey *pk = NULL;
     if (rc == 0) rc = load_cert(&a, &pk);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +19,24 @@ static const char usage[] =
     "MESSAGE. A plaintext Secret is an error. No value is ever printed. Finding codes:\n"
     "sealkit-verify(1) and docs/verify.md.\n"
     "\n"
-    "  --cert FILE        the controller's current certificate: RSA parts must match its\n"
-    "                     size, and items not sealed under it are flagged [SEALED_SECRETS_CERT]\n"
+    "  --cert FILE|URL    the controller's current certificate (a file, or an https:// URL\n"
+    "                     as for seal): RSA parts must match its size, and items not\n"
+    "                     sealed under it are flagged [SEALED_SECRETS_CERT]\n"
     "  --key FILE[,FILE]  private keys (as for 'sealkit unseal'): every item must open;\n"
     "                     reports the key and scope that open it and checks the content\n"
-    "  --policy FILE      required Secrets and items, allowed namespaces (see\n"
-    "                     policies/seldon-system.yaml)\n"
+    "  --policy FILE      required Secrets and items, allowed namespaces (format:\n"
+    "                     sealkit-policy(5); example: policies/seldon-system.yaml)\n"
     "  --warn-days N      a --cert that expires within N days is a warning (default 0)\n"
     "  --fail-on SEV      the least severity that fails the run: error, warning\n"
     "                     (default) or info\n"
+    "  -j, --jobs N       verify files in N worker processes (default: twice the\n"
+    "                     cores); the report is the same for any N\n"
+    "  --diagnose-budget N\n"
+    "                     RSA private operations that diagnosing items which do not\n"
+    "                     open may spend in the whole scan (default 4096)\n"
+    "  --diagnose-file-budget N\n"
+    "                     the same in one file (default 512); past either, the items\n"
+    "                     left are not diagnosed, and a diagnosis-cut finding says so\n"
     "  -o, --format FMT   text (default), json (schema: docs/verify-schema.json) or\n"
     "                     sarif (SARIF 2.1.0, for code scanning)\n"
     "  -h, --help         show this help\n"
@@ -41,22 +51,37 @@ enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
 
 typedef struct verify_args {
     const char *cert, *policy;
+    const char *format_given, *warn_days_given, *fail_on_given; /* each option at most once */
     cli_list keys;
     int format;
     long warn_days;
     sk_severity fail_on;
+    long jobs;
+    size_t budget, file_budget; /* 0: the library's defaults */
 } verify_args;
 
-enum { OPT_CERT = 256, OPT_KEY, OPT_POLICY, OPT_WARN_DAYS, OPT_FAIL_ON };
+enum {
+    OPT_CERT = 256,
+    OPT_KEY,
+    OPT_POLICY,
+    OPT_WARN_DAYS,
+    OPT_FAIL_ON,
+    OPT_BUDGET,
+    OPT_FILE_BUDGET
+};
 
-static const struct option options[] = {{"cert", required_argument, NULL, OPT_CERT},
-                                        {"key", required_argument, NULL, OPT_KEY},
-                                        {"policy", required_argument, NULL, OPT_POLICY},
-                                        {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
-                                        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-                                        {"format", required_argument, NULL, 'o'},
-                                        {"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
+static const struct option options[] = {
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"jobs", required_argument, NULL, 'j'},
+    {"diagnose-budget", required_argument, NULL, OPT_BUDGET},
+    {"diagnose-file-budget", required_argument, NULL, OPT_FILE_BUDGET},
+    {"format", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static int parse_format(const char *s, int *format)
 {
@@ -81,6 +106,25 @@ static int parse_days(const char *s, long *out)
     return 0;
 }
 
+static int parse_count(const char *s, const char *flag, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno != 0 || n < 1 || n > max)
+        return cli_usage_error("verify", "%s needs a number from 1 to %ld", flag, max);
+    *out = n;
+    return 0;
+}
+
+static int parse_budget(const char *s, const char *flag, size_t *out)
+{
+    long n = 0;
+    int rc = parse_count(s, flag, 1000000000L, &n);
+    if (rc == 0) *out = (size_t)n;
+    return rc;
+}
+
 static int parse_severity(const char *s, sk_severity *out)
 {
     for (int v = SK_SEVERITY_INFO; v <= SK_SEVERITY_ERROR; v++)
@@ -91,40 +135,48 @@ static int parse_severity(const char *s, sk_severity *out)
     return cli_usage_error("verify", "--fail-on needs error, warning or info, not %s", s);
 }
 
-static int parse_flag(int c, verify_args *a)
+static int parse_flag(int c, verify_args *a, int argc, char **argv)
 {
     switch (c) {
     case 'h':
         fputs(usage, stdout);
         return -1;
     case OPT_CERT:
-        a->cert = optarg;
-        return 0;
+        return cli_once("verify", "--cert", &a->cert, optarg);
     case OPT_KEY:
         return cli_list_add_csv(&a->keys, optarg) != 0 ? EXIT_USAGE : 0;
     case OPT_POLICY:
-        a->policy = optarg;
-        return 0;
+        return cli_once("verify", "--policy", &a->policy, optarg);
     case OPT_WARN_DAYS:
+        if (cli_once("verify", "--warn-days", &a->warn_days_given, optarg) != 0) return EXIT_USAGE;
         return parse_days(optarg, &a->warn_days);
     case OPT_FAIL_ON:
+        if (cli_once("verify", "--fail-on", &a->fail_on_given, optarg) != 0) return EXIT_USAGE;
         return parse_severity(optarg, &a->fail_on);
+    case 'j':
+        return parse_count(optarg, "-j", 256, &a->jobs);
+    case OPT_BUDGET:
+        return parse_budget(optarg, "--diagnose-budget", &a->budget);
+    case OPT_FILE_BUDGET:
+        return parse_budget(optarg, "--diagnose-file-budget", &a->file_budget);
     case 'o':
+        if (cli_once("verify", "-o/--format", &a->format_given, optarg) != 0) return EXIT_USAGE;
         return parse_format(optarg, &a->format);
     default:
-        return cli_usage_error("verify", "invalid option");
+        return cli_bad_option("verify", argc, argv);
     }
 }
 
 static int parse_flags(int argc, char **argv, verify_args *a)
 {
-    a->cert = cli_env("cert");
     a->fail_on = SK_SEVERITY_WARNING;
+    a->jobs = cli_default_jobs();
     int c, rc = 0;
     optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "ho:", options, NULL)) != -1)
-        rc = parse_flag(c, a);
+    while (rc == 0 && (c = getopt_long(argc, argv, "ho:j:", options, NULL)) != -1)
+        rc = parse_flag(c, a, argc, argv);
     if (rc != 0) return rc;
+    if (a->cert == NULL) a->cert = cli_env("cert");
     if (a->cert != NULL && *a->cert == '\0') a->cert = NULL;
     if (optind >= argc) return cli_usage_error("verify", "no file or folder to verify");
     return 0;
@@ -301,18 +353,13 @@ static int prepare(const verify_args *a, run_state *s, sk_error *err)
     return rc;
 }
 
-static int verify_files(const sk_walk_list *files, const sk_verify_opts *opts, sk_findings *f,
-                        sk_error *err)
+static int verify_files(const sk_walk_list *files, const sk_verify_opts *opts, long jobs,
+                        sk_findings *f, sk_error *err)
 {
     int rc = walk_findings(files, f, err);
-    for (size_t i = 0; rc == SK_OK && i < files->n_files; i++) {
-        sk_secbuf in = SK_SECBUF_INIT;
-        const char *path = files->files[i];
-        const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-        rc = sk_read_file(path, SK_MAX_INPUT, &in, err);
-        if (rc == SK_OK) rc = sk_verify_text(in.data, in.len, name, opts, f, err);
-        sk_secbuf_free(&in);
-    }
+    if (rc == SK_OK)
+        rc = sk_verify_files((const char *const *)files->files, files->n_files, opts, (size_t)jobs,
+                             f, err);
     return rc;
 }
 
@@ -321,8 +368,11 @@ static int check_scan(const verify_args *a, const run_state *s, const sk_verify_
                       sk_findings *f, sk_error *err)
 {
     int rc = SK_OK;
-    if (s->cert != NULL)
-        rc = sk_verify_cert_expiry(s->cert, a->cert, cli_now(), a->warn_days, f, err);
+    if (s->cert != NULL) {
+        char source[1024];
+        cli_shown_source(a->cert, source, sizeof source);
+        rc = sk_verify_cert_expiry(s->cert, source, cli_now(), a->warn_days, f, err);
+    }
     if (rc == SK_OK) rc = sk_verify_cross_check(opts, f, err);
     if (rc == SK_OK && s->policy != NULL) rc = sk_policy_check(s->policy, f, err);
     if (rc == SK_OK && f->n_secrets == 0) {
@@ -350,7 +400,8 @@ static int run(const verify_args *a, int npaths, char **paths, sk_error *err)
     if (rc == SK_OK)
         rc = sk_walk((const char *const *)paths, (size_t)npaths, SK_WALK_MANIFESTS, &files, err);
     sk_verify_opts opts = {SK_VERIFY_OPTS_VERSION, s.cert, s.kr, cli_newest_key(s.kr)};
-    if (rc == SK_OK) rc = verify_files(&files, &opts, &f, err);
+    f.diagnose_budget = a->budget, f.diagnose_file_budget = a->file_budget;
+    if (rc == SK_OK) rc = verify_files(&files, &opts, a->jobs, &f, err);
     if (rc == SK_OK) rc = check_scan(a, &s, &opts, &f, err);
     if (rc == SK_OK) rc = report(a, &f, err);
     int failing = sk_findings_count(&f, a->fail_on) > 0;

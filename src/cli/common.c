@@ -1,28 +1,65 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+void cli_fputs_clean(const char *s, FILE *f)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* U+0080..U+009F in UTF-8: C1 controls, which some terminals obey as ESC sequences. */
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            fputc('?', f);
+            p++;
+        } else {
+            fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+        }
+    }
+}
+
+/* One message line: the text quotes file names, item names and kinds from input. */
+static void message(const char *prefix, const char *fmt, va_list ap)
+{
+    char small[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    char *big = NULL; /* a longer message; without memory, the first 1023 bytes of it */
+    if (n >= (int)sizeof small && (big = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(big, (size_t)n + 1, fmt, again);
+    va_end(again);
+    fputs(prefix, stderr);
+    cli_fputs_clean(big != NULL ? big : small, stderr);
+    fputc('\n', stderr);
+    free(big);
+}
+
+static void message_s(const char *prefix, const char *text)
+{
+    fputs(prefix, stderr);
+    cli_fputs_clean(text, stderr);
+    fputc('\n', stderr);
+}
 
 int cli_fail(const sk_error *err)
 {
     char line[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
     sk_error_format(err, line, sizeof line);
-    fprintf(stderr, "sealkit: error: %s\n", line);
-    if (err->hint[0]) fprintf(stderr, "sealkit: hint: %s\n", err->hint);
+    message_s("sealkit: error: ", line);
+    if (err->hint[0]) message_s("sealkit: hint: ", err->hint);
     return err->code == SK_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fputs("sealkit: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    message("sealkit: error: ", fmt, ap);
     va_end(ap);
     fprintf(stderr, "sealkit: hint: see 'sealkit %s --help'\n", cmd);
     return EXIT_USAGE;
@@ -31,11 +68,116 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
-    fputs("sealkit: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    message("sealkit: warning: ", fmt, ap);
     va_end(ap);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    message("sealkit: error: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    message("sealkit: ", fmt, ap);
+    va_end(ap);
+}
+
+int cli_once(const char *cmd, const char *opt, const char **slot, const char *value)
+{
+    /* Never the values: one may be a password (--docker-password). */
+    if (*slot != NULL)
+        return cli_usage_error(cmd,
+                               "%s given twice; give it once (sealkit never lets the last "
+                               "one win)",
+                               opt);
+    *slot = value;
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int cli_out_format(const char *cmd, const char *format, const char *output, sk_format fallback,
+                   sk_format *f)
+{
+    if (format != NULL && *format != '\0') {
+        if (strcasecmp(format, "json") == 0)
+            *f = SK_FORMAT_JSON;
+        else if (strcasecmp(format, "yaml") == 0)
+            *f = SK_FORMAT_YAML;
+        else
+            return cli_usage_error(cmd, "unsupported output format: %s", format);
+        return 0;
+    }
+    *f = fallback;
+    if (output != NULL && (has_suffix(output, ".yaml") || has_suffix(output, ".yml")))
+        *f = SK_FORMAT_YAML;
+    else if (output != NULL && has_suffix(output, ".json"))
+        *f = SK_FORMAT_JSON;
+    return 0;
+}
+
+/* kubeseal's flags that mean something sealkit does with another command, or never does. */
+#define NO_CLUSTER                                                                                 \
+    "sealkit never talks to a cluster: drop it (sealing takes --cert FILE, opening --key FILE)"
+static const struct {
+    const char *flag, *hint;
+} kubeseal_only[] = {
+    {"re-encrypt", "to seal again under a new certificate, use 'sealkit reseal'"},
+    {"recovery-unseal", "to open SealedSecrets with private keys, use 'sealkit unseal'"},
+    {"recovery-private-key", "to open SealedSecrets with private keys, use 'sealkit unseal'"},
+    {"fetch-cert", "sealkit never talks to a cluster: export the certificate from a key Secret "
+                   "or backup with 'sealkit cert --pem', then pass --cert"},
+    {"validate", "to check SealedSecrets offline, use 'sealkit verify'"},
+    {"rotate", "kubeseal's --rotate is --re-encrypt: use 'sealkit reseal'"},
+    {"version", "sealkit's version: 'sealkit --version'"},
+    /* The controller and kubectl's connection flags, which kubeseal takes from client-go. */
+    {"controller-name", NO_CLUSTER},
+    {"controller-namespace", NO_CLUSTER},
+    {"kubeconfig", NO_CLUSTER},
+    {"context", NO_CLUSTER},
+    {"cluster", NO_CLUSTER},
+    {"user", NO_CLUSTER},
+    {"server", NO_CLUSTER},
+    {"token", NO_CLUSTER},
+    {"username", NO_CLUSTER},
+    {"password", NO_CLUSTER},
+    {"as", NO_CLUSTER},
+    {"as-group", NO_CLUSTER},
+    {"as-uid", NO_CLUSTER},
+    {"certificate-authority", NO_CLUSTER},
+    {"client-certificate", NO_CLUSTER},
+    {"client-key", NO_CLUSTER},
+    {"insecure-skip-tls-verify", NO_CLUSTER},
+    {"tls-server-name", NO_CLUSTER},
+    {"request-timeout", NO_CLUSTER},
+};
+
+int cli_bad_option(const char *cmd, int argc, char **argv)
+{
+    /* getopt_long leaves optind just past the option it could not take. */
+    const char *arg = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "";
+    arg = strncmp(arg, "--", 2) == 0 ? arg + 2 : NULL;
+    for (size_t i = 0; arg != NULL && i < sizeof kubeseal_only / sizeof kubeseal_only[0]; i++) {
+        size_t n = strlen(kubeseal_only[i].flag);
+        if (strncmp(arg, kubeseal_only[i].flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+            fprintf(stderr, "sealkit: error: 'sealkit %s' has no --%s (a kubeseal flag)\n", cmd,
+                    kubeseal_only[i].flag);
+            fprintf(stderr, "sealkit: hint: %s\n", kubeseal_only[i].hint);
+            return EXIT_USAGE;
+        }
+    }
+    return cli_usage_error(cmd, "invalid option");
 }
 
 void cli_env_name(const char *flag, char *name, size_t size)

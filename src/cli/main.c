@@ -1,10 +1,13 @@
 /* sealkit: entry point. Hardens the process, then dispatches a subcommand. */
 #include "cli.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 static const char usage[] =
     "Usage: sealkit COMMAND [OPTIONS]\n"
@@ -21,7 +24,7 @@ static const char usage[] =
     "  keys      keys list: inventory of private keys in files, backups and folders\n"
     "  create    build a Secret like kubectl (generic, docker-registry), sealed with --seal\n"
     "  rotate    scheduled job: new controller key when the newest is too old, then reseal\n"
-    "  package   build a reproducible tar.gz kustomize overlay of SealedSecrets; verify one\n"
+    "  package   build, verify, install or compare tar.gz kustomize packages of SealedSecrets\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help\n"
@@ -41,9 +44,49 @@ static void harden(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/*
+ * A descriptor 0, 1 or 2 that the caller closed (2>&-) would be the next file sealkit opens:
+ * its messages would then land in a lock file or an output. /dev/null takes each such place.
+ * Without /dev/null there is no safe way on: better to stop before opening anything.
+ */
+static int hold_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1) continue;
+        int nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (nul != fd) return -1;
+    }
+    return 0;
+}
+
+/* An interrupted write must not leave its temporary file (maybe plaintext) behind. */
+static void on_signal(int sig)
+{
+    sk_io_remove_in_flight();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void remove_temps_on_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        /* A signal the caller ignores (nohup, a shell's background job) stays ignored. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (hold_std_fds() != 0) return EXIT_FAIL;
     harden();
+    remove_temps_on_signals();
     if (sk_init() != SK_OK) {
         fputs("sealkit: error: cannot initialise libsodium\n", stderr);
         return EXIT_FAIL;

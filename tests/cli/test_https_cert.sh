@@ -159,6 +159,23 @@ grep -qE 'pa55word|s3cr3t|sealer' "$T/err" && bad "URL credentials in the messag
 # here: a closed port on loopback fails at once).
 fails 1 "cannot fetch https://127.0.0.1:1/tls.crt" "connection refused" env SSL_CERT_FILE="$T/ca.crt" "$SK" seal --cert "https://127.0.0.1:1/tls.crt" -f "$T/s.yaml"
 
+# verify --cert takes a URL as seal does: the fetched certificate sizes the RSA parts and decides
+# which items are current, and it is named in reports without credentials.
+mkdir "$T/tree" && cp "$T/sealed.yaml" "$T/tree/"
+run env SSL_CERT_FILE="$T/ca.crt" "$SK" verify --cert "$URL/tls.crt" --key "$KEY" "$T/tree"
+expect_rc 0 "verify --cert https URL + --key"
+grep -q "1 items (1 opened): 0 errors, 0 warnings" "$T/err" && ok || bad "verify with a URL cert: $(cat "$T/err")"
+# A certificate of another key makes the item not current: proof the URL's certificate is used.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k2.key" -out "$T/www/k2.crt" -days 1 \
+  -subj "/CN=other" 2>/dev/null
+run env SSL_CERT_FILE="$T/ca.crt" "$SK" verify --cert "https://u:pa55word@127.0.0.1:$PORT/k2.crt?t=s3cr3t" --key "$KEY" --format json "$T/tree"
+expect_rc 1 "verify --cert URL of another key"
+grep -q '"code": "not-current-cert"' "$T/out" && ok || bad "verify URL cert: no not-current-cert: $(cat "$T/out" "$T/err")"
+grep -qE 'pa55word|s3cr3t' "$T/out" "$T/err" && bad "verify printed URL credentials" || ok
+fails 2 "cannot fetch $URL/missing.crt: HTTP 404" "verify: 404 cert URL" env SSL_CERT_FILE="$T/ca.crt" "$SK" verify --cert "$URL/missing.crt" "$T/tree"
+fails 2 "refusing a http:// URL" "verify: http cert URL" "$SK" verify --cert "http://127.0.0.1:$PORT/tls.crt" "$T/tree"
+fails 2 "$URL/junk.txt" "verify: URL body is not a certificate" env SSL_CERT_FILE="$T/ca.crt" "$SK" verify --cert "$URL/junk.txt" "$T/tree"
+
 kill -0 "$server" 2>/dev/null && ok || bad "the test server died early: $(cat "$T/server.log")"
 
 # The same sources configured with -DSEALKIT_WITH_CURL=OFF, as where libcurl's headers are

@@ -15,7 +15,7 @@ done
 IN=("$T/in/ghcr-secret.yaml" "$T/in/ml-platform-secret.yaml")
 
 # --- building ---
-run "$SK" package -n seldon-system --set ml --date 20250704 -o "$T/a" "${IN[@]}"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/a" "${IN[@]}"
 expect_rc 0 "package"
 [ "$(cat "$T/out")" = "$T/a/$PKG" ] && ok || bad "prints the package path: $(cat "$T/out")"
 [ -f "$T/a/$PKG" ] && ok || bad "package file $PKG written"
@@ -28,9 +28,13 @@ tar tvzf "$T/a/$PKG" --numeric-owner --utc >"$T/list"
 awk '{print $1, $2, $4, $5, $6}' "$T/list" >"$T/list.short"
 cat >"$T/list.want" <<'L'
 drwxr-xr-x 0/0 2025-07-04 00:00 production/
--rw-r--r-- 0/0 2025-07-04 00:00 production/ghcr-secret.yaml
 -rw-r--r-- 0/0 2025-07-04 00:00 production/kustomization.yaml
--rw-r--r-- 0/0 2025-07-04 00:00 production/ml-platform-secret.yaml
+drwxr-xr-x 0/0 2025-07-04 00:00 production/sealed-secrets/
+-rw-r--r-- 0/0 2025-07-04 00:00 production/sealed-secrets/kustomization.yaml
+drwxr-xr-x 0/0 2025-07-04 00:00 production/sealed-secrets/ml/
+-rw-r--r-- 0/0 2025-07-04 00:00 production/sealed-secrets/ml/ghcr-secret.yaml
+-rw-r--r-- 0/0 2025-07-04 00:00 production/sealed-secrets/ml/kustomization.yaml
+-rw-r--r-- 0/0 2025-07-04 00:00 production/sealed-secrets/ml/ml-platform-secret.yaml
 L
 cmp -s "$T/list.short" "$T/list.want" && ok || bad "tar listing: $(cat "$T/list.short")"
 tar tvzf "$T/a/$PKG" >"$T/names"
@@ -42,12 +46,17 @@ grep -q ' root/root \| [a-z]\+/[a-z]\+ ' "$T/names" && bad "user or group names 
 # Extract as the consumers do and check the layout and contents.
 mkdir -p "$T/x"
 tar xzf "$T/a/$PKG" -C "$T/x"
-[ "$(cd "$T/x" && find . | sort | tr '\n' ' ')" = ". ./production ./production/ghcr-secret.yaml ./production/kustomization.yaml ./production/ml-platform-secret.yaml " ] &&
+[ "$(cd "$T/x" && find . | sort | tr '\n' ' ')" = ". ./production ./production/kustomization.yaml ./production/sealed-secrets ./production/sealed-secrets/kustomization.yaml ./production/sealed-secrets/ml ./production/sealed-secrets/ml/ghcr-secret.yaml ./production/sealed-secrets/ml/kustomization.yaml ./production/sealed-secrets/ml/ml-platform-secret.yaml " ] &&
   ok || bad "extracted layout: $(cd "$T/x" && find . | sort | tr '\n' ' ')"
-cmp -s "$T/x/production/ghcr-secret.yaml" "${IN[0]}" && ok || bad "ghcr file stored unchanged"
-cmp -s "$T/x/production/ml-platform-secret.yaml" "${IN[1]}" && ok || bad "ml-platform file stored unchanged"
-printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ghcr-secret.yaml\n- ml-platform-secret.yaml\n' >"$T/kz.want"
-cmp -s "$T/x/production/kustomization.yaml" "$T/kz.want" && ok || bad "kustomization.yaml: $(cat "$T/x/production/kustomization.yaml")"
+cmp -s "$T/x/production/sealed-secrets/ml/ghcr-secret.yaml" "${IN[0]}" && ok || bad "ghcr file stored unchanged"
+cmp -s "$T/x/production/sealed-secrets/ml/ml-platform-secret.yaml" "${IN[1]}" && ok || bad "ml-platform file stored unchanged"
+kz_head='apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n'
+printf "$kz_head"'- ghcr-secret.yaml\n- ml-platform-secret.yaml\n' >"$T/kz.want"
+cmp -s "$T/x/production/sealed-secrets/ml/kustomization.yaml" "$T/kz.want" && ok || bad "set kustomization.yaml: $(cat "$T/x/production/sealed-secrets/ml/kustomization.yaml")"
+printf "$kz_head"'- sealed-secrets\n' >"$T/kz.want"
+cmp -s "$T/x/production/kustomization.yaml" "$T/kz.want" && ok || bad "overlay kustomization.yaml: $(cat "$T/x/production/kustomization.yaml")"
+printf "$kz_head"'- ml\n' >"$T/kz.want"
+cmp -s "$T/x/production/sealed-secrets/kustomization.yaml" "$T/kz.want" && ok || bad "sealed-secrets/kustomization.yaml: $(cat "$T/x/production/sealed-secrets/kustomization.yaml")"
 
 # kubectl kustomize renders both SealedSecrets with their names, namespaces and values unchanged.
 # compare_kustomize DIR: the rendered objects are exactly the sealed inputs.
@@ -75,7 +84,7 @@ fi
 
 # --- reproducible bytes ---
 touch -d '2001-01-01' "${IN[@]}"
-run "$SK" package -n seldon-system --set ml --date 20250704 -o "$T/b" "${IN[@]}"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/b" "${IN[@]}"
 cmp -s "$T/a/$PKG" "$T/b/$PKG" && ok || bad "two runs differ"
 # Input order does not matter either.
 run "$SK" package -n seldon-system --set ml --date 20250704 --output "$T/rev.tgz" "${IN[1]}" "${IN[0]}"
@@ -90,45 +99,67 @@ done
 cmp -s "$T/e2/$PKG" "$T/e3/$PKG" && ok || bad "SOURCE_DATE_EPOCH runs differ"
 cmp -s "$T/e2/$PKG" "$T/a/$PKG" && bad "SOURCE_DATE_EPOCH ignored" || ok
 tar tvzf "$T/e2/$PKG" --utc >"$T/list"
-grep -q '2025-07-04 03:33 production/ghcr-secret.yaml' "$T/list" && ok || bad "mtime from SOURCE_DATE_EPOCH"
-run env SOURCE_DATE_EPOCH=1751600000 "$SK" package -n seldon-system --set ml --date 20240101 -o "$T/e2" "${IN[@]}"
+grep -q '2025-07-04 03:33 production/sealed-secrets/ml/ghcr-secret.yaml' "$T/list" && ok || bad "mtime from SOURCE_DATE_EPOCH"
+run env SOURCE_DATE_EPOCH=1751600000 "$SK" package -n seldon-system --set ml --date 20240101 --output-dir "$T/e2" "${IN[@]}"
 [ -f "$T/e2/seldon-system-ml-secrets-20240101.tar.gz" ] && ok || bad "--date wins over SOURCE_DATE_EPOCH"
-fails 2 'SOURCE_DATE_EPOCH "yesterday"' "bad SOURCE_DATE_EPOCH" env SOURCE_DATE_EPOCH=yesterday "$SK" package -n seldon-system --set ml -o "$T/e2" "${IN[@]}"
-fails 2 'date "20250231"' "impossible date" "$SK" package -n seldon-system --set ml --date 20250231 -o "$T/e2" "${IN[@]}"
+fails 2 'SOURCE_DATE_EPOCH "yesterday"' "bad SOURCE_DATE_EPOCH" env SOURCE_DATE_EPOCH=yesterday "$SK" package -n seldon-system --set ml --output-dir "$T/e2" "${IN[@]}"
+fails 2 'date "20250231"' "impossible date" "$SK" package -n seldon-system --set ml --date 20250231 --output-dir "$T/e2" "${IN[@]}"
 run "$SK" package -n seldon-system --set ml --overlay staging --date 20250704 --output "$T/staging.tgz" "${IN[@]}"
 tar tzf "$T/staging.tgz" >"$T/list"
 grep -qx 'staging/kustomization.yaml' "$T/list" && ok || bad "--overlay names the folder"
 
+# --- output: a folder of its own flag, made when missing; never silently replaced ---
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/new/deep" "${IN[@]}"
+expect_rc 0 "--output-dir makes the folder"
+cmp -s "$T/new/deep/$PKG" "$T/a/$PKG" && ok || bad "package in the new folder"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/new/deep" "${IN[@]}"
+expect_rc 0 "the same package again"
+expect_err "already holds this package" "same bytes: left alone"
+cp "$T/a/$PKG" "$T/keep.tgz"
+fails 1 "$T/a/$PKG: exists with other contents; not replaced" "a different package of the same name" \
+  "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/a" "${IN[0]}"
+grep -q "pass --force" "$T/err" && ok || bad "hint names --force"
+cmp -s "$T/a/$PKG" "$T/keep.tgz" && ok || bad "the refused package replaced the file"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/a" --force "${IN[0]}"
+expect_rc 0 "--force replaces"
+cmp -s "$T/a/$PKG" "$T/keep.tgz" && bad "--force did not replace" || ok
+cp "$T/keep.tgz" "$T/a/$PKG"
+# -o DIR: still a folder, with a warning (everywhere else -o is a format).
+run "$SK" package -n seldon-system --set ml --date 20250704 -o "$T/o" "${IN[@]}"
+expect_rc 0 "-o DIR still works"
+expect_err "-o DIR is deprecated (everywhere else -o is a format): use --output-dir $T/o" "-o warns"
+cmp -s "$T/o/$PKG" "$T/a/$PKG" && ok || bad "-o DIR wrote the package"
+
 # --- refusals (nothing written) ---
 mkdir -p "$T/r"
 fails 1 "document 1: a plaintext Secret (kind: Secret)" "plaintext Secret" \
-  "$SK" package -n seldon-system --set ml -o "$T/r" "${IN[0]}" "$SRC/examples/seldon-system/ml-platform-secret.yaml"
+  "$SK" package -n seldon-system --set ml --output-dir "$T/r" "${IN[0]}" "$SRC/examples/seldon-system/ml-platform-secret.yaml"
 expect_err "ml-platform-secret.yaml: document 1" "plaintext names file and document"
 grep -q "sealkit seal" "$T/err" && ok || bad "plaintext hint names sealkit seal"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: seldon-system}\ndata: {a: b}\n' >"$T/cm.yaml"
 fails 1 "cm.yaml: document 1: kind: ConfigMap is not a SealedSecret" "ConfigMap" \
-  "$SK" package -n seldon-system --set ml -o "$T/r" "${IN[0]}" "$T/cm.yaml"
+  "$SK" package -n seldon-system --set ml --output-dir "$T/r" "${IN[0]}" "$T/cm.yaml"
 { cat "${IN[0]}"; echo ---; cat "$T/cm.yaml"; } >"$T/mixed.yaml"
 fails 1 "mixed.yaml: document 2: kind: ConfigMap" "ConfigMap as document 2" \
-  "$SK" package -n seldon-system --set ml -o "$T/r" "$T/mixed.yaml"
+  "$SK" package -n seldon-system --set ml --output-dir "$T/r" "$T/mixed.yaml"
 fails 1 'namespace "seldon-system" is not the package'"'"'s namespace "other"' "namespace mismatch" \
-  "$SK" package -n other --set ml -o "$T/r" "${IN[@]}"
+  "$SK" package -n other --set ml --output-dir "$T/r" "${IN[@]}"
 mkdir -p "$T/dup"
 cp "${IN[0]}" "$T/dup/ghcr-secret.yaml"
 fails 1 "two files are named ghcr-secret.yaml" "duplicate basename" \
-  "$SK" package -n seldon-system --set ml -o "$T/r" "${IN[0]}" "$T/dup/ghcr-secret.yaml"
+  "$SK" package -n seldon-system --set ml --output-dir "$T/r" "${IN[0]}" "$T/dup/ghcr-secret.yaml"
 cp "${IN[0]}" "$T/dup/copy.yaml"
 fails 1 "SealedSecret seldon-system/ghcr is in both" "duplicate SealedSecret" \
-  "$SK" package -n seldon-system --set ml -o "$T/r" "${IN[0]}" "$T/dup/copy.yaml"
+  "$SK" package -n seldon-system --set ml --output-dir "$T/r" "${IN[0]}" "$T/dup/copy.yaml"
 [ -z "$(ls -A "$T/r")" ] && ok || bad "a refused package left files: $(ls -A "$T/r")"
 fails 2 "no set" "missing --set" "$SK" package -n seldon-system "${IN[@]}"
-fails 2 "exclude each other" "-o and --output" "$SK" package -n seldon-system --set ml -o "$T/r" --output "$T/r/x.tgz" "${IN[@]}"
-fails 2 "must be a DNS label" "bad namespace" "$SK" package -n Seldon_System --set ml -o "$T/r" "${IN[@]}"
+fails 2 "exclude each other" "--output-dir and --output" "$SK" package -n seldon-system --set ml --output-dir "$T/r" --output "$T/r/x.tgz" "${IN[@]}"
+fails 2 "must be a DNS label" "bad namespace" "$SK" package -n Seldon_System --set ml --output-dir "$T/r" "${IN[@]}"
 # A cluster-wide SealedSecret without a namespace is accepted.
 printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: shared\n  annotations: {sealedsecrets.bitnami.com/cluster-wide: "true"}\nstringData: {a: b}\n' >"$T/cw.yaml"
 "$SK" seal --cert "$DEV_CERT" --scope cluster-wide -n seldon-system -o yaml -f "$T/cw.yaml" -w "$T/in-cw.yaml"
 grep -q namespace "$T/in-cw.yaml" && bad "cluster-wide SealedSecret has a namespace" || ok
-run "$SK" package -n seldon-system --set cw --date 20250704 -o "$T/r" "$T/in-cw.yaml"
+run "$SK" package -n seldon-system --set cw --date 20250704 --output-dir "$T/r" "$T/in-cw.yaml"
 expect_rc 0 "cluster-wide SealedSecret without namespace"
 rm -f "$T/r"/*
 
@@ -136,7 +167,7 @@ rm -f "$T/r"/*
 # refuse_kz NEEDLE LABEL YAML: the kustomization is refused with NEEDLE.
 refuse_kz() {
   printf '%s\n' "$3" >"$T/kz.yaml"
-  fails 1 "$1" "$2" "$SK" package -n seldon-system --set ml -o "$T/r" --kustomization "$T/kz.yaml" "${IN[@]}"
+  fails 1 "$1" "$2" "$SK" package -n seldon-system --set ml --output-dir "$T/r" --kustomization "$T/kz.yaml" "${IN[@]}"
 }
 refuse_kz "namePrefix: kustomize would rename the SealedSecret; strict-scope values would no longer decrypt" "namePrefix" 'namePrefix: team-'
 refuse_kz "nameSuffix: kustomize would rename the SealedSecret" "nameSuffix" 'nameSuffix: -v2'
@@ -179,8 +210,8 @@ run "$SK" package -n seldon-system --set ml --date 20250704 --output "$T/kz.tgz"
 expect_rc 0 "harmless kustomization"
 mkdir -p "$T/xk"
 tar xzf "$T/kz.tgz" -C "$T/xk"
-grep -qx -- '- ml-platform-secret.yaml' "$T/xk/production/kustomization.yaml" && ok || bad "resources filled in"
-grep -qx 'commonLabels:' "$T/xk/production/kustomization.yaml" && ok || bad "commonLabels kept"
+grep -qx -- '- ml-platform-secret.yaml' "$T/xk/production/sealed-secrets/ml/kustomization.yaml" && ok || bad "resources filled in"
+grep -qx 'commonLabels:' "$T/xk/production/sealed-secrets/ml/kustomization.yaml" && ok || bad "commonLabels kept"
 if command -v "$KUBECTL" >/dev/null 2>&1; then
   compare_kustomize "$T/xk/production"
   grep -q 'team: ml' "$T/rendered" && ok || bad "kustomize applied commonLabels"
@@ -198,7 +229,7 @@ expect_rc 0 "verify clean with cert, key and policy"
 expect_err "16 items (16 opened): 0 errors, 0 warnings" "verify summary with keys"
 run "$SK" package verify "$T/a/$PKG" --key "$KEY"
 expect_rc 1 "verify with the wrong key"
-grep -q '^production/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID: error: ' "$T/out" && ok || bad "wrong key finding per item: $(head -c 300 "$T/out")"
+grep -q '^production/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID: error: ' "$T/out" && ok || bad "wrong key finding per item: $(head -c 300 "$T/out")"
 fails 2 "cannot open" "verify a missing package" "$SK" package verify "$T/nope.tgz"
 fails 2 "one PACKAGE" "verify without package" "$SK" package verify
 
@@ -207,8 +238,11 @@ mkdir -p "$T/h"
 python3 - "$T/h" "$T/x/production" <<'PY'
 import io, os, random, sys, tarfile
 rng = random.Random(1)  # fixed seed: the same archives in every run
-out, src = sys.argv[1], sys.argv[2]
+out, top = sys.argv[1], sys.argv[2]
+src = os.path.join(top, "sealed-secrets", "ml")
+S = "production/sealed-secrets/ml/"
 good = {n: open(os.path.join(src, n), "rb").read() for n in sorted(os.listdir(src))}
+tops = {p: open(os.path.join(top, p), "rb").read() for p in ("kustomization.yaml", "sealed-secrets/kustomization.yaml")}
 
 def member(name, data=b"", **kw):
     ti = tarfile.TarInfo(name)
@@ -223,7 +257,13 @@ def make(fname, members, mode="w:gz", level=6):
         for ti, f in members:
             t.addfile(ti, f)
 
-def base(files=good):
+def base(files=good, listing=tops["sealed-secrets/kustomization.yaml"]):
+    d = tarfile.DIRTYPE
+    return ([member("production", type=d, mode=0o755), member("production/kustomization.yaml", tops["kustomization.yaml"]),
+             member("production/sealed-secrets", type=d, mode=0o755), member("production/sealed-secrets/kustomization.yaml", listing),
+             member("production/sealed-secrets/ml", type=d, mode=0o755)] + [member(S + n, d) for n, d in files.items()])
+
+def flat(files=good):  # the layout of packages from earlier releases
     return [member("production", type=tarfile.DIRTYPE, mode=0o755)] + [member("production/" + n, d) for n, d in files.items()]
 
 make("absolute.tgz", base() + [member("/etc/cron.d/x", b"x")])
@@ -232,13 +272,13 @@ make("symlink.tgz", base() + [member("production/link.yaml", type=tarfile.SYMTYP
 make("hardlink.tgz", base() + [member("production/hard.yaml", type=tarfile.LNKTYPE, linkname="production/ghcr-secret.yaml")])
 make("device.tgz", base() + [member("production/dev", type=tarfile.CHRTYPE, devmajor=1, devminor=3)])
 make("fifo.tgz", base() + [member("production/fifo", type=tarfile.FIFOTYPE)])
-make("many.tgz", base() + [member("production/f%03d.yaml" % i, b"x") for i in range(300)])
+make("many.tgz", base() + [member(S + "f%03d.yaml" % i, b"x") for i in range(300)])
 zeros = b"\0" * (4 * 1024 * 1024 - 4096)
-make("bomb.tgz", base() + [member("production/z%02d.yaml" % i, zeros) for i in range(13)], level=9)
-make("huge.tgz", base() + [member("production/zero.yaml", b"\0" * (50 * 1024 * 1024))], level=9)
-make("big.tgz", base() + [member("production/big.yaml", rng.randbytes(5 * 1024 * 1024))], level=1)
+make("bomb.tgz", base() + [member(S + "z%02d.yaml" % i, zeros) for i in range(13)], level=9)
+make("huge.tgz", base() + [member(S + "zero.yaml", b"\0" * (50 * 1024 * 1024))], level=9)
+make("big.tgz", base() + [member(S + "big.yaml", rng.randbytes(5 * 1024 * 1024))], level=1)
 hexdata = [rng.randbytes(2 * 1024 * 1024 - 1024).hex().encode() for _ in range(9)]
-make("total.tgz", base() + [member("production/t%d.yaml" % i, d) for i, d in enumerate(hexdata)], level=1)
+make("total.tgz", base() + [member(S + "t%d.yaml" % i, d) for i, d in enumerate(hexdata)], level=1)
 kz = good["kustomization.yaml"] + b"- gone.yaml\n"
 make("missing.tgz", base(dict(good, **{"kustomization.yaml": kz})))
 make("extra.tgz", base(dict(good, **{"extra.yaml": good["ghcr-secret.yaml"].replace(b"name: ghcr", b"name: extra")})))
@@ -248,8 +288,12 @@ make("plaintext.tgz", base(dict(good, **{"plain.yaml": plain, "kustomization.yam
 make("prefix.tgz", base(dict(good, **{"kustomization.yaml": b"namePrefix: x-\n" + good["kustomization.yaml"]})))
 make("nokz.tgz", base({n: d for n, d in good.items() if n != "kustomization.yaml"}))
 make("outside.tgz", base() + [member("README", b"x")])
-make("nested.tgz", base() + [member("production/sub/x.yaml", b"x")])
-make("dup.tgz", base() + [member("production/ghcr-secret.yaml", b"x")])
+make("nested.tgz", base() + [member(S + "sub/x.yaml", b"x")])
+make("stray.tgz", base() + [member("production/sealed-secrets/stray.yaml", good["ghcr-secret.yaml"])])
+make("dup.tgz", base() + [member(S + "ghcr-secret.yaml", b"x")])
+make("unlisted-set.tgz", base(listing=b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"))
+make("legacy.tgz", flat())
+make("legacy-nested.tgz", flat() + [member("production/sub/x.yaml", b"x")])
 make("plain.tar", base(), mode="w")
 open(os.path.join(out, "garbage.tgz"), "wb").write(b"\x1f\x8b\x08\x00" + rng.randbytes(200))
 PY
@@ -260,7 +304,7 @@ hostile() {
   expect_rc 1 "verify $1"
   grep -qF -- "$2" "$T/out" && ok || bad "verify $1: stdout lacks '$2': $(head -c 400 "$T/out") $(head -c 200 "$T/err")"
 }
-hostile absolute.tgz 'entry 5 "/etc/cron.d/x": absolute path'
+hostile absolute.tgz 'entry 9 "/etc/cron.d/x": absolute path'
 hostile dotdot.tgz '"production/../../escape.yaml": ".." path component'
 hostile symlink.tgz '"production/link.yaml": symbolic link; links are refused'
 hostile hardlink.tgz '"production/hard.yaml": hard link; links are refused'
@@ -268,20 +312,111 @@ hostile device.tgz '"production/dev": character device; devices are refused'
 hostile fifo.tgz '"production/fifo": FIFO; refused'
 hostile many.tgz ':-:-: error: package-limit: more than 256 entries: refused'
 hostile bomb.tgz 'compression ratio over 100:1'
-hostile huge.tgz '"production/zero.yaml": 52428800 bytes, over the 4 MiB entry limit'
-hostile big.tgz '"production/big.yaml": 5242880 bytes, over the 4 MiB entry limit'
+hostile huge.tgz '"production/sealed-secrets/ml/zero.yaml": 52428800 bytes, over the 4 MiB entry limit'
+hostile big.tgz '"production/sealed-secrets/ml/big.yaml": 5242880 bytes, over the 4 MiB entry limit'
 hostile total.tgz 'more than 32 MiB in all (total limit)'
-hostile missing.tgz 'production/kustomization.yaml:-:-: error: package-missing: lists gone.yaml but the package has no production/gone.yaml'
-hostile extra.tgz 'production/extra.yaml:-:-: error: package-unlisted: not listed in production/kustomization.yaml resources; kustomize would not apply it'
-hostile plaintext.tgz 'production/plain.yaml:1:-: error: plaintext-secret: a plaintext Secret (kind: Secret); a package never holds plaintext'
-hostile prefix.tgz 'production/kustomization.yaml:-:-: error: package-kustomization: namePrefix: kustomize would rename the SealedSecret'
-hostile nokz.tgz 'production:-:-: error: package-kustomization: the overlay has no kustomization.yaml'
+hostile missing.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-missing: lists gone.yaml but the package has no production/sealed-secrets/ml/gone.yaml'
+hostile extra.tgz 'production/sealed-secrets/ml/extra.yaml:-:-: error: package-unlisted: not listed in production/sealed-secrets/ml/kustomization.yaml resources; kustomize would not apply it'
+hostile plaintext.tgz 'production/sealed-secrets/ml/plain.yaml:1:-: error: plaintext-secret: a plaintext Secret (kind: Secret); a package never holds plaintext'
+hostile prefix.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-kustomization: namePrefix: kustomize would rename the SealedSecret'
+hostile nokz.tgz 'production/sealed-secrets/ml:-:-: error: package-kustomization: the overlay has no kustomization.yaml'
 hostile outside.tgz 'README:-:-: error: package-layout: file outside any overlay folder'
-hostile nested.tgz 'production/sub/x.yaml:-:-: error: package-layout: nested file'
-hostile dup.tgz '"production/ghcr-secret.yaml" appears twice'
+hostile nested.tgz 'production/sealed-secrets/ml/sub/x.yaml:-:-: error: package-layout: not a place of the package layout'
+hostile stray.tgz 'production/sealed-secrets/stray.yaml:-:-: error: package-layout: not a place of the package layout'
+hostile unlisted-set.tgz 'production/sealed-secrets/kustomization.yaml:-:-: error: package-kustomization: must hold apiVersion, kind and resources listing exactly the 1 folder(s) beside it (ml)'
+hostile legacy-nested.tgz 'production/sub/x.yaml:-:-: error: package-layout: nested file'
+# A package of an earlier release (files directly in production/) still verifies.
+run "$SK" package verify "$T/h/legacy.tgz"
+expect_rc 0 "verify a package of the earlier layout"
+expect_err "1 overlays, 2 files, 2 SealedSecrets" "earlier layout summary"
+hostile dup.tgz '"production/sealed-secrets/ml/ghcr-secret.yaml" appears twice'
 hostile plain.tar 'error: package-archive: not a gzip-compressed tar archive'
 hostile garbage.tgz 'not a valid tar.gz'
 # Every hostile package fails without a crash or a stray file in the working folder.
 [ -z "$(ls -A "$T/r")" ] && ok || bad "verify wrote files"
+
+# --- several environments from one plaintext source ---
+ENVS=(--env production="$DEV_CERT" --env staging="$CERT")
+"$SK" create generic ml-platform -n seldon-system --from-env-file "$SRC/examples/seldon-system/ml-platform.env" -o yaml |
+  "$SK" package -n seldon-system --set ml --date 20250704 "${ENVS[@]}" --output-dir "$T/env" - "$SRC/examples/seldon-system/ghcr-secret.yaml" >"$T/out" 2>"$T/err"
+[ -f "$T/env/$PKG" ] && ok || bad "--env package built: $(head -c 300 "$T/err")"
+tar tzf "$T/env/$PKG" | grep -v '/$' | sort >"$T/list"
+printf '%s\n' production/kustomization.yaml production/sealed-secrets/kustomization.yaml \
+  production/sealed-secrets/ml/ghcr-secret.yaml production/sealed-secrets/ml/kustomization.yaml \
+  production/sealed-secrets/ml/ml-platform-secret.yaml staging/kustomization.yaml \
+  staging/sealed-secrets/kustomization.yaml staging/sealed-secrets/ml/ghcr-secret.yaml \
+  staging/sealed-secrets/ml/kustomization.yaml staging/sealed-secrets/ml/ml-platform-secret.yaml >"$T/list.want"
+cmp -s "$T/list" "$T/list.want" && ok || bad "--env layout: $(tr '\n' ' ' <"$T/list")"
+# Each overlay opens under its own key only.
+run "$SK" package verify "$T/env/$PKG" --key "$DEV_KEY"
+expect_rc 1 "env package under the production key"
+grep -q '^staging/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID: error: decrypt-failed' "$T/out" && ok || bad "staging does not open under the production key"
+grep -q '^production/' "$T/out" && bad "production has findings under its own key: $(grep '^production/' "$T/out" | head -2)" || ok
+expect_err "2 overlays, 4 files, 4 SealedSecrets, 32 items (16 opened)" "env verify summary (production key)"
+run "$SK" package verify "$T/env/$PKG" --key "$KEY"
+expect_rc 1 "env package under the staging key"
+grep -q '^production/sealed-secrets/ml/ghcr-secret.yaml:1:.dockerconfigjson: error: decrypt-failed' "$T/out" && ok || bad "production does not open under the staging key"
+grep -q '^staging/' "$T/out" && bad "staging has findings under its own key" || ok
+run "$SK" package verify "$T/env/$PKG" --key "$DEV_KEY,$KEY"
+expect_rc 0 "env package with both keys"
+mkdir -p "$T/envx"
+tar xzf "$T/env/$PKG" -C "$T/envx"
+run "$SK" unseal --key "$KEY" -o json -f "$T/envx/staging/sealed-secrets/ml/ml-platform-secret.yaml"
+python3 - "$T/out" "$SRC/examples/seldon-system/ml-platform.env" <<'PY' && ok || bad "staging values differ from the env file"
+import base64, json, sys
+got = {k: base64.b64decode(v).decode() for k, v in json.load(open(sys.argv[1]))["data"].items()}
+want = dict(l.strip().split("=", 1) for l in open(sys.argv[2]) if l.strip() and not l.startswith("#"))
+assert got == want
+PY
+fails 2 "expected NAME=CERT" "--env without =" "$SK" package -n seldon-system --set ml --env production "${IN[@]}"
+fails 2 "--env names the overlays" "--env with --overlay" "$SK" package -n seldon-system --set ml --overlay x "${ENVS[@]}" "${IN[@]}"
+fails 1 "kind: SealedSecret" "--env takes plaintext Secrets" "$SK" package -n seldon-system --set ml "${ENVS[@]}" --output-dir "$T/envr" "${IN[0]}"
+[ -z "$(ls -A "$T/envr" 2>/dev/null)" ] && ok || bad "a refused --env package left files"
+
+# --- package diff ---
+run "$SK" package diff "$T/a/$PKG" "$T/a/$PKG"
+expect_rc 0 "diff of a package with itself"
+expect_err "0 added, 0 removed, 0 changed, 0 resealed (same value), 0 re-encrypted (value not compared), 0 template, 16 unchanged" "diff: all unchanged"
+[ ! -s "$T/out" ] && ok || bad "diff printed lines for identical packages"
+# A rotation: every item resealed under a new key, same values.
+mkdir -p "$T/rot" "$T/rotd"
+cp "${IN[@]}" "$T/rot/"
+"$SK" reseal --cert "$CERT" --key "$DEV_KEY,$KEY" "$T/rot" 2>/dev/null
+"$SK" package -n seldon-system --set ml --date 20250801 --output-dir "$T/rotd" "$T/rot"/*.yaml >/dev/null
+NEWPKG=$T/rotd/seldon-system-ml-secrets-20250801.tar.gz
+run "$SK" package diff "$T/a/$PKG" "$NEWPKG"
+expect_rc 0 "diff after a rotation, no keys"
+expect_err "0 added, 0 removed, 0 changed, 0 resealed (same value), 16 re-encrypted (value not compared)" "without keys: re-encrypted"
+grep -qx 'production seldon-system/ml-platform AWS_ACCESS_KEY_ID: re-encrypted' "$T/out" && ok || bad "diff line per item: $(head -3 "$T/out")"
+run "$SK" package diff --key "$DEV_KEY,$KEY" "$T/a/$PKG" "$NEWPKG"
+expect_rc 0 "diff after a rotation, with keys"
+expect_err "0 changed, 16 resealed (same value), 0 re-encrypted" "with keys: resealed only"
+run "$SK" package diff --key "$DEV_KEY,$KEY" --format json "$T/a/$PKG" "$NEWPKG"
+python3 - "$T/out" <<'PY' && ok || bad "diff --format json: $(head -c 300 "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "sealkit-package-diff/v1"
+assert d["totals"]["resealed"] == 16 and d["totals"]["changed"] == 0, d["totals"]
+assert {c["change"] for c in d["changes"]} == {"resealed"}
+assert {"overlay": "production", "secret": "seldon-system/ghcr", "item": ".dockerconfigjson", "change": "resealed"} in d["changes"]
+PY
+# A changed value, an added item, a removed Secret; never a value in the output.
+sed 's/^AWS_SECRET_ACCESS_KEY=.*/AWS_SECRET_ACCESS_KEY=rotated-secret-value-xyz/; $a NEW_ITEM=new-item-value-xyz' \
+  "$SRC/examples/seldon-system/ml-platform.env" >"$T/changed.env"
+mkdir -p "$T/chg" "$T/chgd"
+"$SK" create generic ml-platform -n seldon-system --from-env-file "$T/changed.env" --seal --cert "$DEV_CERT" -o yaml -w "$T/chg/ml-platform-secret.yaml"
+"$SK" package -n seldon-system --set ml --date 20250802 --output-dir "$T/chgd" "$T/chg/ml-platform-secret.yaml" >/dev/null
+run "$SK" package diff --key "$DEV_KEY" "$T/a/$PKG" "$T/chgd/seldon-system-ml-secrets-20250802.tar.gz"
+expect_rc 1 "diff with changes"
+grep -qx 'production seldon-system/ghcr: removed' "$T/out" && ok || bad "removed Secret"
+grep -qx 'production seldon-system/ml-platform AWS_SECRET_ACCESS_KEY: changed' "$T/out" && ok || bad "changed value: $(cat "$T/out")"
+grep -qx 'production seldon-system/ml-platform AWS_ACCESS_KEY_ID: resealed' "$T/out" && ok || bad "unchanged value resealed"
+grep -qx 'production seldon-system/ml-platform NEW_ITEM: added' "$T/out" && ok || bad "added item"
+grep -q 'xyz\|example-secret-access-key-not-real' "$T/out" "$T/err" && bad "diff printed a value" || ok
+run "$SK" package diff --key "$KEY" "$T/a/$PKG" "$NEWPKG"
+expect_rc 0 "diff when the old side does not open"
+expect_err "Secrets did not open with the keys given" "unopened Secrets are reported"
+fails 2 "two PACKAGE files" "diff with one package" "$SK" package diff "$T/a/$PKG"
+fails 2 "--format is text or json" "diff bad format" "$SK" package diff -o yaml "$T/a/$PKG" "$T/a/$PKG"
 
 finish

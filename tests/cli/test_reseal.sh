@@ -399,4 +399,19 @@ rm "$T/helm/broken.yaml"
 run "$SK" reseal --cert "$CERT" --key "$OLDKEY" "$T/helm"
 expect_err "is not among --key" "a reseal whose new key is not among --key is warned about"
 
+# Single-value options given twice are an error, never "the last wins"; a kubeseal flag gets a hint.
+fails 2 "--cert given twice" "reseal --cert twice" "$SK" reseal --cert "$CERT" --cert "$OLDCRT" --key "$KEY" "$T/repo"
+fails 2 "-j/--jobs given twice" "reseal -j twice" "$SK" reseal --cert "$CERT" --key "$KEY" -j 2 -j 3 "$T/repo"
+fails 2 "--shard given twice" "reseal --shard twice" "$SK" reseal --cert "$CERT" --key "$KEY" --shard 0/2 --shard 1/2 "$T/repo"
+run "$SK" reseal --re-encrypt
+expect_rc 2 "kubeseal's --re-encrypt"
+expect_err "sealkit reseal" "the hint names the sealkit command"
+# Names from the repository are printed with control characters escaped.
+mkdir -p "$T/esc"
+ln -s /etc "$T/esc/x$(printf '\033')[2Jy.yaml"
+run "$SK" reseal --check --cert "$CERT" --key "$KEY" "$T/esc"
+expect_rc 1 "a link with an escape sequence in its name"
+grep -q "$(printf '\033')" "$T/err" && bad "an escape sequence reached the terminal: $(cat -v "$T/err")" || ok
+expect_err "symbolic link (never followed)" "the link is still named"
+
 finish

@@ -163,6 +163,12 @@ cp "$OLDSECRET" "$T/wk/keys/" && chmod 644 "$T/wk/keys/sealed-secrets-key.yaml"
 run "$SK" rotate --keys "$T/wk/keys" --max-age 3650d --bits 2048 --now 2027-01-01T00:00:00Z "$T/wk/repo"
 expect_err "sealed-secrets-key.yaml: private key file is readable by others (mode 0644); fix: chmod 600" "an exposed key file"
 
+fails 2 "--max-age given twice" "rotate --max-age twice" \
+  "$SK" rotate --keys "$T/keys" --max-age 1d --max-age 2d "$T/repo"
+fails 2 "--keys given twice" "rotate --keys twice" \
+  "$SK" rotate --keys "$T/keys" --keys "$T/other" --max-age 1d "$T/repo"
+run "$SK" rotate --keys "$T/keys" --max-age 1d --exclude a --exclude b --now 2026-09-27T00:00:00Z "$T/repo"
+[ "$rc" -ne 2 ] && ok || bad "--exclude is repeatable: $(cat "$T/err")"
 fails 2 "--max-age" "no max age" "$SK" rotate --keys "$T/keys" "$T/repo"
 fails 2 "--bits" "bad bits" "$SK" rotate --keys "$T/keys" --max-age 1d --bits 1024 "$T/repo"
 fails 2 "--now" "bad clock" "$SK" rotate --keys "$T/keys" --max-age 1d --now yesterday "$T/repo"

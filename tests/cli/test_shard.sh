@@ -39,7 +39,7 @@ for n in 1 2 3 7; do
   done
   failed_jobs=0
   for p in "${pids[@]}"; do wait "$p" || failed_jobs=$((failed_jobs + 1)); done
-  [ "$failed_jobs" -eq 0 ] && ok || bad "$n shards: $failed_jobs jobs failed: $(cat "$T"/err.$n.*)"
+  [ "$failed_jobs" -eq 0 ] && ok || bad "$n shards: $failed_jobs jobs failed: $(grep -h "error" "$T"/err.$n.*)"
   python3 - "$T/r$n" "$n" "$total" "$T"/out.$n.* <<'PY' && ok || bad "$n shards do not partition the files"
 import json, sys
 root, n, total, outs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]

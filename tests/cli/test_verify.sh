@@ -390,6 +390,52 @@ assert got == [("prod/leak.yaml", "plaintext-secret", None),
                ("staging/db.yaml", "duplicate-ciphertext", "pw")], got
 PY
 
+# ---- diagnosis budget: a file of junk blobs finishes and says where diagnosis stopped ----
+# junk FILE NAME N: a SealedSecret of N values no key opens, of the interop key's size (512 bytes).
+junk() {
+  python3 - "$@" <<'PY'
+import base64, os, sys
+path, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path, "w") as f:
+    f.write("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n")
+    f.write("metadata: {name: %s, namespace: demo}\nspec:\n  encryptedData:\n" % name)
+    for i in range(n):
+        f.write("    k%03d: %s\n" % (i, base64.b64encode(b"\x02\x00" + os.urandom(552)).decode()))
+PY
+}
+junk "$T/junk.yaml" junk 400
+start=$(date +%s)
+run "$SK" verify --key "$KEY" "$T/junk.yaml"; keep
+expect_rc 1 "a file of junk blobs"
+[ $(($(date +%s) - start)) -lt 120 ] && ok || bad "400 junk blobs took $(($(date +%s) - start)) s"
+# One key: 3 operations per item (altered, two other scopes), so 512 cover 170 items.
+expect_out "junk.yaml:-:-: info: diagnosis-cut: 230 items that do not open were not diagnosed: this file's diagnosis budget of 512 RSA private operations ran out" "junk: the cut is reported"
+[ "$(grep -oE '[:,]k[0-9]{3}' "$T/out" | sort -u | wc -l)" -eq 400 ] && ok || bad "junk: every item is reported"
+expect_out "error: decrypt-failed: no key given opens it under its strict label; the diagnosis budget ran out" "junk: undiagnosed items"
+run "$SK" verify --key "$KEY" --diagnose-file-budget 30 "$T/junk.yaml"; keep
+expect_out "390 items that do not open were not diagnosed: this file's diagnosis budget of 30 RSA" "--diagnose-file-budget"
+fails 2 "--diagnose-budget needs a number from 1 to" "bad --diagnose-budget" "$SK" verify --diagnose-budget none "$T/junk.yaml"
+fails 2 "--diagnose-file-budget needs a number from 1 to" "bad --diagnose-file-budget" "$SK" verify --diagnose-file-budget 0 "$T/junk.yaml"
+fails 2 "-j needs a number from 1 to 256" "bad -j" "$SK" verify -j 0 "$T/junk.yaml"
+
+# ---- -j: worker processes give the report one process gives, byte for byte ----
+# The audit repository, a parse error, and junk files that share the scan's budget in file order.
+mkdir "$T/jobs"
+cp -r "$REPO"/. "$T/jobs/"
+for i in 1 2 3 4 5 6; do junk "$T/jobs/junk$i.yaml" "junk$i" $((2 + i)); done
+printf 'kind: [unclosed\n' >"$T/jobs/broken.yaml"
+for fmt in text json sarif; do
+  for j in 1 4; do
+    run "$SK" verify -j "$j" --format "$fmt" --key "$KEY" --policy "$REPO/policy.yaml" \
+      --diagnose-budget 40 --diagnose-file-budget 13 "$T/jobs"; keep
+    expect_rc 1 "-j $j --format $fmt"
+    cat "$T/out" "$T/err" >"$T/jobs-$fmt-$j"
+  done
+  cmp -s "$T/jobs-$fmt-1" "$T/jobs-$fmt-4" && ok || bad "-j 1 and -j 4 differ ($fmt): $(diff "$T/jobs-$fmt-1" "$T/jobs-$fmt-4" | head -5)"
+done
+grep -q "copied-value" "$T/jobs-text-1" && grep -q "parse" "$T/jobs-text-1" && ok || bad "-j: the scan has no findings to compare"
+grep -q "junk6.yaml:-:-: info: diagnosis-cut: .*the scan's diagnosis budget of 40" "$T/jobs-text-1" && ok || bad "-j: the scan's budget is not cut: $(grep diagnosis-cut "$T/jobs-text-1")"
+
 # ---- no plaintext anywhere ----
 for v in t0ken-value-xyz minioadmin my-secure-mlflow EXAMPLE-ID-not-default hunter2-fake \
          pl41n-str1ng-value cGw0MW4tYjY0LXZhbHVl pl41n-b64-value cGw0MW4tc2Vjb25kLWRvYw pl41n-second-doc \

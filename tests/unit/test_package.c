@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <archive.h>
@@ -350,7 +352,7 @@ static void check_tar_headers(const sk_secbuf *gz)
         assert_int_equal(archive_format(a) & ARCHIVE_FORMAT_BASE_MASK, ARCHIVE_FORMAT_TAR);
         n++;
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 8);
     archive_read_free(a);
 }
 
@@ -365,26 +367,69 @@ static void test_build_layout(void **state)
     check_tar_headers(&gz);
     sk_package p = {0};
     read_ok(&gz, &p);
-    assert_int_equal(p.n, 4);
-    const char *want[] = {"production", "production/ghcr-secret.yaml",
-                          "production/kustomization.yaml", "production/ml-platform-secret.yaml"};
-    for (size_t i = 0; i < 4; i++)
+    assert_int_equal(p.n, 8);
+    /* Each package in a folder of its own, below the two kustomizations that list it. */
+    const char *want[] = {"production",
+                          "production/kustomization.yaml",
+                          "production/sealed-secrets",
+                          "production/sealed-secrets/kustomization.yaml",
+                          "production/sealed-secrets/ml",
+                          "production/sealed-secrets/ml/ghcr-secret.yaml",
+                          "production/sealed-secrets/ml/kustomization.yaml",
+                          "production/sealed-secrets/ml/ml-platform-secret.yaml"};
+    for (size_t i = 0; i < 8; i++)
         assert_string_equal(p.entries[i].path, want[i]);
-    assert_true(p.entries[0].is_dir);
-    assert_int_equal(p.entries[1].data.len, x.ghcr_len);
-    assert_memory_equal(p.entries[1].data.data, x.ghcr, x.ghcr_len);
-    assert_memory_equal(p.entries[3].data.data, x.ml, x.ml_len);
-    assert_string_equal((char *)p.entries[2].data.data,
-                        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                        "resources:\n- ghcr-secret.yaml\n- ml-platform-secret.yaml\n");
+    assert_true(p.entries[0].is_dir && p.entries[2].is_dir && p.entries[4].is_dir);
+    assert_int_equal(p.entries[5].data.len, x.ghcr_len);
+    assert_memory_equal(p.entries[5].data.data, x.ghcr, x.ghcr_len);
+    assert_memory_equal(p.entries[7].data.data, x.ml, x.ml_len);
+#define KZ_HEAD "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+    assert_string_equal((char *)p.entries[1].data.data, KZ_HEAD "- sealed-secrets\n");
+    assert_string_equal((char *)p.entries[3].data.data, KZ_HEAD "- ml\n");
+    assert_string_equal((char *)p.entries[6].data.data,
+                        KZ_HEAD "- ghcr-secret.yaml\n- ml-platform-secret.yaml\n");
     sk_package_free(&p);
     sk_secbuf_free(&gz);
     /* --overlay */
     o.overlay = "staging";
     build_ok(&o, x.in, 2, &gz);
     read_ok(&gz, &p);
-    assert_string_equal(p.entries[2].path, "staging/kustomization.yaml");
+    assert_string_equal(p.entries[6].path, "staging/sealed-secrets/ml/kustomization.yaml");
     sk_package_free(&p);
+    sk_secbuf_free(&gz);
+    free_inputs(&x);
+}
+
+/* Two overlays in one package: each gets the full layout, in the order given. */
+static void test_build_overlays(void **state)
+{
+    (void)state;
+    inputs x;
+    load_inputs(&x);
+    sk_package_opts o = default_opts();
+    sk_package_overlay ov[2] = {{"production", x.in, 2}, {"staging", x.in, 1}};
+    sk_secbuf gz = SK_SECBUF_INIT;
+    sk_error err = {0};
+    assert_int_equal(sk_package_build_overlays(&o, ov, 2, &gz, &err), SK_OK);
+    sk_package p = {0};
+    read_ok(&gz, &p);
+    assert_int_equal(p.n, 15);
+    assert_string_equal(p.entries[14].path, "staging/sealed-secrets/ml/ml-platform-secret.yaml");
+    sk_findings f;
+    sk_findings_init(&f);
+    sk_package_summary sum = SK_PACKAGE_SUMMARY_INIT;
+    assert_int_equal(sk_package_verify(&p, "pkg", NULL, &f, &sum, &err), SK_OK);
+    assert_int_equal(f.n, 0);
+    assert_int_equal(sum.overlays, 2);
+    assert_int_equal(sum.sealed_files, 3);
+    sk_findings_free(&f);
+    sk_package_free(&p);
+    ov[1].name = "production";
+    assert_int_equal(sk_package_build_overlays(&o, ov, 2, &gz, &err), SK_EUSAGE);
+    assert_contains(err.msg, "overlay \"production\" given twice");
+    ov[1] = (sk_package_overlay){"staging", x.in, 0};
+    assert_int_equal(sk_package_build_overlays(&o, ov, 2, &gz, &err), SK_EUSAGE);
+    assert_contains(err.msg, "overlay staging: no SealedSecret files");
     sk_secbuf_free(&gz);
     free_inputs(&x);
 }
@@ -459,7 +504,7 @@ static void test_build_user_kustomization(void **state)
     build_ok(&o, x.in, 2, &gz);
     sk_package p = {0};
     read_ok(&gz, &p);
-    assert_string_equal((char *)p.entries[2].data.data,
+    assert_string_equal((char *)p.entries[6].data.data,
                         "apiVersion: kustomize.config.k8s.io/v1beta1\ncommonLabels:\n  team: ml\n"
                         "kind: Kustomization\nnamespace: seldon-system\nresources:\n"
                         "- ghcr-secret.yaml\n- ml-platform-secret.yaml\n");
@@ -834,6 +879,214 @@ static void test_verify_findings(void **state)
     free_inputs(&x);
 }
 
+/* ---- install, diff, environments ---- */
+
+static void build_set(const char *set, const sk_package_input *in, size_t n, sk_secbuf *out)
+{
+    sk_package_opts o = default_opts();
+    o.set = set;
+    build_ok(&o, in, n, out);
+}
+
+static char *file_text(const char *dir, const char *rel)
+{
+    char *p = tu_path(dir, rel);
+    size_t len = 0;
+    char *t = tu_read_file(p, &len);
+    free(p);
+    return t;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int install(const char *dir, const sk_install_input *in, size_t n, sk_install_report *rep,
+                   sk_error *err)
+{
+    sk_install_opts o = SK_INSTALL_OPTS_INIT;
+    sk_findings f;
+    sk_findings_init(&f);
+    *rep = (sk_install_report)SK_INSTALL_REPORT_INIT;
+    int rc = sk_package_install(dir, in, n, &o, &f, rep, err);
+    sk_findings_free(&f);
+    return rc;
+}
+
+static void test_install(void **state)
+{
+    (void)state;
+    inputs x;
+    load_inputs(&x);
+    char dir[] = "/tmp/sk-install-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sk_secbuf ml = SK_SECBUF_INIT, other = SK_SECBUF_INIT;
+    build_set("ml", x.in, 2, &ml);
+    build_set("models", &x.in[1], 1, &other); /* ghcr again, under another set */
+    sk_install_input in[2] = {{"ml.tar.gz", ml.data, ml.len},
+                              {"models.tar.gz", other.data, other.len}};
+    sk_install_report rep;
+    sk_error err = {0};
+    assert_int_equal(install(dir, in, 1, &rep, &err), SK_OK);
+    assert_int_equal(rep.installed, 1);
+    char *kz = file_text(dir, "production/sealed-secrets/kustomization.yaml");
+    assert_string_equal(kz, KZ_HEAD "- ml\n");
+    free(kz);
+    char *state_before = file_text(dir, ".sealkit-install.json");
+    assert_int_equal(install(dir, in, 1, &rep, &err), SK_OK);
+    assert_int_equal(rep.unchanged, 1);
+    assert_int_equal(rep.installed + rep.replaced, 0);
+    /* The same Secret in two sets of one overlay: refused, naming both; nothing written. */
+    assert_int_equal(install(dir, &in[1], 1, &rep, &err), SK_EINVAL);
+    assert_contains(err.msg, "ml.tar.gz and models.tar.gz both carry SealedSecret "
+                             "seldon-system/ghcr (overlay production), the same");
+    char *state_after = file_text(dir, ".sealkit-install.json");
+    assert_string_equal(state_before, state_after);
+    char *p = tu_path(dir, "production/sealed-secrets/models");
+    assert_int_not_equal(access(p, F_OK), 0);
+    free(p);
+    free(state_before);
+    free(state_after);
+    remove_tree(dir);
+    sk_secbuf_free(&ml);
+    sk_secbuf_free(&other);
+    free_inputs(&x);
+}
+
+/* A stage left by a killed run: without a commit record rolled back, with one finished. */
+static void test_install_recovery(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sk-recover-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage/n0", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    sk_install_report rep;
+    sk_error err = {0};
+    assert_int_equal(install(dir, NULL, 0, &rep, &err), SK_OK);
+    assert_int_equal(rep.recovered, 2);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* A complete stage and its commit record: the next call carries it out. */
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage/n0", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage/n0/a.yaml", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("a: 1\n", fp);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage/commit", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("mkdir production/sealed-secrets\nswap n0 o0 production/sealed-secrets/zz\n", fp);
+    fclose(fp);
+    assert_int_equal(install(dir, NULL, 0, &rep, &err), SK_OK);
+    assert_int_equal(rep.recovered, 1);
+    char *t = file_text(dir, "production/sealed-secrets/zz/a.yaml");
+    assert_string_equal(t, "a: 1\n");
+    free(t);
+    snprintf(path, sizeof path, "%s/.sealkit-install.stage", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    remove_tree(dir);
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    inputs x;
+    load_inputs(&x);
+    sk_secbuf a = SK_SECBUF_INIT, b = SK_SECBUF_INIT;
+    build_set("ml", x.in, 2, &a);
+    build_set("ml", &x.in[1], 1, &b);
+    sk_package pa = {0}, pb = {0};
+    read_ok(&a, &pa);
+    read_ok(&b, &pb);
+    sk_package_changes d = SK_PACKAGE_CHANGES_INIT;
+    sk_error err = {0};
+    assert_int_equal(sk_package_diff(&pa, &pa, NULL, &d, &err), SK_OK);
+    assert_true(d.counts[SK_DIFF_UNCHANGED] > 0);
+    assert_int_equal(d.counts[SK_DIFF_UNCHANGED], d.n);
+    sk_package_changes_free(&d);
+    assert_int_equal(sk_package_diff(&pa, &pb, NULL, &d, &err), SK_OK);
+    assert_int_equal(d.counts[SK_DIFF_REMOVED], 1);
+    assert_int_equal(d.counts[SK_DIFF_ADDED], 0);
+    size_t i = 0;
+    while (i < d.n && d.v[i].kind != SK_DIFF_REMOVED)
+        i++;
+    assert_string_equal(d.v[i].secret, "seldon-system/ml-platform");
+    assert_null(d.v[i].item);
+    assert_string_equal(d.v[i].overlay, "production");
+    sk_package_changes_free(&d);
+    assert_int_equal(sk_package_diff(&pb, &pa, NULL, &d, &err), SK_OK);
+    assert_int_equal(d.counts[SK_DIFF_ADDED], 1);
+    sk_package_changes_free(&d);
+    assert_string_equal(sk_diff_kind_name(SK_DIFF_RESEALED), "resealed");
+    d.version = 0;
+    assert_int_equal(sk_package_diff(&pa, &pb, NULL, &d, &err), SK_EUSAGE);
+    sk_package_free(&pa);
+    sk_package_free(&pb);
+    sk_secbuf_free(&a);
+    sk_secbuf_free(&b);
+    free_inputs(&x);
+}
+
+/* Each environment's overlay sealed under its own certificate, from one plaintext input. */
+static void test_build_envs(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *cur = tu_data_file("interop/keys/current/tls.crt", &len);
+    char *old = tu_data_file("interop/keys/old/tls.crt", &len);
+    sk_pubkey *a = NULL, *b = NULL;
+    sk_error err = {0};
+    assert_int_equal(sk_pubkey_from_pem(cur, strlen(cur), 0, &a, &err), SK_OK);
+    assert_int_equal(sk_pubkey_from_pem(old, strlen(old), 0, &b, &err), SK_OK);
+    sk_package_env envs[2] = {{"production", a}, {"staging", b}};
+    sk_package_input in = text_input("-", plain_secret);
+    sk_package_opts o = default_opts();
+    sk_secbuf gz = SK_SECBUF_INIT;
+    assert_int_equal(sk_package_build_envs(&o, envs, 2, &in, 1, &gz, &err), SK_OK);
+    sk_package p = {0};
+    read_ok(&gz, &p);
+    assert_string_equal(p.entries[5].path, "production/sealed-secrets/ml/a-secret.yaml");
+    assert_string_equal(p.entries[12].path, "staging/sealed-secrets/ml/a-secret.yaml");
+    assert_null(strstr((const char *)p.entries[5].data.data, "kind: Secret\n"));
+    /* Sealed under different keys: the ciphertexts differ in length or bytes. */
+    assert_true(p.entries[5].data.len != p.entries[12].data.len ||
+                memcmp(p.entries[5].data.data, p.entries[12].data.data, p.entries[5].data.len));
+    sk_package_free(&p);
+    in = text_input("cm.yaml", config_map);
+    assert_int_not_equal(sk_package_build_envs(&o, envs, 2, &in, 1, &gz, &err), SK_OK);
+    assert_contains(tu_err_line(&err), "cm.yaml");
+    assert_int_equal(sk_package_build_envs(&o, envs, 0, &in, 1, &gz, &err), SK_EUSAGE);
+    sk_secbuf_free(&gz);
+    sk_pubkey_free(a);
+    sk_pubkey_free(b);
+    free(cur);
+    free(old);
+}
+
+static void test_install_versions(void **state)
+{
+    (void)state;
+    sk_install_opts o = SK_INSTALL_OPTS_INIT;
+    sk_install_report rep = SK_INSTALL_REPORT_INIT;
+    sk_error err = {0};
+    o.version = 0;
+    assert_int_equal(sk_package_install("/tmp", NULL, 0, &o, NULL, &rep, &err), SK_EUSAGE);
+    assert_contains(err.msg, "sk_install_opts version 0");
+    o.version = SK_INSTALL_OPTS_VERSION;
+    rep.version = 7;
+    assert_int_equal(sk_package_install("/tmp", NULL, 0, &o, NULL, &rep, &err), SK_EUSAGE);
+    assert_contains(err.msg, "sk_install_report version 7");
+}
+
 int main(void)
 {
     if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
@@ -845,6 +1098,12 @@ int main(void)
         cmocka_unit_test(test_kustomization_rules),
         cmocka_unit_test(test_build_reproducible),
         cmocka_unit_test(test_build_layout),
+        cmocka_unit_test(test_build_overlays),
+        cmocka_unit_test(test_install),
+        cmocka_unit_test(test_install_recovery),
+        cmocka_unit_test(test_install_versions),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_build_envs),
         cmocka_unit_test(test_build_refusals),
         cmocka_unit_test(test_build_user_kustomization),
         cmocka_unit_test(test_read_hostile),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <openssl/pem.h>
@@ -1335,13 +1336,15 @@ static void test_codes_table(void **state)
 static void test_cross_check_cut(void **state)
 {
     fixture *fx = *state;
-    /* 600 SealedSecrets in as many namespaces: 1,200 labels, more than the 1,024 tries allowed. */
+    /* 600 SealedSecrets in as many namespaces: 1,200 labels, more than a budget of 1,024 RSA
+     * operations (one key: one per label) allows. */
     size_t n = 600;
     char *blob = fake_blob(512, 512, 32);
     sk_findings f;
     sk_error err = {0};
     sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
     sk_findings_init(&f);
+    f.diagnose_budget = 1024;
     for (size_t i = 0; i <= n; i++) {
         json_t *doc =
             json_pack("{s:s,s:s,s:{s:s},s:{s:{}}}", "apiVersion", "bitnami.com/v1alpha1", "kind",
@@ -1359,11 +1362,149 @@ static void test_cross_check_cut(void **state)
     }
     assert_int_equal(sk_verify_cross_check(&keys, &f, &err), SK_OK);
     must_find(&f, "decrypt-failed", "foreign");
-    const sk_finding *x = must_find(&f, "cross-check-cut", NULL);
+    const sk_finding *x = must_find(&f, "diagnosis-cut", NULL);
     assert_int_equal(x->severity, SK_SEVERITY_INFO);
-    assert_non_null(strstr(x->message, "1024 label tries"));
+    assert_string_equal(x->file, "-");
+    assert_non_null(strstr(x->message, "budget of 1024 RSA private operations"));
+    assert_int_equal(f.diagnose_spent, 1024);
     sk_findings_free(&f);
     free(blob);
+}
+
+/* A SealedSecret of n items that no key opens: blobs of the interop key's size. */
+static char *junk_yaml(const char *name, size_t n)
+{
+    char *blob = fake_blob(512, 512, 32);
+    size_t cap = 256 + n * (strlen(blob) + 32);
+    char *y = malloc(cap);
+    assert_non_null(y);
+    int used = snprintf(y, cap,
+                        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: "
+                        "%s, namespace: demo}\nspec:\n  encryptedData:\n",
+                        name);
+    for (size_t i = 0; i < n; i++)
+        used += snprintf(y + used, cap - (size_t)used, "    k%zu: %s\n", i, blob);
+    free(blob);
+    return y;
+}
+
+static size_t count_cut(const sk_findings *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++)
+        n += strcmp(f->v[i].code, "decrypt-failed") == 0 &&
+             strstr(f->v[i].message, "budget ran out") != NULL;
+    return n;
+}
+
+static void test_diagnose_budget(void **state)
+{
+    fixture *fx = *state;
+    /* One key: each item costs 1 (altered) + 2 (the other scopes' labels) operations. With 7,
+     * two items are diagnosed and the third runs out after its first try. */
+    char *y = junk_yaml("junk", 5);
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
+    sk_findings f;
+    sk_error err = {0};
+    sk_findings_init(&f);
+    f.diagnose_file_budget = 7;
+    assert_int_equal(
+        sk_verify_text((const unsigned char *)y, strlen(y), "junk.yaml", &keys, &f, &err), SK_OK);
+    assert_int_equal(sk_findings_count(&f, SK_SEVERITY_ERROR), 5);
+    assert_int_equal(count_cut(&f), 3);
+    assert_true(f.items[1].diagnosed && !f.items[1].diagnose_cut);
+    assert_int_equal(f.items[1].diagnose_cost, 3);
+    assert_true(f.items[2].diagnose_cut && f.items[4].diagnose_cut);
+    assert_int_equal(f.diagnose_spent, 7);
+    const sk_finding *x = must_find(&f, "diagnosis-cut", NULL);
+    assert_string_equal(x->file, "junk.yaml");
+    assert_non_null(strstr(x->message, "3 items"));
+    assert_non_null(strstr(x->message, "this file's diagnosis budget of 7 RSA"));
+    /* The next file gets its own 7, within what is left of the scan's 10: 3. */
+    f.diagnose_budget = 10;
+    assert_int_equal(
+        sk_verify_text((const unsigned char *)y, strlen(y), "junk2.yaml", &keys, &f, &err), SK_OK);
+    assert_int_equal(count_cut(&f), 3 + 4);
+    assert_int_equal(f.diagnose_spent, 10);
+    assert_non_null(strstr(f.v[f.n - 1].message, "the scan's diagnosis budget of 10 RSA"));
+    sk_findings_free(&f);
+    free(y);
+}
+
+/* The same report from worker processes as from this one, the budget spent in file order. */
+static void test_verify_files_jobs(void **state)
+{
+    fixture *fx = *state;
+    char dir[] = "/tmp/sk-verify-files-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *paths[6];
+    for (size_t i = 0; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "j%zu", i);
+        char *y = i == 3 ? strdup("kind: [unclosed\n") : junk_yaml(name, 2 + i);
+        assert_non_null(y);
+        size_t n = strlen(dir) + 16;
+        paths[i] = malloc(n);
+        assert_non_null(paths[i]);
+        snprintf(paths[i], n, "%s/%s.yaml", dir, name);
+        FILE *fp = fopen(paths[i], "w");
+        assert_non_null(fp);
+        fputs(y, fp);
+        fclose(fp);
+        free(y);
+    }
+    sk_verify_opts keys = {SK_VERIFY_OPTS_VERSION, NULL, fx->cur, 0};
+    sk_findings f[3];
+    size_t jobs[3] = {1, 3, 6};
+    for (size_t r = 0; r < 3; r++) {
+        sk_error err = {0};
+        sk_findings_init(&f[r]);
+        f[r].diagnose_budget = 40, f[r].diagnose_file_budget = 13;
+        assert_int_equal(
+            sk_verify_files((const char *const *)paths, 6, &keys, jobs[r], &f[r], &err), SK_OK);
+    }
+    /* 6 + 9 + 12 + 0 (the parse error) + 13 of the 40, cut; the last file gets nothing. */
+    assert_int_equal(f[0].diagnose_spent, 40);
+    assert_int_equal(f[0].files, 6);
+    assert_non_null(must_find(&f[0], "parse", NULL));
+    for (size_t r = 1; r < 3; r++) {
+        assert_int_equal(f[r].n, f[0].n);
+        assert_int_equal(f[r].n_items, f[0].n_items);
+        assert_int_equal(f[r].n_secrets, f[0].n_secrets);
+        assert_int_equal(f[r].files, f[0].files);
+        assert_int_equal(f[r].diagnose_spent, f[0].diagnose_spent);
+        for (size_t i = 0; i < f[0].n; i++) {
+            assert_string_equal(f[r].v[i].file, f[0].v[i].file);
+            assert_string_equal(f[r].v[i].code, f[0].v[i].code);
+            assert_string_equal(f[r].v[i].message, f[0].v[i].message);
+            assert_int_equal(f[r].v[i].line, f[0].v[i].line);
+        }
+        for (size_t i = 0; i < f[0].n_items; i++) {
+            assert_string_equal(f[r].items[i].item, f[0].items[i].item);
+            assert_int_equal(f[r].items[i].diagnose_cut, f[0].items[i].diagnose_cut);
+            assert_int_equal(f[r].items[i].failed_finding, f[0].items[i].failed_finding);
+        }
+    }
+    for (size_t r = 0; r < 3; r++)
+        sk_findings_free(&f[r]);
+    /* A file that cannot be read stops the scan with its error, whatever the workers. */
+    paths[4][strlen(paths[4]) - 1] = 'X';
+    for (size_t r = 0; r < 3; r++) {
+        sk_error err = {0};
+        sk_findings g;
+        sk_findings_init(&g);
+        assert_int_not_equal(
+            sk_verify_files((const char *const *)paths, 6, &keys, jobs[r], &g, &err), SK_OK);
+        assert_non_null(strstr(err.source, "j4.yamX"));
+        assert_int_equal(g.files, 4);
+        sk_findings_free(&g);
+    }
+    paths[4][strlen(paths[4]) - 1] = 'l';
+    for (size_t i = 0; i < 6; i++) {
+        unlink(paths[i]);
+        free(paths[i]);
+    }
+    rmdir(dir);
 }
 
 int main(void)
@@ -1407,6 +1548,8 @@ int main(void)
         cmocka_unit_test(test_findings_group),
         cmocka_unit_test(test_codes_table),
         cmocka_unit_test(test_cross_check_cut),
+        cmocka_unit_test(test_diagnose_budget),
+        cmocka_unit_test(test_verify_files_jobs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/verify_internal.h"
 #include "core/json_alloc.h"
 #include "formats/doc_spans.h"
 
@@ -177,6 +178,7 @@ typedef struct vctx {
     char *label; /* the outer label; NULL when name or namespace is missing */
     size_t label_len;
     size_t first_item; /* this SealedSecret's items in out->items */
+    size_t *left;      /* RSA private operations diagnosis may still spend in this file */
     sk_error *err;
     int rc; /* the first SK_ENOMEM */
 } vctx;
@@ -672,11 +674,25 @@ static void report_guess(vctx *c, const char *key, const guess *g, const char *f
          sk_scope_name(g->scope), sk_scope_name(c->scope), fix);
 }
 
-/* 1 when a key opens the RSA part under the outer label but the GCM tag fails. */
-static int altered(vctx *c, const sk_secbuf *blob, const char **fp)
+/* Charges n operations to the item's diagnosis; 0 when the budget does not cover them. */
+static int spend(vctx *c, size_t idx, size_t n)
+{
+    if (n > *c->left) return 0;
+    *c->left -= n;
+    c->out->items[idx].diagnose_cost += n;
+    return 1;
+}
+
+/* 1 when a key opens the RSA part under the outer label but the GCM tag fails; -1 when the
+ * budget ran out. */
+static int altered(vctx *c, size_t idx, const sk_secbuf *blob, const char **fp)
 {
     sk_keyring *kr = c->opts->keys;
+    size_t need = sk_blob_rsa_len(blob->data, blob->len);
     for (size_t i = 0; i < sk_keyring_count(kr); i++) {
+        /* A key smaller than the RSA part is refused before any RSA operation. */
+        if (((size_t)sk_keyring_bits(kr, i) + 7) / 8 < need) continue;
+        if (!spend(c, idx, 1)) return -1;
         sk_secbuf pt = SK_SECBUF_INIT;
         sk_error why = {0};
         int rc = sk_hybrid_decrypt(sk_keyring_key(kr, i), (const unsigned char *)c->label,
@@ -690,10 +706,13 @@ static int altered(vctx *c, const sk_secbuf *blob, const char **fp)
     return 0;
 }
 
+/* 1 when the guess opens it (and is reported), 0 when not, -1 when the budget ran out. */
 static int try_guess(vctx *c, size_t idx, const guess *g, const sk_secbuf *blob)
 {
     char *label = NULL;
     size_t len = 0, which = 0;
+    if (!spend(c, idx, sk_verify_charge(c->opts->keys, sk_blob_rsa_len(blob->data, blob->len))))
+        return -1;
     int rc = sk_scope_label(g->scope, g->ns, g->name, &label, &len, c->err);
     if (rc != SK_OK) {
         c->rc = rc;
@@ -731,10 +750,20 @@ static void keep_unopened(vctx *c, size_t idx)
     it->failed_finding = c->out->n - 1;
 }
 
-static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
+/* Why an item was not diagnosed: the same words whichever try the budget ran out on. */
+static void cut_message(sk_scope scope, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "no key given opens it under its %s label; the diagnosis budget ran out before "
+             "the other labels were tried (see the diagnosis-cut finding)",
+             sk_scope_name(scope));
+}
+
+static void diagnose_within(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
 {
     const char *key = c->out->items[idx].item, *fp = NULL;
-    if (altered(c, blob, &fp)) {
+    int r = altered(c, idx, blob, &fp);
+    if (r > 0) {
         note(c, key, SK_SEVERITY_ERROR, "altered", fp,
              "the RSA part opens with key %s but AES-GCM authentication fails: the value was "
              "altered or corrupted",
@@ -743,8 +772,15 @@ static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
     }
     guess g[5];
     size_t n = guesses(c, g);
-    for (size_t i = 0; i < n; i++)
-        if (c->rc == SK_OK && try_guess(c, idx, &g[i], blob)) return;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (c->rc == SK_OK && (r = try_guess(c, idx, &g[i], blob)) > 0) return;
+    if (r < 0) {
+        char msg[256];
+        cut_message(c->scope, msg, sizeof msg);
+        c->out->items[idx].diagnose_cut = 1;
+        note(c, key, SK_SEVERITY_ERROR, "decrypt-failed", NULL, "%s", msg);
+        return;
+    }
     size_t need = sk_blob_rsa_len(blob->data, blob->len);
     if (!key_of_size(c->opts->keys, need)) {
         note(c, key, SK_SEVERITY_ERROR, "no-key", NULL,
@@ -759,6 +795,19 @@ static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
                       "copied from another SealedSecret"
                     : "");
     keep_unopened(c, idx);
+}
+
+/* Every diagnosed item keeps its value until sk_verify_settle knows whether the budget covered
+ * its diagnosis: one left with decrypt-failed (cut or not) goes on to the cross check. */
+static void diagnose(vctx *c, size_t idx, const sk_secbuf *blob, size_t opened)
+{
+    size_t before = c->out->n;
+    diagnose_within(c, idx, blob, opened);
+    if (c->rc != SK_OK || c->out->n == before) return;
+    sk_verify_item *it = &c->out->items[idx];
+    it->diagnosed = 1;
+    if (it->unopened == NULL) keep_unopened(c, idx);
+    it->failed_finding = c->out->n - 1;
 }
 
 /* ---- walking the items ---- */
@@ -863,24 +912,103 @@ static void setup(vctx *c, const json_t *doc)
     c->first_item = c->out->n_items;
 }
 
-static const sk_verify_opts no_opts = SK_VERIFY_OPTS_INIT;
-
-/* NULL means SK_VERIFY_OPTS_INIT (checks without keys); an unknown version is SK_EUSAGE. */
-static int use_opts(const sk_verify_opts **opts, sk_error *err)
+int sk_verify_opts_norm(const sk_verify_opts *in, sk_verify_opts *out, sk_error *err)
 {
-    if (*opts == NULL) *opts = &no_opts;
-    if ((*opts)->version != SK_VERIFY_OPTS_VERSION)
+    *out = (sk_verify_opts)SK_VERIFY_OPTS_INIT;
+    if (in == NULL) return SK_OK;
+    if (in->version != SK_VERIFY_OPTS_VERSION)
         return sk_error_set(err, SK_EUSAGE, "sk_verify_opts version %u is not supported",
-                            (*opts)->version);
+                            in->version);
+    *out = *in;
     return SK_OK;
 }
 
-int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
-                  sk_findings *out, sk_error *err)
+size_t sk_verify_budget(const sk_findings *out)
 {
-    int orc = use_opts(&opts, err);
-    if (orc != SK_OK) return orc;
-    vctx c = {.opts = opts, .out = out, .at = *where, .err = err, .rc = SK_OK};
+    return out->diagnose_budget ? out->diagnose_budget : SK_VERIFY_DIAGNOSE_BUDGET;
+}
+
+size_t sk_verify_budget_per_file(const sk_findings *out)
+{
+    return out->diagnose_file_budget ? out->diagnose_file_budget : SK_VERIFY_DIAGNOSE_FILE_BUDGET;
+}
+
+size_t sk_verify_budget_left(const sk_findings *out)
+{
+    size_t all = sk_verify_budget(out);
+    return out->diagnose_spent < all ? all - out->diagnose_spent : 0;
+}
+
+size_t sk_verify_file_budget(const sk_findings *out)
+{
+    size_t left = sk_verify_budget_left(out), per_file = sk_verify_budget_per_file(out);
+    return left < per_file ? left : per_file;
+}
+
+size_t sk_verify_charge(const sk_keyring *kr, size_t rsa_len)
+{
+    size_t n = 0;
+    for (size_t i = 0; kr != NULL && i < sk_keyring_count(kr); i++)
+        n += ((size_t)sk_keyring_bits(kr, i) + 7) / 8 >= rsa_len;
+    return n;
+}
+
+/* A diagnosis the budget would not have covered, as the cut one diagnose_within writes. */
+static int make_cut(sk_findings *f, sk_verify_item *it, sk_error *err)
+{
+    char msg[256];
+    cut_message(it->scope, msg, sizeof msg);
+    sk_finding *x = &f->v[it->failed_finding];
+    char *m = strdup(msg);
+    if (m == NULL) return oom(err);
+    free(x->message);
+    x->message = m;
+    x->code = "decrypt-failed";
+    x->key_fingerprint[0] = '\0';
+    it->diagnose_cut = 1;
+    it->sealed_scope = -1;
+    it->opened_by[0] = '\0';
+    return SK_OK;
+}
+
+int sk_verify_settle(sk_findings *out, size_t first_item, const char *file, sk_error *err)
+{
+    size_t budget = sk_verify_file_budget(out), left = budget, cut = 0;
+    int rc = SK_OK;
+    for (size_t i = first_item; rc == SK_OK && i < out->n_items; i++) {
+        sk_verify_item *it = &out->items[i];
+        if (!it->diagnosed) continue;
+        if (!it->diagnose_cut && it->diagnose_cost <= left) {
+            left -= it->diagnose_cost;
+        } else {
+            /* The budget ran out on this one: it took what was left. */
+            if (!it->diagnose_cut) rc = make_cut(out, it, err);
+            left = 0;
+            cut++;
+        }
+        if (strcmp(out->v[it->failed_finding].code, "decrypt-failed") != 0) {
+            free(it->unopened);
+            it->unopened = NULL;
+        }
+    }
+    out->diagnose_spent += budget - left;
+    if (rc != SK_OK || cut == 0) return rc;
+    sk_where w = {file, 0, 0, NULL};
+    size_t per_file = sk_verify_budget_per_file(out);
+    int whole = budget < per_file;
+    return sk_findings_add(out, &w, SK_SEVERITY_INFO, "diagnosis-cut", NULL, err,
+                           "%zu item%s not diagnosed: %s diagnosis budget "
+                           "of %zu RSA private operations ran out%s",
+                           cut, cut == 1 ? " that does not open was" : "s that do not open were",
+                           whole ? "the scan's" : "this file's",
+                           whole ? sk_verify_budget(out) : per_file,
+                           whole ? "" : " (a file of foreign or junk values?)");
+}
+
+static int verify_doc_b(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
+                        size_t *left, sk_findings *out, sk_error *err)
+{
+    vctx c = {.opts = opts, .out = out, .at = *where, .left = left, .err = err, .rc = SK_OK};
     c.at.item = NULL;
     setup(&c, doc);
     check_identity(&c);
@@ -899,6 +1027,17 @@ int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts
     record_secret(&c);
     free(c.label);
     return c.rc;
+}
+
+int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
+                  sk_findings *out, sk_error *err)
+{
+    sk_verify_opts o;
+    int rc = sk_verify_opts_norm(opts, &o, err);
+    if (rc != SK_OK) return rc;
+    size_t left = sk_verify_file_budget(out), first = out->n_items;
+    rc = verify_doc_b(doc, where, &o, &left, out, err);
+    return rc == SK_OK ? sk_verify_settle(out, first, where->file, err) : rc;
 }
 
 /* ---- documents and files ---- */
@@ -949,9 +1088,9 @@ static int check_plaintext_secret(const json_t *doc, const sk_where *w, sk_findi
 }
 
 static int verify_one(const json_t *doc, const sk_where *w, const sk_verify_opts *opts,
-                      sk_findings *out, sk_error *err)
+                      size_t *left, sk_findings *out, sk_error *err)
 {
-    if (sk_kind_is(doc, SK_KIND_SEALED_SECRET)) return sk_verify_doc(doc, w, opts, out, err);
+    if (sk_kind_is(doc, SK_KIND_SEALED_SECRET)) return verify_doc_b(doc, w, opts, left, out, err);
     if (sk_kind_is(doc, SK_KIND_SECRET)) return check_plaintext_secret(doc, w, out, err);
     if (!json_is_object(doc) || !looks_sealed(doc)) return SK_OK;
     const char *kind = str(doc, "kind");
@@ -962,6 +1101,7 @@ static int verify_one(const json_t *doc, const sk_where *w, const sk_verify_opts
 typedef struct walk_ctx {
     const char *file;
     const sk_verify_opts *opts;
+    size_t *left;
     sk_findings *out;
 } walk_ctx;
 
@@ -969,22 +1109,31 @@ static int verify_object(const sk_object *o, void *ctx, sk_error *err)
 {
     const walk_ctx *c = ctx;
     sk_where w = {c->file, o->document, o->item, NULL};
-    return verify_one(o->obj, &w, c->opts, c->out, err);
+    return verify_one(o->obj, &w, c->opts, c->left, c->out, err);
 }
 
-int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
-                   sk_findings *out, sk_error *err)
+static int verify_docs_b(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
+                         size_t *left, sk_findings *out, sk_error *err)
 {
-    int rc = use_opts(&opts, err);
-    if (rc != SK_OK) return rc;
-    walk_ctx c = {file, opts, out};
+    walk_ctx c = {file, opts, left, out};
     sk_error werr = {0};
-    rc = sk_docs_walk(docs, verify_object, &c, &werr);
+    int rc = sk_docs_walk(docs, verify_object, &c, &werr);
     if (rc == SK_OK) return rc;
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", werr.msg);
     /* Only a malformed List stops the walk: a problem of the file, reported like a parse error. */
     sk_where w = {file, werr.document, werr.item, NULL};
     return sk_findings_add(out, &w, SK_SEVERITY_ERROR, "parse", NULL, err, "%s", werr.msg);
+}
+
+int sk_verify_docs(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
+                   sk_findings *out, sk_error *err)
+{
+    sk_verify_opts o;
+    int rc = sk_verify_opts_norm(opts, &o, err);
+    if (rc != SK_OK) return rc;
+    size_t left = sk_verify_file_budget(out), first = out->n_items;
+    rc = verify_docs_b(docs, file, &o, &left, out, err);
+    return rc == SK_OK ? sk_verify_settle(out, first, file, err) : rc;
 }
 
 /* ---- lines and columns, for reports that point into the file (SARIF) ---- */
@@ -1072,11 +1221,11 @@ static int place(const unsigned char *buf, size_t len, const sk_docs *docs, sk_f
     return SK_OK;
 }
 
-int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
-                   const sk_verify_opts *opts, sk_findings *out, sk_error *err)
+int sk_verify_text_budget(const unsigned char *buf, size_t len, const char *file,
+                          const sk_verify_opts *opts, size_t budget, sk_findings *out,
+                          sk_error *err)
 {
-    int rc = use_opts(&opts, err);
-    if (rc != SK_OK) return rc;
+    int rc;
     sk_docs docs = {0};
     sk_error perr = {0};
     out->files++;
@@ -1092,8 +1241,19 @@ int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
         return rc;
     }
     marks m = {out->n, out->n_items, out->n_secrets};
-    rc = sk_verify_docs(&docs, file, opts, out, err);
+    rc = verify_docs_b(&docs, file, opts, &budget, out, err);
     if (rc == SK_OK) rc = place(buf, len, &docs, out, &m, err);
     sk_docs_free(&docs);
     return rc;
+}
+
+int sk_verify_text(const unsigned char *buf, size_t len, const char *file,
+                   const sk_verify_opts *opts, sk_findings *out, sk_error *err)
+{
+    sk_verify_opts o;
+    int rc = sk_verify_opts_norm(opts, &o, err);
+    if (rc != SK_OK) return rc;
+    size_t first = out->n_items;
+    rc = sk_verify_text_budget(buf, len, file, &o, sk_verify_file_budget(out), out, err);
+    return rc == SK_OK ? sk_verify_settle(out, first, file, err) : rc;
 }

@@ -103,9 +103,11 @@ static const sk_verify_code codes[] = {
      "The same ciphertext in two different SealedSecrets or items: a "
      "copied value.",
      "Seal the value again for each SealedSecret."},
-    {"cross-check-cut", I,
-     "The search for where unopened items came from stopped at its limit of label tries.",
-     "Verify fewer files at once, or fix the decrypt-failed items it names first."},
+    {"diagnosis-cut", I,
+     "The diagnosis budget (RSA private operations spent on items that do not open) ran out: "
+     "items left keep an undiagnosed decrypt-failed.",
+     "Fix or remove the values that open under no key (junk, or sealed for another cluster), or "
+     "raise --diagnose-budget / --diagnose-file-budget."},
     {"no-key", E, "No key given has the modulus size the blob needs.",
      "Give the key it was sealed with, or seal it again."},
     {"decrypt-failed", E, "No key given opens it under any label of its name and namespace.",

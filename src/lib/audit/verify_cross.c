@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/verify_internal.h"
+
 static int same(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
@@ -45,13 +47,11 @@ typedef struct xctx {
     const sk_verify_item *secret;
     cand hit;
     int has_hit, gave_up;
-    size_t tries; /* label tries so far, against SK_CROSS_TRIES */
+    /* Each try costs an RSA private operation per key: a scan full of foreign blobs must not
+     * cost hours, so the search spends what the files' diagnoses left of the scan's budget. */
+    size_t left, spent;
     int cut;
 } xctx;
-
-/* Each try costs one RSA private operation per key: a scan full of foreign blobs must not
- * cost hours. Past this many, the remaining items keep their decrypt-failed finding. */
-#define SK_CROSS_TRIES 1024
 
 /* 1 when blob opens under the candidate's label; *which is the key. */
 static int opens_under(xctx *x, const cand *c, const sk_secbuf *blob, size_t *which, int *rc)
@@ -136,11 +136,13 @@ static int try_cand(xctx *x, sk_verify_item *it, const cand *c, const sk_secbuf 
     int rc = SK_OK;
     if (c->name == NULL ? same(c->ns, it->namespace_) : same_identity(it, c->ns, c->name))
         return SK_OK; /* its own labels were tried when it was verified */
-    if (x->tries >= SK_CROSS_TRIES) {
+    size_t charge = sk_verify_charge(x->opts->keys, sk_blob_rsa_len(blob->data, blob->len));
+    if (charge > x->left) {
         x->cut = 1;
+        x->left = 0;
         return SK_OK;
     }
-    x->tries++;
+    x->left -= charge, x->spent += charge;
     if (!opens_under(x, c, blob, &which, &rc)) return rc;
     *found = 1;
     x->hit = *c, x->has_hit = 1;
@@ -290,12 +292,13 @@ static int find_twins(xctx *x)
 
 int sk_verify_cross_check(const sk_verify_opts *opts, sk_findings *f, sk_error *err)
 {
-    if (opts != NULL && opts->version != SK_VERIFY_OPTS_VERSION)
-        return sk_error_set(err, SK_EUSAGE, "sk_verify_opts version %u is not supported",
-                            opts->version);
-    xctx x = {.opts = opts, .f = f, .err = err};
-    if (opts == NULL || opts->keys == NULL) return find_twins(&x);
-    int rc = collect_cands(&x);
+    sk_verify_opts o;
+    int rc = sk_verify_opts_norm(opts, &o, err);
+    if (rc != SK_OK) return rc;
+    xctx x = {.opts = &o, .f = f, .err = err};
+    if (o.keys == NULL) return find_twins(&x);
+    x.left = sk_verify_budget_left(f);
+    rc = collect_cands(&x);
     cand *owned = x.cands; /* freed here, whatever the calls below write through x */
     for (size_t i = 0; rc == SK_OK && i < f->n_items; i++) {
         sk_verify_item *it = &f->items[i];
@@ -305,11 +308,13 @@ int sk_verify_cross_check(const sk_verify_opts *opts, sk_findings *f, sk_error *
         it->unopened = NULL;
     }
     free(owned);
+    f->diagnose_spent += x.spent;
     sk_where none = {"-", 0, 0, NULL};
     if (rc == SK_OK && x.cut)
-        rc = sk_findings_add(f, &none, SK_SEVERITY_INFO, "cross-check-cut", NULL, err,
-                             "the search for where unopened items came from stopped after %d "
-                             "label tries; the remaining items keep their decrypt-failed finding",
-                             SK_CROSS_TRIES);
+        rc = sk_findings_add(f, &none, SK_SEVERITY_INFO, "diagnosis-cut", NULL, err,
+                             "the search for where unopened items came from stopped: the scan's "
+                             "diagnosis budget of %zu RSA private operations ran out; the "
+                             "remaining items keep their decrypt-failed finding",
+                             sk_verify_budget(f));
     return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,51 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 /* A temporary file name fits in this (the name itself is at most NAME_MAX, 255 bytes). */
 #define TEMP_NAME_MAX 384
 
+/*
+ * The files a write of this process has created and not yet renamed or removed, so that a
+ * signal handler can remove them (sk_io_remove_in_flight): a run interrupted while writing
+ * plaintext must not leave it behind. The handler may run between any two instructions, so a
+ * slot is filled before it is published (state IN_FLIGHT) and unpublished before it is reused;
+ * the handler only reads published slots and calls unlinkat, which is async-signal-safe.
+ */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_IN_FLIGHT };
+#define IN_FLIGHT_SLOTS 16
+
+static struct {
+    atomic_int state;
+    int dirfd;
+    char name[TEMP_NAME_MAX];
+} in_flight[IN_FLIGHT_SLOTS];
+
+/* The slot that now stands for name in dirfd; -1 when all are taken (the file is not covered). */
+static int in_flight_add(int dirfd, const char *name)
+{
+    for (int i = 0; i < IN_FLIGHT_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (!atomic_compare_exchange_strong(&in_flight[i].state, &expect, SLOT_FILLING)) continue;
+        in_flight[i].dirfd = dirfd;
+        snprintf(in_flight[i].name, sizeof in_flight[i].name, "%s", name);
+        atomic_store(&in_flight[i].state, SLOT_IN_FLIGHT);
+        return i;
+    }
+    return -1;
+}
+
+static void in_flight_done(int slot)
+{
+    if (slot >= 0) atomic_store(&in_flight[slot].state, SLOT_FREE);
+}
+
+int sk_io_remove_in_flight(void)
+{
+    int removed = 0;
+    for (int i = 0; i < IN_FLIGHT_SLOTS; i++)
+        if (atomic_load(&in_flight[i].state) == SLOT_IN_FLIGHT &&
+            unlinkat(in_flight[i].dirfd, in_flight[i].name, 0) == 0)
+            removed++;
+    return removed;
+}
+
 /* Temporary name beside name, in the same folder so that renameat stays on one file system. */
 static int open_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmpsz)
 {
@@ -153,17 +199,20 @@ static int owner_error(sk_error *err, const char *shown, const struct stat *was,
  * tmp), with mode and, when owner is not NULL, owner's owner and group.
  */
 static int write_temp_at(int dirfd, const char *name, const char *shown, const void *data,
-                         size_t len, mode_t mode, const struct stat *owner, char *tmp,
+                         size_t len, mode_t mode, const struct stat *owner, char *tmp, int *slot,
                          sk_error *err)
 {
+    *slot = -1;
     if (strlen(name) + 64 > TEMP_NAME_MAX) return io_error(err, shown, SK_EIO, "name too long", 0);
     int fd = open_temp_at(dirfd, name, mode, tmp, TEMP_NAME_MAX);
     if (fd < 0)
         return io_error(err, shown, SK_EIO, "cannot create a temporary file beside it", errno);
+    *slot = in_flight_add(dirfd, tmp);
     int e = owner != NULL ? keep_owner(fd, owner) : 0;
     if (e != 0) {
         close(fd);
         unlinkat(dirfd, tmp, 0);
+        in_flight_done(*slot);
         return owner_error(err, shown, owner, e);
     }
     /* The umask must not widen or narrow what the caller asked for (after fchown, which may
@@ -172,11 +221,13 @@ static int write_temp_at(int dirfd, const char *name, const char *shown, const v
         e = errno;
         close(fd);
         unlinkat(dirfd, tmp, 0);
+        in_flight_done(*slot);
         return io_error(err, shown, SK_EIO, "cannot write", e);
     }
     if (close(fd) != 0) {
         e = errno;
         unlinkat(dirfd, tmp, 0);
+        in_flight_done(*slot);
         return io_error(err, shown, SK_EIO, "cannot write", e);
     }
     return SK_OK;
@@ -191,7 +242,8 @@ int sk_write_atomic_at(int dirfd, const char *name, const char *shown, const voi
         return sk_error_at_source(err, SK_EIO, shown);
     }
     char tmp[TEMP_NAME_MAX];
-    int rc = write_temp_at(dirfd, name, shown, data, len, mode, was, tmp, err);
+    int slot = -1;
+    int rc = write_temp_at(dirfd, name, shown, data, len, mode, was, tmp, &slot, err);
     if (rc != SK_OK) return rc;
     /*
      * As late as can be: the name must still hold the very file that was read, unchanged. A
@@ -202,16 +254,17 @@ int sk_write_atomic_at(int dirfd, const char *name, const char *shown, const voi
         int e = fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
         if (e != 0 || !same_state(was, &now)) {
             unlinkat(dirfd, tmp, 0);
+            in_flight_done(slot);
             if (e != 0 && e != ENOENT) return io_error(err, shown, SK_EIO, "cannot check", e);
             return io_error(err, shown, SK_EIO,
                             "changed while it was being rewritten; left for the next run", 0);
         }
     }
-    if (renameat(dirfd, tmp, dirfd, name) != 0) {
-        int e = errno;
-        unlinkat(dirfd, tmp, 0);
-        return io_error(err, shown, SK_EIO, "cannot replace", e);
-    }
+    int renamed = renameat(dirfd, tmp, dirfd, name);
+    int e = errno;
+    if (renamed != 0) unlinkat(dirfd, tmp, 0);
+    in_flight_done(slot);
+    if (renamed != 0) return io_error(err, shown, SK_EIO, "cannot replace", e);
     if (fsync(dirfd) != 0)
         return io_error(err, shown, SK_EIO, "written, but its folder could not be synced", errno);
     return SK_OK;
@@ -268,13 +321,17 @@ static int write_new_direct(int dirfd, const char *name, const char *path, const
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0 && errno == EEXIST) return exists_error(path, err);
     if (fd < 0) return io_error(err, path, SK_EIO, "cannot create", errno);
+    /* Written in place: until it is whole, the name itself is what an interruption must remove. */
+    int slot = in_flight_add(dirfd, name);
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlinkat(dirfd, name, 0);
+        in_flight_done(slot);
         return io_error(err, path, SK_EIO, "cannot write", e);
     }
     close(fd);
+    in_flight_done(slot);
     (void)fsync(dirfd); /* best effort: the file itself is on disk */
     return SK_OK;
 }
@@ -285,12 +342,14 @@ static int write_new_at(int dirfd, const char *name, const char *path, const voi
     char tmp[TEMP_NAME_MAX];
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) return exists_error(path, err);
-    int rc = write_temp_at(dirfd, name, path, data, len, mode, NULL, tmp, err);
+    int slot = -1;
+    int rc = write_temp_at(dirfd, name, path, data, len, mode, NULL, tmp, &slot, err);
     if (rc != SK_OK) return rc;
     /* link(2), unlike rename(2), fails when the name exists: the whole file appears or nothing. */
     int linked = linkat(dirfd, tmp, dirfd, name, 0);
     int e = errno;
     unlinkat(dirfd, tmp, 0);
+    in_flight_done(slot);
     if (linked != 0 && e == EEXIST) return exists_error(path, err);
     if (linked != 0 && link_unsupported(e))
         return write_new_direct(dirfd, name, path, data, len, mode, err);

@@ -232,8 +232,11 @@ static int visit(walker *w, int dfd, const char *name, const char *path, int dep
     sk_walk_list *o = w->out;
     int follow = (w->flags & SK_WALK_FOLLOW_LINKS) != 0;
     struct stat st;
-    if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0)
+    if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
+        /* Another writer's temporary file (a parallel shard's), renamed since it was listed. */
+        if (errno == ENOENT && sk_walk_is_temp_name(name)) return SK_OK;
         return unreadable(w, path, "vanished or cannot be read while the folder was walked");
+    }
     if (name[0] == '.' && !S_ISREG(st.st_mode)) return SK_OK; /* hidden, and not our temp file */
     if (excluded(w, path, name, S_ISDIR(st.st_mode))) {
         o->n_excluded++;

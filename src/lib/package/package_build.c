@@ -11,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,21 +158,20 @@ static int user_kustomization(const sk_package_opts *o, const member *m, size_t 
     return rc;
 }
 
-static int kustomization(const sk_package_opts *o, const member *m, size_t n, sk_secbuf *out,
-                         sk_error *err)
+/* A kustomization listing names (sorted by the caller) over base (NULL: a fresh one); consumed. */
+static int kustomization_of(json_t *base, const char *const *names, size_t n, sk_secbuf *out,
+                            sk_error *err)
 {
-    json_t *k = NULL;
-    int rc = o->kustomization ? user_kustomization(o, m, n, &k, err) : SK_OK;
-    if (rc != SK_OK) return rc;
-    if (k == NULL) k = json_object();
+    json_t *k = base ? base : json_object();
     json_t *res = json_array();
     int bad = res == NULL;
     for (size_t i = 0; !bad && i < n; i++)
-        bad = json_array_append_new(res, json_string(m[i].name));
+        bad = json_array_append_new(res, json_string(names[i]));
     if (bad) {
         json_decref(res);
         res = NULL;
     }
+    int rc = SK_OK;
     /* json_object_set_new releases the value on failure, and fails on a NULL object or value. */
     if (json_object_set_new(k, "resources", res) != 0 ||
         json_object_set_new(k, "apiVersion", json_string(SK_KUSTOMIZE_API)) != 0 ||
@@ -184,6 +184,29 @@ static int kustomization(const sk_package_opts *o, const member *m, size_t n, sk
     if (rc == SK_OK) rc = sk_secbuf_append(out, yaml.data + skip, yaml.len - skip, err);
     sk_secbuf_free(&yaml);
     json_decref(k);
+    return rc;
+}
+
+int sk_pkg_kustomization_listing(const char *const *names, size_t n, sk_secbuf *out, sk_error *err)
+{
+    return kustomization_of(NULL, names, n, out, err);
+}
+
+static int kustomization(const sk_package_opts *o, const member *m, size_t n, sk_secbuf *out,
+                         sk_error *err)
+{
+    json_t *k = NULL;
+    int rc = o->kustomization ? user_kustomization(o, m, n, &k, err) : SK_OK;
+    if (rc != SK_OK) return rc;
+    const char **names = calloc(n + 1, sizeof *names);
+    if (names == NULL) {
+        json_decref(k);
+        return oom(err);
+    }
+    for (size_t i = 0; i < n; i++)
+        names[i] = m[i].name;
+    rc = kustomization_of(k, names, n, out, err);
+    free(names);
     return rc;
 }
 
@@ -203,21 +226,28 @@ static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf, size_
     return (la_ssize_t)n;
 }
 
-static int write_entry(struct archive *a, struct archive_entry *e, const char *overlay,
-                       const member *m, int64_t mtime)
+/* One entry of the archive: a folder when data is NULL and len 0 and dir is set. */
+typedef struct tentry {
+    char path[SK_PKG_PATH_MAX];
+    int dir;
+    const unsigned char *data;
+    size_t len;
+} tentry;
+
+static int write_entry(struct archive *a, struct archive_entry *e, const tentry *t, int64_t mtime)
 {
-    char path[2 * SK_PACKAGE_FILE_NAME_MAX + 4];
-    snprintf(path, sizeof path, "%s/%s", overlay, m ? m->name : "");
+    char path[SK_PKG_PATH_MAX + 1];
+    snprintf(path, sizeof path, "%s%s", t->path, t->dir ? "/" : "");
     archive_entry_clear(e);
     archive_entry_set_pathname(e, path);
-    archive_entry_set_filetype(e, m ? AE_IFREG : AE_IFDIR);
-    archive_entry_set_perm(e, m ? 0644 : 0755);
-    archive_entry_set_size(e, m ? (la_int64_t)m->len : 0);
+    archive_entry_set_filetype(e, t->dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(e, t->dir ? 0755 : 0644);
+    archive_entry_set_size(e, (la_int64_t)t->len);
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
     archive_entry_set_mtime(e, (time_t)mtime, 0);
     if (archive_write_header(a, e) != ARCHIVE_OK) return -1;
-    if (m && m->len > 0 && archive_write_data(a, m->data, m->len) != (la_ssize_t)m->len) return -1;
+    if (t->len > 0 && archive_write_data(a, t->data, t->len) != (la_ssize_t)t->len) return -1;
     return 0;
 }
 
@@ -238,17 +268,48 @@ static struct archive *new_writer(void)
     return a;
 }
 
-static int write_archive(const sk_package_opts *o, const member *m, size_t n, sk_secbuf *out,
-                         sk_error *err)
+/* The entries of a package, in the order they are written. */
+typedef struct plan {
+    tentry *t;
+    size_t n, cap;
+    sk_secbuf *kz; /* the kustomizations sealkit writes: three per overlay */
+    size_t n_kz;
+} plan;
+
+static tentry *plan_add(plan *p, int dir, const unsigned char *data, size_t len, const char *fmt,
+                        ...) SK_PRINTF(5, 6);
+
+static tentry *plan_add(plan *p, int dir, const unsigned char *data, size_t len, const char *fmt,
+                        ...)
 {
-    const char *overlay = o->overlay ? o->overlay : SK_PACKAGE_OVERLAY;
+    if (p->n == p->cap) return NULL; /* sized by the caller */
+    tentry *t = &p->t[p->n++];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->path, sizeof t->path, fmt, ap);
+    va_end(ap);
+    t->dir = dir;
+    t->data = data;
+    t->len = len;
+    return t;
+}
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->n_kz; i++)
+        sk_secbuf_free(&p->kz[i]);
+    free(p->kz);
+    free(p->t);
+}
+
+static int write_archive(const plan *p, int64_t mtime, sk_secbuf *out, sk_error *err)
+{
     struct archive *a = new_writer();
     struct archive_entry *e = archive_entry_new();
     sink s = {out, err, SK_OK};
     int bad = a == NULL || e == NULL || archive_write_open(a, &s, NULL, sink_write, NULL) != 0;
-    bad = bad || write_entry(a, e, overlay, NULL, o->mtime) != 0;
-    for (size_t i = 0; !bad && i < n; i++)
-        bad = write_entry(a, e, overlay, &m[i], o->mtime) != 0;
+    for (size_t i = 0; !bad && i < p->n; i++)
+        bad = write_entry(a, e, &p->t[i], mtime) != 0;
     bad = bad || archive_write_close(a) != ARCHIVE_OK;
     int rc = SK_OK;
     if (bad && s.rc != SK_OK)
@@ -261,45 +322,95 @@ static int write_archive(const sk_package_opts *o, const member *m, size_t n, sk
     return rc;
 }
 
-static int check_opts(const sk_package_opts *o, size_t n, sk_error *err)
+static int check_overlays(const sk_package_overlay *ov, size_t n_ov, sk_error *err)
 {
-    char name[SK_PACKAGE_NAME_MAX];
-    int rc = sk_package_filename(o, name, sizeof name, err);
-    if (rc != SK_OK) return rc;
-    if (o->overlay != NULL && !sk_pkg_valid_file_name(o->overlay))
-        return sk_error_set(err, SK_EUSAGE, "overlay \"%.64s\": must be [A-Za-z0-9][A-Za-z0-9._-]*",
-                            o->overlay);
-    if (n == 0) return sk_error_set(err, SK_EUSAGE, "no SealedSecret files to package");
-    if (n > SK_PACKAGE_MAX_ENTRIES - 2)
-        return sk_error_set(err, SK_ELIMIT, "%zu files: a package holds at most %d", n,
-                            SK_PACKAGE_MAX_ENTRIES - 2);
+    if (n_ov == 0) return sk_error_set(err, SK_EUSAGE, "no overlay to package");
+    size_t files = 0;
+    for (size_t i = 0; i < n_ov; i++) {
+        const char *name = ov[i].name ? ov[i].name : SK_PACKAGE_OVERLAY;
+        if (!sk_pkg_valid_file_name(name))
+            return sk_error_set(err, SK_EUSAGE,
+                                "overlay \"%.64s\": must be [A-Za-z0-9][A-Za-z0-9._-]*", name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(name, ov[j].name ? ov[j].name : SK_PACKAGE_OVERLAY) == 0)
+                return sk_error_set(err, SK_EUSAGE, "overlay \"%.64s\" given twice", name);
+        if (ov[i].n == 0)
+            return sk_error_set(err, SK_EUSAGE, "overlay %.64s: no SealedSecret files to package",
+                                name);
+        files += ov[i].n + 6; /* three folders and three kustomizations per overlay */
+    }
+    if (files > SK_PACKAGE_MAX_ENTRIES)
+        return sk_error_set(err, SK_ELIMIT, "%zu entries: a package holds at most %d", files,
+                            SK_PACKAGE_MAX_ENTRIES);
     return SK_OK;
 }
 
-int sk_package_build(const sk_package_opts *o, const sk_package_input *in, size_t n, sk_secbuf *out,
-                     sk_error *err)
+/* The overlay's entries: <o>/, its kustomization, sealed-secrets/ and its own, <set>/ and files. */
+static int plan_overlay(const sk_package_opts *o, const sk_package_overlay *ov, plan *p,
+                        sk_error *err)
 {
-    int rc = check_opts(o, n, err);
-    if (rc != SK_OK) return rc;
-    /* One extra member for kustomization.yaml, sorted in with the rest. */
-    member *m = calloc(n + 1, sizeof *m);
+    const char *on = ov->name ? ov->name : SK_PACKAGE_OVERLAY;
+    member *m = calloc(ov->n + 1, sizeof *m);
     if (m == NULL) return oom(err);
-    sk_secbuf kz = SK_SECBUF_INIT, tmp = SK_SECBUF_INIT;
-    rc = collect(in, n, m, err);
-    if (rc == SK_OK) rc = check_inputs(in, n, o->namespace_, err);
-    if (rc == SK_OK) rc = kustomization(o, m, n, &kz, err);
+    sk_secbuf *kz = &p->kz[p->n_kz];
+    p->n_kz += 3;
+    const char *dir = SK_PACKAGE_SECRETS_DIR;
+    int rc = collect(ov->in, ov->n, m, err);
+    if (rc == SK_OK) rc = check_inputs(ov->in, ov->n, o->namespace_, err);
+    if (rc == SK_OK) rc = sk_pkg_kustomization_listing(&dir, 1, &kz[0], err);
+    if (rc == SK_OK) rc = sk_pkg_kustomization_listing(&o->set, 1, &kz[1], err);
+    if (rc == SK_OK) rc = kustomization(o, m, ov->n, &kz[2], err);
     if (rc == SK_OK) {
-        m[n] = (member){SK_PACKAGE_KUSTOMIZATION, kz.data, kz.len};
-        qsort(m, n + 1, sizeof *m, member_cmp);
-        rc = write_archive(o, m, n + 1, &tmp, err);
+        plan_add(p, 1, NULL, 0, "%s", on);
+        plan_add(p, 0, kz[0].data, kz[0].len, "%s/%s", on, SK_PACKAGE_KUSTOMIZATION);
+        plan_add(p, 1, NULL, 0, "%s/%s", on, dir);
+        plan_add(p, 0, kz[1].data, kz[1].len, "%s/%s/%s", on, dir, SK_PACKAGE_KUSTOMIZATION);
+        plan_add(p, 1, NULL, 0, "%s/%s/%s", on, dir, o->set);
+        m[ov->n] = (member){SK_PACKAGE_KUSTOMIZATION, kz[2].data, kz[2].len};
+        qsort(m, ov->n + 1, sizeof *m, member_cmp);
+        for (size_t i = 0; i <= ov->n; i++)
+            plan_add(p, 0, m[i].data, m[i].len, "%s/%s/%s/%s", on, dir, o->set, m[i].name);
     }
+    free(m);
+    return rc;
+}
+
+int sk_package_build_overlays(const sk_package_opts *o, const sk_package_overlay *ov, size_t n_ov,
+                              sk_secbuf *out, sk_error *err)
+{
+    if (o == NULL) return sk_error_set(err, SK_EUSAGE, "sk_package_opts is NULL");
+    char name[SK_PACKAGE_NAME_MAX];
+    int rc = sk_package_filename(o, name, sizeof name, err);
+    if (rc == SK_OK) rc = check_overlays(ov, n_ov, err);
+    if (rc != SK_OK) return rc;
+    plan p = {0};
+    size_t total = 0;
+    for (size_t i = 0; i < n_ov; i++)
+        total += ov[i].n + 6;
+    p.cap = total;
+    p.t = calloc(total, sizeof *p.t);
+    p.kz = calloc(3 * n_ov, sizeof *p.kz);
+    if (p.t == NULL || p.kz == NULL) rc = oom(err);
+    for (size_t i = 0; rc == SK_OK && i < n_ov; i++)
+        rc = plan_overlay(o, &ov[i], &p, err);
+    sk_secbuf tmp = SK_SECBUF_INIT;
+    if (rc == SK_OK) rc = write_archive(&p, o->mtime, &tmp, err);
     if (rc == SK_OK) {
         sk_secbuf_free(out);
         *out = tmp;
     } else {
         sk_secbuf_free(&tmp);
     }
-    sk_secbuf_free(&kz);
-    free(m);
+    plan_free(&p);
     return rc;
+}
+
+int sk_package_build(const sk_package_opts *o, const sk_package_input *in, size_t n, sk_secbuf *out,
+                     sk_error *err)
+{
+    if (o == NULL) return sk_error_set(err, SK_EUSAGE, "sk_package_opts is NULL");
+    if (o->version == SK_PACKAGE_OPTS_VERSION && n == 0)
+        return sk_error_set(err, SK_EUSAGE, "no SealedSecret files to package");
+    sk_package_overlay ov = {o->overlay, in, n};
+    return sk_package_build_overlays(o, &ov, 1, out, err);
 }

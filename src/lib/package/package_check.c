@@ -76,37 +76,77 @@ static void strs_free(strs *s)
     free(s->v);
 }
 
-static size_t depth(const char *path)
-{
-    size_t d = 0;
-    for (; *path; path++)
-        d += *path == '/';
-    return d;
-}
-
-/* Flags what is not "<overlay>/" or "<overlay>/<file>"; collects the overlay names. */
+/* Collects the top folders (overlays); flags files outside them. */
 static void check_layout(vstate *v, strs *overlays)
 {
     for (size_t i = 0; i < v->p->n; i++) {
         const sk_package_entry *e = &v->p->entries[i];
-        size_t d = depth(e->path);
-        if (e->is_dir && d > 0)
-            add(v, e->path, 0, "package-layout",
-                "nested folder; an overlay holds its files "
-                "directly");
-        else if (!e->is_dir && d == 0)
+        const char *slash = strchr(e->path, '/');
+        if (!e->is_dir && slash == NULL) {
             add(v, e->path, 0, "package-layout", "file outside any overlay folder");
-        else if (d > 1)
-            add(v, e->path, 0, "package-layout",
-                "nested file; an overlay holds its files directly");
-        if (d > 1) continue;
-        size_t len = d == 0 ? strlen(e->path) : (size_t)(strchr(e->path, '/') - e->path);
+            continue;
+        }
+        size_t len = slash ? (size_t)(slash - e->path) : strlen(e->path);
         char name[SK_PACKAGE_FILE_NAME_MAX + 1];
         snprintf(name, sizeof name, "%.*s", (int)len, e->path);
-        if (!strs_has(overlays, name) && (e->is_dir || d == 1)) strs_add(v, overlays, e->path, len);
+        if (!strs_has(overlays, name)) strs_add(v, overlays, e->path, len);
     }
     if (overlays->n == 0)
         add(v, v->source, 0, "package-layout", "the package holds no overlay folder");
+}
+
+/* The path below folder o ("o/x/y" -> "x/y"), or NULL when e is not below it. */
+static const char *below(const sk_package_entry *e, const char *o)
+{
+    size_t n = strlen(o);
+    return strncmp(e->path, o, n) == 0 && e->path[n] == '/' ? e->path + n + 1 : NULL;
+}
+
+/* An earlier release's overlay holds its files directly: flag anything deeper. */
+static void check_flat_layout(vstate *v, const char *o)
+{
+    for (size_t i = 0; i < v->p->n; i++) {
+        const sk_package_entry *e = &v->p->entries[i];
+        const char *rel = below(e, o);
+        if (rel == NULL) continue;
+        if (e->is_dir)
+            add(v, e->path, 0, "package-layout",
+                "nested folder; an overlay holds its files directly");
+        else if (strchr(rel, '/') != NULL)
+            add(v, e->path, 0, "package-layout",
+                "nested file; an overlay holds its files directly");
+    }
+}
+
+static void add_set(vstate *v, strs *sets, const char *name, size_t len)
+{
+    char copy[SK_PACKAGE_FILE_NAME_MAX + 1];
+    snprintf(copy, sizeof copy, "%.*s", (int)len, name);
+    if (!strs_has(sets, copy)) strs_add(v, sets, copy, strlen(copy));
+}
+
+/* Flags what is not a place of the layout; collects the set folders. */
+static void check_tree_layout(vstate *v, const char *o, strs *sets)
+{
+    const char *d = SK_PACKAGE_SECRETS_DIR "/";
+    size_t dn = strlen(d);
+    for (size_t i = 0; i < v->p->n; i++) {
+        const sk_package_entry *e = &v->p->entries[i];
+        const char *rel = below(e, o);
+        if (rel == NULL) continue;
+        const char *in = strncmp(rel, d, dn) == 0 ? rel + dn : NULL;
+        const char *slash = in ? strchr(in, '/') : NULL;
+        int ok = e->is_dir ? strcmp(rel, SK_PACKAGE_SECRETS_DIR) == 0 ||
+                                 (in && !slash && sk_pkg_valid_file_name(in))
+                           : strcmp(rel, SK_PACKAGE_KUSTOMIZATION) == 0 ||
+                                 (in && strcmp(in, SK_PACKAGE_KUSTOMIZATION) == 0) ||
+                                 (in && slash && !strchr(slash + 1, '/'));
+        if (!ok)
+            add(v, e->path, 0, "package-layout",
+                "not a place of the package layout (%s/%s<set>/FILE)", o, d);
+        else if (in && (e->is_dir || slash))
+            add_set(v, sets, in, slash ? (size_t)(slash - in) : strlen(in));
+    }
 }
 
 static const char *kind_of(const json_t *doc)
@@ -271,6 +311,74 @@ static void check_overlay(vstate *v, const char *o)
     strs_free(&namespaces);
 }
 
+/* A kustomization sealkit writes itself: apiVersion, kind and resources naming exactly want. */
+static void check_listing(vstate *v, const char *kzpath, const strs *want)
+{
+    const sk_package_entry *kz = find(v->p, kzpath);
+    if (kz == NULL) {
+        add(v, kzpath, 0, "package-kustomization", "missing; it lists the folders below it");
+        return;
+    }
+    sk_docs docs = {0};
+    sk_error perr = {0};
+    int rc = sk_docs_parse(kz->data.data, kz->data.len, kz->path, &docs, &perr);
+    if (rc == SK_ENOMEM && v->rc == SK_OK) v->rc = sk_error_set(v->err, rc, "%s", perr.msg);
+    const json_t *k = rc == SK_OK && docs.n == 1 ? docs.doc[0] : NULL;
+    const json_t *res = json_object_get(k, "resources");
+    const char *api = json_string_value(json_object_get(k, "apiVersion"));
+    int good = json_is_array(res) && json_array_size(res) == want->n && json_object_size(k) == 3 &&
+               api && strcmp(api, SK_KUSTOMIZE_API) == 0;
+    for (size_t i = 0; good && i < want->n; i++) {
+        const char *s = json_string_value(json_array_get(res, i));
+        good = s != NULL && strs_has(want, s);
+        for (size_t j = 0; good && j < i; j++)
+            good = strcmp(s, json_string_value(json_array_get(res, j))) != 0;
+    }
+    if (!good)
+        add(v, kzpath, 0, "package-kustomization",
+            "must hold apiVersion, kind and resources listing exactly the %zu folder(s) "
+            "beside it (%s%s)",
+            want->n, want->n ? want->v[0] : "", want->n > 1 ? ", ..." : "");
+    if (rc == SK_OK) sk_docs_free(&docs);
+}
+
+static void check_tree(vstate *v, const char *o)
+{
+    strs sets = {0}, top = {0};
+    check_tree_layout(v, o, &sets);
+    strs_add(v, &top, SK_PACKAGE_SECRETS_DIR, strlen(SK_PACKAGE_SECRETS_DIR));
+    char path[SK_PKG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", o, SK_PACKAGE_KUSTOMIZATION);
+    check_listing(v, path, &top);
+    snprintf(path, sizeof path, "%s/%s/%s", o, SK_PACKAGE_SECRETS_DIR, SK_PACKAGE_KUSTOMIZATION);
+    check_listing(v, path, &sets);
+    if (sets.n == 0)
+        add(v, o, 0, "package-layout", "no package folder in %s/%s", o, SK_PACKAGE_SECRETS_DIR);
+    for (size_t i = 0; i < sets.n; i++) {
+        snprintf(path, sizeof path, "%s/%s/%s", o, SK_PACKAGE_SECRETS_DIR, sets.v[i]);
+        check_overlay(v, path);
+    }
+    strs_free(&sets);
+    strs_free(&top);
+}
+
+/* The layout of this release (o/sealed-secrets/) or an earlier one (files directly in o/). */
+static void check_any_overlay(vstate *v, const char *o)
+{
+    char tree[SK_PKG_PATH_MAX];
+    snprintf(tree, sizeof tree, "%s/%s", o, SK_PACKAGE_SECRETS_DIR);
+    for (size_t i = 0; i < v->p->n; i++) {
+        const char *p = v->p->entries[i].path;
+        if (strncmp(p, tree, strlen(tree)) == 0 &&
+            (p[strlen(tree)] == '\0' || p[strlen(tree)] == '/')) {
+            check_tree(v, o);
+            return;
+        }
+    }
+    check_flat_layout(v, o);
+    check_overlay(v, o);
+}
+
 int sk_package_verify(const sk_package *p, const char *source, const sk_verify_opts *opts,
                       sk_findings *out, sk_package_summary *sum, sk_error *err)
 {
@@ -284,7 +392,7 @@ int sk_package_verify(const sk_package *p, const char *source, const sk_verify_o
     strs overlays = {0};
     check_layout(&v, &overlays);
     for (size_t i = 0; i < overlays.n; i++)
-        check_overlay(&v, overlays.v[i]);
+        check_any_overlay(&v, overlays.v[i]);
     v.sum.overlays = overlays.n;
     strs_free(&overlays);
     if (sum != NULL) *sum = v.sum;

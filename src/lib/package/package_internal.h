@@ -6,11 +6,17 @@
 #include <jansson.h>
 #include <sealkit/doc.h>
 #include <sealkit/error.h>
+#include <sealkit/mem.h>
 #include <sealkit/package.h>
 
 #define SK_KUSTOMIZE_API "kustomize.config.k8s.io/v1beta1"
 #define SK_KUSTOMIZE_KIND "Kustomization"
 #define SK_PACKAGE_FILE_NAME_MAX 100 /* ustar's name field */
+/* <overlay>/sealed-secrets/<set>/<file>: four names and their separators. */
+#define SK_PKG_PATH_MAX (4 * (SK_PACKAGE_FILE_NAME_MAX + 1))
+
+/* A kustomization.yaml whose resources are names (in the order given), in sealkit's bytes. */
+int sk_pkg_kustomization_listing(const char *const *names, size_t n, sk_secbuf *out, sk_error *err);
 
 /* Non-zero for [A-Za-z0-9][A-Za-z0-9._-]* of at most SK_PACKAGE_FILE_NAME_MAX bytes. */
 int sk_pkg_valid_file_name(const char *s);
