@@ -40,8 +40,9 @@ kill_at() {
   local calls=$1 n=$2
   shift 2
   set +e
-  # Through sh, which (unlike bash) does not announce the killed strace on stderr.
-  sh -c 'c=$1 n=$2; shift 2; strace -f -qq -o /dev/null -e trace="$c" -e inject="$c":signal=KILL:when="$n" "$@"' \
+  # Through sh, which (unlike bash) does not announce the killed strace on stderr. LeakSanitizer
+  # cannot run under ptrace: an ASan build would fail every traced run that ends.
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" sh -c 'c=$1 n=$2; shift 2; strace -f -qq -o /dev/null -e trace="$c" -e inject="$c":signal=KILL:when="$n" "$@"' \
     _ "$calls" "$n" "$@" >/dev/null 2>&1
   rc=$?
   set -e
