@@ -36,7 +36,7 @@ _sealkit_flags()
                   --quiet --exclude --step --shard --now -h --help" ;;
     package) echo "-n --namespace --set --overlay --date --kustomization -o --output-dir --output
                    --force --env -C --directory --format -h --help" ;;
-    package/verify) echo "--cert --key --recovery-private-key --policy -h --help" ;;
+    package/verify) echo "--cert --key --recovery-private-key --policy --fail-on -o --format -h --help" ;;
     package/install) echo "-C --directory --cert --key --force -h --help" ;;
     package/diff) echo "--key -o --format -h --help" ;;
     esac

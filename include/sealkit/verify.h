@@ -178,11 +178,13 @@ SK_API int sk_verify_files(const char *const *paths, size_t n, const sk_verify_o
 SK_API int sk_verify_cross_check(const sk_verify_opts *opts, sk_findings *f, sk_error *err);
 
 /*
- * A cert-expired (error) or cert-expiring (warning: within warn_days of now) finding on
- * source for the --cert certificate; nothing for a bare public key.
+ * The findings on the --cert certificate, reported on source: cert-weak-key (error: a key seal
+ * refuses; load it with SK_PUBKEY_ALLOW_WEAK to get here) or cert-unusual-exponent (warning: an
+ * RSA exponent other than 65537), and cert-expired (error; load with SK_PUBKEY_ALLOW_EXPIRED) or
+ * cert-expiring (warning: within warn_days of now). A bare public key has no expiry.
  */
-SK_API int sk_verify_cert_expiry(const sk_pubkey *cert, const char *source, time_t now,
-                                 long warn_days, sk_findings *f, sk_error *err);
+SK_API int sk_verify_cert_findings(const sk_pubkey *cert, const char *source, time_t now,
+                                   long warn_days, sk_findings *f, sk_error *err);
 
 /* Every finding code sealkit verify uses, with what it means and how to fix it. */
 typedef struct sk_verify_code {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 void cli_shown_source(const char *path, char *out, size_t cap)
@@ -26,7 +27,8 @@ void cli_shown_source(const char *path, char *out, size_t cap)
 
 /*
  * A path or, as for seal, an https:// URL (sk_fetch_https: TLS verified, system or environment
- * CA). Not sk_fetch_pubkey: an audit must still read an expired certificate, to report it.
+ * CA). Not sk_fetch_pubkey: an audit must still read an expired or weak certificate, to report
+ * it (sk_verify_cert_findings).
  */
 int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
 {
@@ -40,19 +42,11 @@ int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
     }
     if (rc == SK_OK)
         rc = sk_pubkey_from_pem_ex((const char *)text.data, text.len, cli_now(),
-                                   SK_PUBKEY_ALLOW_EXPIRED, pk, err);
+                                   SK_PUBKEY_ALLOW_EXPIRED | SK_PUBKEY_ALLOW_WEAK, pk, err);
     char shown[1024];
     cli_shown_source(path, shown, sizeof shown);
     if (rc != SK_OK) sk_error_at_source(err, rc, shown);
     sk_secbuf_free(&text);
-    return rc;
-}
-
-int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err)
-{
-    int rc = cli_read_audit_cert(path, pk, err);
-    if (rc == SK_OK && (sk_pubkey_flags(*pk) & SK_CERT_EXPIRED))
-        cli_warn("%s: the certificate has expired (see 'sealkit cert')", path);
     return rc;
 }
 
@@ -110,6 +104,134 @@ int cli_print_findings(const sk_findings *f, sk_error *err)
     }
     free(order);
     free(start);
+    return rc;
+}
+
+/* ---- options both take ---- */
+
+int cli_parse_report_format(const char *cmd, const char *s, int *format)
+{
+    if (strcasecmp(s, "text") == 0)
+        *format = CLI_REPORT_TEXT;
+    else if (strcasecmp(s, "json") == 0)
+        *format = CLI_REPORT_JSON;
+    else if (strcasecmp(s, "sarif") == 0)
+        *format = CLI_REPORT_SARIF;
+    else
+        return cli_usage_error(cmd, "unsupported report format: %s", s);
+    return 0;
+}
+
+int cli_parse_fail_on(const char *cmd, const char *s, sk_severity *out)
+{
+    for (int v = SK_SEVERITY_INFO; v <= SK_SEVERITY_ERROR; v++)
+        if (strcmp(s, sk_severity_name((sk_severity)v)) == 0) {
+            *out = (sk_severity)v;
+            return 0;
+        }
+    return cli_usage_error(cmd, "--fail-on needs error, warning or info, not %s", s);
+}
+
+/* ---- JSON (schema sealkit-verify/v1, docs/verify-schema.json) ---- */
+
+/*
+ * Every member is checked, so that a failed allocation cannot print a report missing one.
+ * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
+ * Text that may not be UTF-8 (paths, messages that quote input) goes in with
+ * json_string_nocheck, as sk_emit_json writes invalid UTF-8 as U+FFFD: a failure is then only
+ * ever memory.
+ */
+static int set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL && *s != '\0' ? json_string_nocheck(s) : json_null();
+}
+
+static int put_where(json_t *o, const char *file, size_t document, size_t list_item)
+{
+    return set(o, "file", json_string_nocheck(file)) ||
+           set(o, "document", json_integer((json_int_t)document)) ||
+           (list_item > 0 && set(o, "list_item", json_integer((json_int_t)list_item)));
+}
+
+/* NULL when memory runs out. */
+static json_t *finding_json(const sk_finding *x)
+{
+    json_t *o = json_object();
+    int bad = put_where(o, x->file, x->document, x->list_item) ||
+              set(o, "item", str_or_null(x->item)) ||
+              set(o, "severity", json_string(sk_severity_name(x->severity))) ||
+              set(o, "code", json_string(x->code)) ||
+              set(o, "message", json_string_nocheck(x->message)) ||
+              (x->line > 0 && set(o, "line", json_integer((json_int_t)x->line))) ||
+              (x->column > 0 && set(o, "column", json_integer((json_int_t)x->column))) ||
+              (x->key_fingerprint[0] && set(o, "key_fingerprint", json_string(x->key_fingerprint)));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *tri(int v)
+{
+    return v < 0 ? json_null() : json_boolean(v);
+}
+
+/* NULL when memory runs out. */
+static json_t *item_json(const sk_verify_item *it)
+{
+    json_t *o = json_object();
+    int bad = put_where(o, it->file, it->document, it->list_item) ||
+              set(o, "name", json_string_nocheck(it->name)) ||
+              set(o, "namespace", str_or_null(it->namespace_)) ||
+              set(o, "item", json_string_nocheck(it->item)) ||
+              set(o, "scope", json_string(sk_scope_name(it->scope))) ||
+              set(o, "opens", tri(it->opens)) ||
+              set(o, "sealed_scope",
+                  it->sealed_scope < 0 ? json_null()
+                                       : json_string(sk_scope_name((sk_scope)it->sealed_scope))) ||
+              set(o, "opened_by", str_or_null(it->opened_by)) || set(o, "newest", tri(it->newest));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int cli_report_json(const sk_findings *f, size_t files, size_t sealed_secrets, json_t *package,
+                    sk_error *err)
+{
+    json_t *root = json_object(), *findings = json_array(), *items = json_array();
+    json_t *summary = json_object();
+    int bad = root == NULL || findings == NULL || items == NULL || summary == NULL;
+    for (size_t i = 0; !bad && i < f->n; i++)
+        bad = json_array_append_new(findings, finding_json(&f->v[i])) != 0;
+    for (size_t i = 0; !bad && i < f->n_items; i++)
+        bad = json_array_append_new(items, item_json(&f->items[i])) != 0;
+    size_t e = sk_findings_count(f, SK_SEVERITY_ERROR);
+    size_t w = sk_findings_count(f, SK_SEVERITY_WARNING) - e;
+    /* json_object_set takes a reference of its own: ours on the lists are dropped either way. */
+    bad = bad || set(summary, "errors", json_integer((json_int_t)e)) ||
+          set(summary, "warnings", json_integer((json_int_t)w)) ||
+          set(summary, "info", json_integer((json_int_t)(f->n - e - w))) ||
+          set(root, "schema", json_string("sealkit-verify/v1")) ||
+          (package != NULL && json_object_set(root, "package", package) != 0) ||
+          set(root, "files", json_integer((json_int_t)files)) ||
+          set(root, "sealed_secrets", json_integer((json_int_t)sealed_secrets)) ||
+          json_object_set(root, "summary", summary) != 0 ||
+          json_object_set(root, "findings", findings) != 0 ||
+          json_object_set(root, "items", items) != 0;
+    json_decref(summary), json_decref(findings), json_decref(items);
+    sk_secbuf out = SK_SECBUF_INIT;
+    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
+    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
+    sk_secbuf_free(&out);
+    json_decref(root);
     return rc;
 }
 

@@ -89,13 +89,23 @@ int cmd_create(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 
-/* As 'sealkit verify' reads --cert: an expired certificate is inspected, with a warning (audit.c).
- */
-int cli_load_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
 /* The newest key by the controller's rule (sk_keyring_newest); -1 when none qualifies. */
 long cli_newest_key(const sk_keyring *kr);
-/* The same without the warning: 'sealkit verify' reports an expired certificate as a finding. */
+/*
+ * The --cert of 'verify' and 'package verify': an expired or weak certificate loads, flagged,
+ * and sk_verify_cert_findings reports it.
+ */
 int cli_read_audit_cert(const char *path, sk_pubkey **pk, sk_error *err);
+/* -o/--format of 'verify' and 'package verify'. */
+enum { CLI_REPORT_TEXT, CLI_REPORT_JSON, CLI_REPORT_SARIF };
+int cli_parse_report_format(const char *cmd, const char *s, int *format);
+int cli_parse_fail_on(const char *cmd, const char *s, sk_severity *out);
+/*
+ * The --format json report (schema sealkit-verify/v1, docs/verify-schema.json) on stdout;
+ * package, when not NULL, is the "package" member ('package verify').
+ */
+int cli_report_json(const sk_findings *f, size_t files, size_t sealed_secrets, json_t *package,
+                    sk_error *err);
 /* path as reports name it: a URL without its user info, query and fragment. */
 void cli_shown_source(const char *path, char *out, size_t cap);
 /* One finding as FILE:DOCUMENT:ITEM: SEVERITY: CODE: MESSAGE on stdout. */

@@ -10,6 +10,7 @@
 static const char usage[] =
     "Usage: sealkit package -n NAMESPACE --set SET [OPTIONS] FILE...\n"
     "       sealkit package verify PACKAGE [--cert FILE] [--key FILE...] [--policy FILE]\n"
+    "                              [--fail-on SEVERITY] [-o|--format text|json|sarif]\n"
     "       sealkit package install -C DIR [--cert FILE] [--key FILE...] [--force] PACKAGE...\n"
     "       sealkit package diff OLD NEW [--key FILE...] [-o|--format text|json]\n"
     "\n"
@@ -27,9 +28,10 @@ static const char usage[] =
     "  --overlay NAME         folder inside the package (default production)\n"
     "  --date YYYYMMDD        package date, and every entry's mtime (midnight UTC);\n"
     "                         default: SOURCE_DATE_EPOCH, else today\n"
-    "  --kustomization FILE   start from this kustomization; refused when it would rename\n"
-    "                         or move a SealedSecret (namePrefix, nameSuffix, namespace,\n"
-    "                         generators, patches of names, namespaces or scope)\n"
+    "  --kustomization FILE   start from this kustomization; refused when it would change\n"
+    "                         a SealedSecret beyond labels and annotations (namePrefix,\n"
+    "                         nameSuffix, namespace, generators, replacements, patches\n"
+    "                         of anything else)\n"
     "  --output-dir DIR       write the package into DIR, made if missing (default: the\n"
     "                         current folder); -o DIR still works, with a warning: -o is\n"
     "                         a format everywhere else\n"
@@ -52,6 +54,9 @@ static const char usage[] =
     "  --cert FILE        the controller's current certificate [SEALED_SECRETS_CERT]\n"
     "  --key FILE[,FILE]  private keys (as for 'sealkit unseal'): every item must open\n"
     "  --policy FILE      required Secrets and items (see policies/seldon-system.yaml)\n"
+    "  --fail-on SEV      error, warning (default) or info: the findings that fail\n"
+    "  -o, --format FMT   text (default), json (sealkit-verify/v1 with a package\n"
+    "                     member) or sarif (SARIF 2.1.0), as for 'sealkit verify'\n"
     "\n"
     "install verifies each PACKAGE (as verify does) and installs it into the\n"
     "manifests folder DIR: OVERLAY/sealed-secrets/SET/ per package,\n"
@@ -75,7 +80,7 @@ static const char usage[] =
     "\n"
     "Exit status: package, install: 0 success, 1 failure, 2 usage error, 3 (install)\n"
     "another install holds DIR's lock; package verify:\n"
-    "0 clean (info findings only), 1 errors or warnings found (an unsafe archive is\n"
+    "0 clean (no finding at or above --fail-on), 1 findings (an unsafe archive is\n"
     "one), 2 usage error or a file, key, certificate or policy that cannot be read.\n";
 
 typedef struct package_args {
@@ -95,7 +100,8 @@ enum {
     OPT_POLICY,
     OPT_OUTPUT_DIR,
     OPT_FORCE,
-    OPT_ENV
+    OPT_ENV,
+    OPT_FAIL_ON
 };
 
 static const struct option build_options[] = {
@@ -261,8 +267,11 @@ static int build(const package_args *a, int n, char **paths, sk_error *err)
             snprintf(path, sizeof path, "%s/%s", a->dir ? a->dir : ".", name);
         rc = sk_package_save(path, out.data, out.len, a->force, &same, err);
     }
-    if (rc == SK_OK && same) fprintf(stderr, "sealkit: %s: already holds this package\n", path);
-    if (rc == SK_OK) printf("%s\n", path);
+    if (rc == SK_OK && same) cli_say("%s: already holds this package", path);
+    if (rc == SK_OK) {
+        cli_fputs_clean(path, stdout);
+        putchar('\n');
+    }
     free_inputs(in, bufs, in ? (size_t)n : 0);
     sk_secbuf_free(&kz);
     sk_secbuf_free(&out);
@@ -272,13 +281,17 @@ static int build(const package_args *a, int n, char **paths, sk_error *err)
 /* ---- verify ---- */
 
 typedef struct verify_args {
-    const char *pkg, *cert, *policy;
+    const char *pkg, *cert, *policy, *format_given, *fail_on_given;
     cli_list keys;
+    int format;
+    sk_severity fail_on;
 } verify_args;
 
 static const struct option verify_options[] = {{"cert", required_argument, NULL, OPT_CERT},
                                                {"key", required_argument, NULL, OPT_KEY},
                                                {"policy", required_argument, NULL, OPT_POLICY},
+                                               {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+                                               {"format", required_argument, NULL, 'o'},
                                                {"help", no_argument, NULL, 'h'},
                                                {NULL, 0, NULL, 0}};
 
@@ -286,7 +299,8 @@ static int parse_verify_flags(int argc, char **argv, verify_args *a)
 {
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", verify_options, NULL)) != -1) {
+    a->fail_on = SK_SEVERITY_WARNING;
+    while ((c = getopt_long(argc, argv, "ho:", verify_options, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);
@@ -299,6 +313,16 @@ static int parse_verify_flags(int argc, char **argv, verify_args *a)
             break;
         case OPT_POLICY:
             if (cli_once("package", "--policy", &a->policy, optarg) != 0) return EXIT_USAGE;
+            break;
+        case OPT_FAIL_ON:
+            if (cli_once("package", "--fail-on", &a->fail_on_given, optarg) != 0 ||
+                cli_parse_fail_on("package", optarg, &a->fail_on) != 0)
+                return EXIT_USAGE;
+            break;
+        case 'o':
+            if (cli_once("package", "-o/--format", &a->format_given, optarg) != 0 ||
+                cli_parse_report_format("package", optarg, &a->format) != 0)
+                return EXIT_USAGE;
             break;
         default:
             return cli_bad_option("package", argc, argv);
@@ -320,7 +344,7 @@ typedef struct verify_ctx {
 
 static int load(const verify_args *a, verify_ctx *c, sk_error *err)
 {
-    int rc = a->cert != NULL ? cli_load_audit_cert(a->cert, &c->cert, err) : SK_OK;
+    int rc = a->cert != NULL ? cli_read_audit_cert(a->cert, &c->cert, err) : SK_OK;
     if (rc == SK_OK && a->keys.n > 0) rc = load_private_keys(&a->keys, &c->keys, err);
     if (rc == SK_OK && a->policy != NULL) {
         sk_secbuf text = SK_SECBUF_INIT;
@@ -339,21 +363,46 @@ static const char *read_code(int rc)
                              : "package-archive";
 }
 
-static int report(const verify_args *a, const sk_findings *f, const sk_package_summary *s)
+static int report_text(const verify_args *a, const sk_findings *f, const sk_package_summary *s,
+                       sk_error *err)
 {
-    for (size_t i = 0; i < f->n; i++)
-        cli_print_finding(&f->v[i]);
+    int rc = cli_print_findings(f, err);
     fflush(stdout);
+    if (rc != SK_OK) return rc;
     size_t opened = 0, e = sk_findings_count(f, SK_SEVERITY_ERROR);
     size_t w = sk_findings_count(f, SK_SEVERITY_WARNING) - e;
     for (size_t i = 0; i < f->n_items; i++)
         opened += f->items[i].opens == 1;
-    fprintf(stderr,
-            "sealkit: %s: %zu overlays, %zu files, %zu SealedSecrets, %zu items "
-            "(%zu opened): %zu errors, %zu warnings, %zu info\n",
+    if (s == NULL) {
+        cli_say("%s: refused; nothing in it was checked", a->pkg);
+        return SK_OK;
+    }
+    cli_say("%s: %zu overlays, %zu files, %zu SealedSecrets, %zu items (%zu opened): %zu errors, "
+            "%zu warnings, %zu info",
             a->pkg, s->overlays, s->sealed_files, s->sealed_secrets, f->n_items, opened, e, w,
             f->n - e - w);
-    return e + w > 0 ? EXIT_FAIL : EXIT_OK;
+    return SK_OK;
+}
+
+/* The verify report with a "package" member: what was read, or that the archive was refused. */
+static int report_json(const verify_args *a, const sk_findings *f, const sk_package_summary *s,
+                       sk_error *err)
+{
+    json_t *pkg = json_pack("{s:s,s:b,s:I}", "path", a->pkg, "refused", s == NULL, "overlays",
+                            (json_int_t)(s ? s->overlays : 0));
+    if (pkg == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    int rc = cli_report_json(f, s ? s->sealed_files : 0, s ? s->sealed_secrets : 0, pkg, err);
+    json_decref(pkg);
+    return rc;
+}
+
+/* s is NULL when the archive was refused before anything in it was read. */
+static int report(const verify_args *a, const sk_findings *f, const sk_package_summary *s,
+                  sk_error *err)
+{
+    if (a->format == CLI_REPORT_JSON) return report_json(a, f, s, err);
+    if (a->format == CLI_REPORT_SARIF) return cli_report_sarif(f, err);
+    return report_text(a, f, s, err);
 }
 
 /* verify's exit status for an error (not a finding) is 2. */
@@ -371,10 +420,33 @@ static int check(const verify_args *a, const verify_ctx *c, const sk_package *pk
     sk_package_summary sum = SK_PACKAGE_SUMMARY_INIT;
     sk_verify_opts vo = {SK_VERIFY_OPTS_VERSION, c->cert, c->keys, cli_newest_key(c->keys)};
     int rc = sk_package_verify(pkg, a->pkg, &vo, &f, &sum, &err);
+    if (rc == SK_OK && c->cert != NULL) {
+        char source[1024];
+        cli_shown_source(a->cert, source, sizeof source);
+        rc = sk_verify_cert_findings(c->cert, source, cli_now(), 0, &f, &err);
+    }
     if (rc == SK_OK && c->policy != NULL) rc = sk_policy_check(c->policy, &f, &err);
-    int st = rc == SK_OK ? report(a, &f, &sum) : error_exit(&err);
+    if (rc == SK_OK) rc = report(a, &f, &sum, &err);
+    int st = rc != SK_OK                             ? error_exit(&err)
+             : sk_findings_count(&f, a->fail_on) > 0 ? EXIT_FAIL
+                                                     : EXIT_OK;
     sk_findings_free(&f);
     return st;
+}
+
+/* An archive sk_package_read refuses is one error finding; whatever the format, it fails. */
+static int refused(const verify_args *a, int why_rc, const sk_error *why)
+{
+    char msg[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
+    sk_error_format(why, msg, sizeof msg); /* its source is the member of the package */
+    sk_findings f;
+    sk_findings_init(&f);
+    sk_error err = {0};
+    sk_where w = {a->pkg, 0, 0, NULL};
+    int rc = sk_findings_add(&f, &w, SK_SEVERITY_ERROR, read_code(why_rc), NULL, &err, "%s", msg);
+    if (rc == SK_OK) rc = report(a, &f, NULL, &err);
+    sk_findings_free(&f);
+    return rc == SK_OK ? EXIT_FAIL : error_exit(&err);
 }
 
 static int verify(const verify_args *a, verify_ctx *c)
@@ -389,15 +461,7 @@ static int verify(const verify_args *a, verify_ctx *c)
     sk_secbuf_free(&buf);
     if (rc == SK_ENOMEM) return error_exit(&err);
     if (rc != SK_OK) {
-        char why[SK_ERROR_MSG_MAX + SK_ERROR_SOURCE_MAX + 96];
-        sk_error_format(&err, why, sizeof why); /* its source is the member of the package */
-        sk_finding refused = {.file = (char *)a->pkg,
-                              .severity = SK_SEVERITY_ERROR,
-                              .code = read_code(rc),
-                              .message = why};
-        cli_print_finding(&refused);
-        fprintf(stderr, "sealkit: %s: refused; nothing in it was checked\n", a->pkg);
-        return EXIT_FAIL;
+        return refused(a, rc, &err);
     }
     int st = check(a, c, &pkg);
     sk_package_free(&pkg);
@@ -467,18 +531,17 @@ static int parse_install_flags(int argc, char **argv, install_args *a)
 
 static void install_summary(const install_args *a, const sk_install_report *r)
 {
+    /* cli_say: the folder is named by the caller, the overlay in unlisted by a package. */
     if (r->recovered)
-        fprintf(stderr, "sealkit: %s: an interrupted install was %s\n", a->dir,
+        cli_say("%s: an interrupted install was %s", a->dir,
                 r->recovered == 1 ? "finished" : "rolled back");
-    fprintf(stderr, "sealkit: %s: %zu sets installed, %zu replaced, %zu unchanged\n", a->dir,
-            r->installed, r->replaced, r->unchanged);
+    cli_say("%s: %zu sets installed, %zu replaced, %zu unchanged", a->dir, r->installed,
+            r->replaced, r->unchanged);
     if (r->removed)
-        fprintf(stderr, "sealkit: %s: %zu sets removed from overlays their new package lacks\n",
-                a->dir, r->removed);
+        cli_say("%s: %zu sets removed from overlays their new package lacks", a->dir, r->removed);
     if (r->unlisted[0])
-        fprintf(stderr,
-                "sealkit: note: %s/%s is your own and does not list sealed-secrets: add "
-                "'- sealed-secrets' to its resources (once) to deploy the packages with it\n",
+        cli_say("note: %s/%s is your own and does not list sealed-secrets: add "
+                "'- sealed-secrets' to its resources (once) to deploy the packages with it",
                 a->dir, r->unlisted);
 }
 
@@ -589,8 +652,15 @@ static void diff_text(const sk_package_changes *d)
     for (size_t i = 0; i < d->n; i++) {
         const sk_diff_entry *x = &d->v[i];
         if (x->kind == SK_DIFF_UNCHANGED) continue;
-        printf("%s %s%s%s: %s\n", x->overlay, x->secret, x->item ? " " : "", x->item ? x->item : "",
-               sk_diff_kind_name(x->kind));
+        /* Overlay, Secret and item names come from the packages: never a raw control byte. */
+        cli_fputs_clean(x->overlay, stdout);
+        putchar(' ');
+        cli_fputs_clean(x->secret, stdout);
+        if (x->item != NULL) {
+            putchar(' ');
+            cli_fputs_clean(x->item, stdout);
+        }
+        printf(": %s\n", sk_diff_kind_name(x->kind));
     }
     fflush(stdout);
     const size_t *c = d->counts;

@@ -47,8 +47,6 @@ static const char usage[] =
     "Exit status: 0 no finding of the --fail-on severity or worse, 1 such findings,\n"
     "2 usage error or a file that cannot be read.\n";
 
-enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
-
 typedef struct verify_args {
     const char *cert, *policy;
     const char *format_given, *warn_days_given, *fail_on_given; /* each option at most once */
@@ -83,19 +81,6 @@ static const struct option options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static int parse_format(const char *s, int *format)
-{
-    if (strcasecmp(s, "text") == 0)
-        *format = FORMAT_TEXT;
-    else if (strcasecmp(s, "json") == 0)
-        *format = FORMAT_JSON;
-    else if (strcasecmp(s, "sarif") == 0)
-        *format = FORMAT_SARIF;
-    else
-        return cli_usage_error("verify", "unsupported report format: %s", s);
-    return 0;
-}
-
 static int parse_days(const char *s, long *out)
 {
     char *end = NULL;
@@ -125,16 +110,6 @@ static int parse_budget(const char *s, const char *flag, size_t *out)
     return rc;
 }
 
-static int parse_severity(const char *s, sk_severity *out)
-{
-    for (int v = SK_SEVERITY_INFO; v <= SK_SEVERITY_ERROR; v++)
-        if (strcmp(s, sk_severity_name((sk_severity)v)) == 0) {
-            *out = (sk_severity)v;
-            return 0;
-        }
-    return cli_usage_error("verify", "--fail-on needs error, warning or info, not %s", s);
-}
-
 static int parse_flag(int c, verify_args *a, int argc, char **argv)
 {
     switch (c) {
@@ -152,7 +127,7 @@ static int parse_flag(int c, verify_args *a, int argc, char **argv)
         return parse_days(optarg, &a->warn_days);
     case OPT_FAIL_ON:
         if (cli_once("verify", "--fail-on", &a->fail_on_given, optarg) != 0) return EXIT_USAGE;
-        return parse_severity(optarg, &a->fail_on);
+        return cli_parse_fail_on("verify", optarg, &a->fail_on);
     case 'j':
         return parse_count(optarg, "-j", 256, &a->jobs);
     case OPT_BUDGET:
@@ -161,7 +136,7 @@ static int parse_flag(int c, verify_args *a, int argc, char **argv)
         return parse_budget(optarg, "--diagnose-file-budget", &a->file_budget);
     case 'o':
         if (cli_once("verify", "-o/--format", &a->format_given, optarg) != 0) return EXIT_USAGE;
-        return parse_format(optarg, &a->format);
+        return cli_parse_report_format("verify", optarg, &a->format);
     default:
         return cli_bad_option("verify", argc, argv);
     }
@@ -225,106 +200,6 @@ static int report_text(const sk_findings *f, sk_error *err)
     return SK_OK;
 }
 
-/*
- * Every member is checked, so that a failed allocation cannot print a report missing one.
- * json_object_set_new takes its value even when it fails, and fails on a NULL value or object.
- * Text that may not be UTF-8 (paths, messages that quote input) goes in with
- * json_string_nocheck, as sk_emit_json writes invalid UTF-8 as U+FFFD: a failure is then only
- * ever memory.
- */
-static int set(json_t *o, const char *key, json_t *v)
-{
-    return json_object_set_new(o, key, v);
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s != NULL && *s != '\0' ? json_string_nocheck(s) : json_null();
-}
-
-static int put_where(json_t *o, const char *file, size_t document, size_t list_item)
-{
-    return set(o, "file", json_string_nocheck(file)) ||
-           set(o, "document", json_integer((json_int_t)document)) ||
-           (list_item > 0 && set(o, "list_item", json_integer((json_int_t)list_item)));
-}
-
-/* NULL when memory runs out. */
-static json_t *finding_json(const sk_finding *x)
-{
-    json_t *o = json_object();
-    int bad = put_where(o, x->file, x->document, x->list_item) ||
-              set(o, "item", str_or_null(x->item)) ||
-              set(o, "severity", json_string(sk_severity_name(x->severity))) ||
-              set(o, "code", json_string(x->code)) ||
-              set(o, "message", json_string_nocheck(x->message)) ||
-              (x->line > 0 && set(o, "line", json_integer((json_int_t)x->line))) ||
-              (x->column > 0 && set(o, "column", json_integer((json_int_t)x->column))) ||
-              (x->key_fingerprint[0] && set(o, "key_fingerprint", json_string(x->key_fingerprint)));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *tri(int v)
-{
-    return v < 0 ? json_null() : json_boolean(v);
-}
-
-/* NULL when memory runs out. */
-static json_t *item_json(const sk_verify_item *it)
-{
-    json_t *o = json_object();
-    int bad = put_where(o, it->file, it->document, it->list_item) ||
-              set(o, "name", json_string_nocheck(it->name)) ||
-              set(o, "namespace", str_or_null(it->namespace_)) ||
-              set(o, "item", json_string_nocheck(it->item)) ||
-              set(o, "scope", json_string(sk_scope_name(it->scope))) ||
-              set(o, "opens", tri(it->opens)) ||
-              set(o, "sealed_scope",
-                  it->sealed_scope < 0 ? json_null()
-                                       : json_string(sk_scope_name((sk_scope)it->sealed_scope))) ||
-              set(o, "opened_by", str_or_null(it->opened_by)) || set(o, "newest", tri(it->newest));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* The --format json report, schema "sealkit-verify/v1" (docs/verify-schema.json). */
-static int report_json(const sk_findings *f, sk_error *err)
-{
-    json_t *root = json_object(), *findings = json_array(), *items = json_array();
-    json_t *summary = json_object();
-    int bad = root == NULL || findings == NULL || items == NULL || summary == NULL;
-    for (size_t i = 0; !bad && i < f->n; i++)
-        bad = json_array_append_new(findings, finding_json(&f->v[i])) != 0;
-    for (size_t i = 0; !bad && i < f->n_items; i++)
-        bad = json_array_append_new(items, item_json(&f->items[i])) != 0;
-    size_t e = sk_findings_count(f, SK_SEVERITY_ERROR);
-    size_t w = sk_findings_count(f, SK_SEVERITY_WARNING) - e;
-    /* json_object_set takes a reference of its own: ours on the lists are dropped either way. */
-    bad = bad || set(summary, "errors", json_integer((json_int_t)e)) ||
-          set(summary, "warnings", json_integer((json_int_t)w)) ||
-          set(summary, "info", json_integer((json_int_t)(f->n - e - w))) ||
-          set(root, "schema", json_string("sealkit-verify/v1")) ||
-          set(root, "files", json_integer((json_int_t)f->files)) ||
-          set(root, "sealed_secrets", json_integer((json_int_t)f->n_secrets)) ||
-          json_object_set(root, "summary", summary) != 0 ||
-          json_object_set(root, "findings", findings) != 0 ||
-          json_object_set(root, "items", items) != 0;
-    json_decref(summary), json_decref(findings), json_decref(items);
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
-    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
-    sk_secbuf_free(&out);
-    json_decref(root);
-    return rc;
-}
-
 /* ---- running ---- */
 
 typedef struct run_state {
@@ -371,7 +246,7 @@ static int check_scan(const verify_args *a, const run_state *s, const sk_verify_
     if (s->cert != NULL) {
         char source[1024];
         cli_shown_source(a->cert, source, sizeof source);
-        rc = sk_verify_cert_expiry(s->cert, source, cli_now(), a->warn_days, f, err);
+        rc = sk_verify_cert_findings(s->cert, source, cli_now(), a->warn_days, f, err);
     }
     if (rc == SK_OK) rc = sk_verify_cross_check(opts, f, err);
     if (rc == SK_OK && s->policy != NULL) rc = sk_policy_check(s->policy, f, err);
@@ -385,8 +260,8 @@ static int check_scan(const verify_args *a, const run_state *s, const sk_verify_
 
 static int report(const verify_args *a, const sk_findings *f, sk_error *err)
 {
-    if (a->format == FORMAT_JSON) return report_json(f, err);
-    if (a->format == FORMAT_SARIF) return cli_report_sarif(f, err);
+    if (a->format == CLI_REPORT_JSON) return cli_report_json(f, f->files, f->n_secrets, NULL, err);
+    if (a->format == CLI_REPORT_SARIF) return cli_report_sarif(f, err);
     return report_text(f, err);
 }
 

@@ -124,6 +124,33 @@ run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/a" 
 expect_rc 0 "--force replaces"
 cmp -s "$T/a/$PKG" "$T/keep.tgz" && bad "--force did not replace" || ok
 cp "$T/keep.tgz" "$T/a/$PKG"
+# A link in the package file's place is never followed: not read (its target's bytes would
+# answer "already holds this package"), not replaced, even with --force.
+mkdir -p "$T/lk" "$T/elsewhere"
+cp "$T/a/$PKG" "$T/elsewhere/$PKG"
+ln -s "$T/elsewhere/$PKG" "$T/lk/$PKG"
+fails 1 "is a symbolic link; never followed, left alone" "a link in the package's place" \
+  "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/lk" "${IN[@]}"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/lk" --force "${IN[0]}"
+expect_rc 1 "--force with a link in the package's place"
+[ -L "$T/lk/$PKG" ] && cmp -s "$T/elsewhere/$PKG" "$T/a/$PKG" && ok || bad "the link or its target changed"
+# A folder that package made, swapped for a link before the file is written (strace holds the
+# process 3 s after its second mkdir, the one of b): the file goes through the folder's handle,
+# never through the link.
+if command -v strace >/dev/null 2>&1; then
+  mkdir -p "$T/sw" "$T/outside/b"
+  (cd "$T/sw" && ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -o /dev/null \
+    -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:delay_exit=3000000:when=2 \
+    "$SK" package -n seldon-system --set ml --date 20250704 --output-dir a/b "${IN[@]}" >/dev/null 2>"$T/sw.err") &
+  swpid=$!
+  for _ in $(seq 200); do [ -d "$T/sw/a/b" ] && break; sleep 0.05; done
+  mv "$T/sw/a" "$T/sw/moved" && ln -s "$T/outside" "$T/sw/a"
+  wait "$swpid" && ok || bad "package with a folder swapped mid-run: $(head -c 300 "$T/sw.err")"
+  [ -z "$(ls -A "$T/outside/b")" ] && ok || bad "wrote through a folder swapped for a link: $(ls -A "$T/outside/b")"
+  cmp -s "$T/sw/moved/b/$PKG" "$T/a/$PKG" && ok || bad "the package is not in the folder package made"
+else
+  skip_part "strace not installed: no folder swapped for a link mid-run"
+fi
 # -o DIR: still a folder, with a warning (everywhere else -o is a format).
 run "$SK" package -n seldon-system --set ml --date 20250704 -o "$T/o" "${IN[@]}"
 expect_rc 0 "-o DIR still works"
@@ -227,9 +254,15 @@ expect_err "1 overlays, 2 files, 2 SealedSecrets, 16 items (0 opened): 0 errors,
 run "$SK" package verify "$T/a/$PKG" --cert "$DEV_CERT" --key "$DEV_KEY" --policy "$SRC/policies/seldon-system.yaml"
 expect_rc 0 "verify clean with cert, key and policy"
 expect_err "16 items (16 opened): 0 errors, 0 warnings" "verify summary with keys"
+# package verify reports the --cert as verify does (issue 12).
+run "$SK" package verify "$T/a/$PKG" --cert "$SK_TEST_DATA_DIR/cert/e1.pub.pem"
+expect_rc 1 "package verify with a weak --cert"
+grep -qF "e1.pub.pem:-:-: error: cert-weak-key: RSA public exponent 1 is unsafe" "$T/out" && ok || bad "package verify: cert-weak-key: $(head -c 300 "$T/out")"
 run "$SK" package verify "$T/a/$PKG" --key "$KEY"
 expect_rc 1 "verify with the wrong key"
-grep -q '^production/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID: error: ' "$T/out" && ok || bad "wrong key finding per item: $(head -c 300 "$T/out")"
+# One line per SealedSecret and cause, listing its items (as verify groups them).
+grep -q '^production/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID,AWS_DEFAULT_REGION,[A-Z0-9_,]*: error: decrypt-failed: ' "$T/out" && ok || bad "wrong key findings grouped: $(head -c 300 "$T/out")"
+[ "$(wc -l <"$T/out")" -eq 2 ] && ok || bad "wrong key: one line per SealedSecret: $(cat "$T/out")"
 fails 2 "cannot open" "verify a missing package" "$SK" package verify "$T/nope.tgz"
 fails 2 "one PACKAGE" "verify without package" "$SK" package verify
 
@@ -286,6 +319,12 @@ plain = b"apiVersion: v1\nkind: Secret\nmetadata: {name: p, namespace: seldon-sy
 kzp = good["kustomization.yaml"] + b"- plain.yaml\n"
 make("plaintext.tgz", base(dict(good, **{"plain.yaml": plain, "kustomization.yaml": kzp})))
 make("prefix.tgz", base(dict(good, **{"kustomization.yaml": b"namePrefix: x-\n" + good["kustomization.yaml"]})))
+# Issue 10, item 6: patches that change the Secret the controller makes, not only its name.
+smp_type = b"patches:\n- patch: |\n    apiVersion: bitnami.com/v1alpha1\n    kind: SealedSecret\n    metadata: {name: ghcr}\n    spec: {template: {type: Opaque}}\n"
+make("type.tgz", base(dict(good, **{"kustomization.yaml": good["kustomization.yaml"] + smp_type})))
+j_data = b"patches:\n- target: {kind: SealedSecret}\n  patch: '[{op: add, path: /spec/template/data, value: {extra: eA==}}]'\n"
+make("data.tgz", base(dict(good, **{"kustomization.yaml": good["kustomization.yaml"] + j_data})))
+make("replacements.tgz", base(dict(good, **{"kustomization.yaml": good["kustomization.yaml"] + b"replacements: []\n"})))
 make("nokz.tgz", base({n: d for n, d in good.items() if n != "kustomization.yaml"}))
 make("outside.tgz", base() + [member("README", b"x")])
 make("nested.tgz", base() + [member(S + "sub/x.yaml", b"x")])
@@ -319,6 +358,62 @@ hostile missing.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error:
 hostile extra.tgz 'production/sealed-secrets/ml/extra.yaml:-:-: error: package-unlisted: not listed in production/sealed-secrets/ml/kustomization.yaml resources; kustomize would not apply it'
 hostile plaintext.tgz 'production/sealed-secrets/ml/plain.yaml:1:-: error: plaintext-secret: a plaintext Secret (kind: Secret); a package never holds plaintext'
 hostile prefix.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-kustomization: namePrefix: kustomize would rename the SealedSecret'
+hostile type.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-kustomization: patches[1]: field "/spec/template/type" is not a label or annotation'
+hostile data.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-kustomization: patches[1]: path "/spec/template/data" is not a label or annotation'
+hostile replacements.tgz 'production/sealed-secrets/ml/kustomization.yaml:-:-: error: package-kustomization: replacements: not allowed in a secrets package'
+
+# Reports for CI (issue 10): package verify speaks verify's JSON (with a package member) and SARIF,
+# and --fail-on sets what fails; a refused archive is a report too.
+SCHEMA_CHECK="python3 $SK_TEST_DATA_DIR/verify/schema_check.py $SRC/docs/verify-schema.json"
+run "$SK" package verify --format json "$T/h/type.tgz"
+expect_rc 1 "package verify --format json with a finding"
+cp "$T/out" "$T/pv-type.json"
+run "$SK" package verify -o json "$T/h/dotdot.tgz"
+expect_rc 1 "package verify --format json of a refused archive"
+cp "$T/out" "$T/pv-refused.json"
+run "$SK" package verify -o json "$T/a/$PKG" --key "$DEV_KEY"
+expect_rc 0 "package verify --format json, clean"
+cp "$T/out" "$T/pv-clean.json"
+run $SCHEMA_CHECK "$T/pv-type.json" "$T/pv-refused.json" "$T/pv-clean.json"
+expect_rc 0 "package verify JSON matches docs/verify-schema.json: $(head -c 300 "$T/out")"
+python3 - "$T/pv-type.json" "$T/pv-refused.json" "$T/pv-clean.json" "$PKG" <<'PY' && ok || bad "package verify JSON content"
+import json, sys
+t, r, c = (json.load(open(p)) for p in sys.argv[1:4])
+assert t["package"] == {"path": t["package"]["path"], "refused": False, "overlays": 1}, t["package"]
+assert [f["code"] for f in t["findings"]] == ["package-kustomization"], t["findings"]
+assert t["summary"]["errors"] == 1 and t["sealed_secrets"] == 2, t
+assert r["package"]["refused"] is True and r["findings"][0]["code"] == "package-unsafe", r
+assert c["findings"] == [] and len(c["items"]) == 16 and all(i["opens"] for i in c["items"]), c
+assert c["package"]["path"].endswith(sys.argv[4]), c["package"]
+PY
+grep -q 'overlays' "$T/err" && bad "JSON mode printed the text summary" || ok
+run "$SK" package verify --format sarif "$T/h/type.tgz"
+expect_rc 1 "package verify --format sarif"
+cp "$T/out" "$T/pv.sarif"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+  run /usr/bin/python3 - "$SK_TEST_DATA_DIR/verify/sarif-schema-2.1.0.json" "$T/pv.sarif" <<'PY'
+import json, sys, jsonschema
+schema, log = (json.load(open(p)) for p in sys.argv[1:3])
+jsonschema.Draft4Validator(schema).validate(log)
+run = log["runs"][0]
+rule = run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]
+assert rule["id"] == "package-kustomization" and "See docs" not in rule["help"]["text"], rule
+assert run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "production/sealed-secrets/ml/kustomization.yaml"
+PY
+  expect_rc 0 "package verify SARIF validates, with a documented rule: $(tail -c 300 "$T/err")"
+else
+  skip_part "python3-jsonschema missing: package verify SARIF not validated"
+fi
+# A warning fails by default; --fail-on error lets it pass, --fail-on info fails on anything.
+printf 'secrets: []\nnamespaces: [seldon-system]\nunexpected: warning\n' >"$T/pol-warn.yaml"
+run "$SK" package verify "$T/a/$PKG" --policy "$T/pol-warn.yaml"
+expect_rc 1 "a policy warning fails by default"
+grep -q ': warning: policy-unexpected-secret: ' "$T/out" && ok || bad "policy warning: $(head -c 300 "$T/out")"
+run "$SK" package verify "$T/a/$PKG" --policy "$T/pol-warn.yaml" --fail-on error
+expect_rc 0 "--fail-on error: warnings pass"
+fails 2 "--fail-on needs error, warning or info" "bad --fail-on" "$SK" package verify "$T/a/$PKG" --fail-on fatal
+fails 2 "unsupported report format: yaml" "bad --format" "$SK" package verify "$T/a/$PKG" -o yaml
+fails 2 "given twice" "--format twice" "$SK" package verify "$T/a/$PKG" -o json -o sarif
 hostile nokz.tgz 'production/sealed-secrets/ml:-:-: error: package-kustomization: the overlay has no kustomization.yaml'
 hostile outside.tgz 'README:-:-: error: package-layout: file outside any overlay folder'
 hostile nested.tgz 'production/sealed-secrets/ml/sub/x.yaml:-:-: error: package-layout: not a place of the package layout'
@@ -350,7 +445,7 @@ cmp -s "$T/list" "$T/list.want" && ok || bad "--env layout: $(tr '\n' ' ' <"$T/l
 # Each overlay opens under its own key only.
 run "$SK" package verify "$T/env/$PKG" --key "$DEV_KEY"
 expect_rc 1 "env package under the production key"
-grep -q '^staging/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID: error: decrypt-failed' "$T/out" && ok || bad "staging does not open under the production key"
+grep -q '^staging/sealed-secrets/ml/ml-platform-secret.yaml:1:AWS_ACCESS_KEY_ID,[A-Z0-9_,]*: error: decrypt-failed' "$T/out" && ok || bad "staging does not open under the production key"
 grep -q '^production/' "$T/out" && bad "production has findings under its own key: $(grep '^production/' "$T/out" | head -2)" || ok
 expect_err "2 overlays, 4 files, 4 SealedSecrets, 32 items (16 opened)" "env verify summary (production key)"
 run "$SK" package verify "$T/env/$PKG" --key "$KEY"
@@ -416,6 +511,36 @@ grep -q 'xyz\|example-secret-access-key-not-real' "$T/out" "$T/err" && bad "diff
 run "$SK" package diff --key "$KEY" "$T/a/$PKG" "$NEWPKG"
 expect_rc 0 "diff when the old side does not open"
 expect_err "Secrets did not open with the keys given" "unopened Secrets are reported"
+# Names from a package are printed with control characters as '?': a Secret named with ESC and a
+# newline, an item key with an OSC sequence, can neither drive the terminal nor forge a line.
+python3 - "$T/x/production" "$T/h/ctl.tgz" <<'PY'
+import io, json, os, sys, tarfile, yaml
+top, out = sys.argv[1], sys.argv[2]
+files = {}
+for d, _, names in os.walk(top):
+    for n in names:
+        p = os.path.join(d, n)
+        files["production/" + os.path.relpath(p, top)] = open(p, "rb").read()
+S = "production/sealed-secrets/ml/"
+ml = yaml.safe_load(files[S + "ml-platform-secret.yaml"])
+ml["spec"]["encryptedData"]["k\x1b]0;pwn\x07"] = "AgA="
+files[S + "ml-platform-secret.yaml"] = json.dumps(ml).encode()
+evil = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+        "metadata": {"name": "evil\x1b[2J\ninjected", "namespace": "seldon-system"},
+        "spec": {"encryptedData": {"k": "AgA="}}}
+files[S + "evil.yaml"] = json.dumps(evil).encode()
+with tarfile.open(out, "w:gz") as t:
+    for name in sorted(files):
+        ti = tarfile.TarInfo(name)
+        ti.size = len(files[name])
+        t.addfile(ti, io.BytesIO(files[name]))
+PY
+run "$SK" package diff "$T/a/$PKG" "$T/h/ctl.tgz"
+expect_rc 1 "diff with control characters in names"
+LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$T/out" && bad "diff printed a control character: $(cat -v "$T/out")" || ok
+grep -qxF 'production seldon-system/evil?[2J?injected: added' "$T/out" && ok || bad "escaped Secret name: $(cat -v "$T/out")"
+grep -qxF 'production seldon-system/ml-platform k?]0;pwn?: added' "$T/out" && ok || bad "escaped item name: $(cat -v "$T/out")"
+grep -q '^injected' "$T/out" && bad "a newline in a Secret name made a line of its own" || ok
 fails 2 "two PACKAGE files" "diff with one package" "$SK" package diff "$T/a/$PKG"
 fails 2 "--format is text or json" "diff bad format" "$SK" package diff -o yaml "$T/a/$PKG" "$T/a/$PKG"
 

@@ -235,6 +235,27 @@ run "$SK" verify --cert "$SK_TEST_DATA_DIR/verify/expired-2048.crt" --format jso
 expect_out '"code": "cert-expired"' "cert-expired in JSON"
 expect_out '"errors": 4' "cert-expired in the JSON summary"
 cp "$T/out" "$T/report-expired.json"
+
+# A certificate seal refuses is read, to be reported: e = 1 makes the sealed session key the
+# plaintext. An exponent other than 65537 is a warning: no controller makes one (issue 12).
+run "$SK" verify --cert "$SK_TEST_DATA_DIR/cert/e1.pub.pem" --format json "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 1 "a weak --cert is a finding, not a refusal"
+python3 - "$T/out" <<'PY' && ok || bad "cert-weak-key finding"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = [f for f in r["findings"] if f["code"] == "cert-weak-key"]
+assert len(f) == 1 and f[0]["severity"] == "error" and f[0]["file"].endswith("e1.pub.pem"), f
+assert "exponent 1 is unsafe" in f[0]["message"], f[0]["message"]
+assert r["summary"]["errors"] == 1, r["summary"]
+PY
+run "$SK" verify --cert "$SK_TEST_DATA_DIR/cert/rsa-1024.pub.pem" "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_out "rsa-1024.pub.pem:-:-: error: cert-weak-key: RSA key has 1024 bits; at least 2048 are required" "a 1024-bit --cert"
+run "$SK" verify --cert "$SK_TEST_DATA_DIR/cert/e3-2048.pub.pem" "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_rc 1 "an unusual exponent"
+expect_out "e3-2048.pub.pem:-:-: warning: cert-unusual-exponent: the RSA public exponent is not 65537" "cert-unusual-exponent"
+expect_not_out "cert-weak-key" "exponent 3 is not weak"
+run "$SK" verify --cert "$CERT" "$IOP/cases/strict-basic/sealed.yaml"; keep
+expect_not_out "cert-" "the controller's certificate has no certificate finding"
 fails 2 "--warn-days needs a number of days" "bad --warn-days" "$SK" verify --warn-days soon "$T/cw.yaml"
 
 # Values copied between SealedSecrets: prod/db's pw pasted into staging/db as pw and password.

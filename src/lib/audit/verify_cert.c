@@ -168,23 +168,49 @@ int sk_cert_scan(const char *text, size_t len, const char *source, time_t now, s
 
 /* ---- the --cert of sealkit verify ---- */
 
-int sk_verify_cert_expiry(const sk_pubkey *cert, const char *source, time_t now, long warn_days,
-                          sk_findings *f, sk_error *err)
+/* A key seal refuses (loaded with SK_PUBKEY_ALLOW_WEAK to report it), or an exponent no controller
+ * makes. */
+static int key_findings(const sk_pubkey *cert, const sk_where *w, sk_findings *f, sk_error *err)
+{
+    unsigned flags = sk_pubkey_flags(cert);
+    if (flags & SK_CERT_WEAK_KEY)
+        return sk_findings_add(f, w, SK_SEVERITY_ERROR, "cert-weak-key", NULL, err,
+                               "%s; seal refuses this certificate, and what was sealed under it "
+                               "may be readable without the private key",
+                               sk_pubkey_weakness(cert));
+    if (flags & SK_CERT_UNUSUAL_EXPONENT)
+        return sk_findings_add(f, w, SK_SEVERITY_WARNING, "cert-unusual-exponent", NULL, err,
+                               "the RSA public exponent is not 65537: the sealed-secrets "
+                               "controller never makes such a key; check where this "
+                               "certificate came from");
+    return SK_OK;
+}
+
+static int expiry_findings(const sk_pubkey *cert, const sk_where *w, time_t now, long warn_days,
+                           sk_findings *f, sk_error *err)
 {
     if (sk_pubkey_flags(cert) & SK_CERT_IS_BARE_KEY) return SK_OK; /* it has no validity period */
     int64_t until = sk_pubkey_not_after(cert);
     char when[32];
     sk_time_format(until, when, sizeof when);
-    sk_where w = {source, 0, 0, NULL};
     if (until < (int64_t)now)
-        return sk_findings_add(f, &w, SK_SEVERITY_ERROR, "cert-expired", NULL, err,
+        return sk_findings_add(f, w, SK_SEVERITY_ERROR, "cert-expired", NULL, err,
                                "the certificate expired on %s: the controller has renewed its "
                                "key since; fetch the current certificate (kubeseal --fetch-cert)",
                                when);
     if (until - (int64_t)now < (int64_t)warn_days * 86400)
-        return sk_findings_add(f, &w, SK_SEVERITY_WARNING, "cert-expiring", NULL, err,
+        return sk_findings_add(f, w, SK_SEVERITY_WARNING, "cert-expiring", NULL, err,
                                "the certificate expires on %s, within %ld days; fetch the "
                                "renewed one when the controller rotates (kubeseal --fetch-cert)",
                                when, warn_days);
     return SK_OK;
+}
+
+int sk_verify_cert_findings(const sk_pubkey *cert, const char *source, time_t now, long warn_days,
+                            sk_findings *f, sk_error *err)
+{
+    sk_where w = {source, 0, 0, NULL};
+    int rc = key_findings(cert, &w, f, err);
+    if (rc == SK_OK) rc = expiry_findings(cert, &w, now, warn_days, f, err);
+    return rc;
 }

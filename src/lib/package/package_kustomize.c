@@ -34,6 +34,13 @@ static const char *const protected_paths[] = {
 static const char *const smp_selectors[] = {"/apiVersion", "/kind", "/metadata/name",
                                             "/metadata/namespace", NULL};
 
+static int selector(const char *p, const json_t *v)
+{
+    for (size_t i = 0; smp_selectors[i]; i++)
+        if (strcmp(p, smp_selectors[i]) == 0) return json_is_string(v);
+    return 0;
+}
+
 static int starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -57,29 +64,54 @@ static int scope_annotation_pointer(const char *p)
     return 0;
 }
 
-/* Returns the protected path p touches, or NULL. */
-static const char *touched(const char *p, const char *const *allowed)
+/* Maps a patch may change key by key: only what the controller copies to the Secret's metadata. */
+static const char *const free_maps[] = {"/metadata/labels", "/metadata/annotations",
+                                        "/spec/template/metadata/labels",
+                                        "/spec/template/metadata/annotations", NULL};
+
+/* A label, a non-scope annotation, or a whole labels map (no scope lives there). */
+static int harmless(const char *p)
 {
-    if (scope_annotation_pointer(p)) return p;
-    for (size_t i = 0; protected_paths[i]; i++) {
-        if (!related(p, protected_paths[i])) continue;
-        int ok = 0;
-        for (size_t j = 0; allowed && allowed[j]; j++)
-            ok |= strcmp(p, allowed[j]) == 0;
-        if (!ok) return protected_paths[i];
+    if (scope_annotation_pointer(p)) return 0;
+    for (size_t i = 0; free_maps[i]; i++) {
+        size_t n = strlen(free_maps[i]);
+        if (strncmp(p, free_maps[i], n) != 0) continue;
+        if (p[n] == '/') return 1;
+        if (p[n] == '\0' && strstr(free_maps[i], "/labels") != NULL) return 1;
     }
-    return NULL;
+    return 0;
 }
 
+/* Whether p touches a name, the kind, the scope or the sealed values. */
+static int touches_identity(const char *p)
+{
+    if (scope_annotation_pointer(p)) return 1;
+    for (size_t i = 0; protected_paths[i]; i++)
+        if (related(p, protected_paths[i])) return 1;
+    return 0;
+}
+
+/*
+ * Names, scope and sealed values decide whether the Secret opens at all; the rest of the
+ * template (type, data, immutable, ...) decides what Secret it becomes, which was sealed and
+ * verified as it is. A patch may set labels and annotations only.
+ */
 static int refuse_touch(size_t n, const char *what, const char *p, sk_error *err)
 {
     char shown[128];
     sk_pkg_printable(p, shown, sizeof shown);
-    sk_error_set(err, SK_EINVAL,
-                 "patches[%zu]: %s \"%s\" changes a SealedSecret's name, namespace, kind, "
-                 "scope or sealed values; strict-scope values would no longer decrypt",
-                 n, what, shown);
-    sk_error_hint(err, "seal the Secret with the wanted name and namespace instead of patching it");
+    if (touches_identity(p))
+        sk_error_set(err, SK_EINVAL,
+                     "patches[%zu]: %s \"%s\" changes a SealedSecret's name, namespace, kind, "
+                     "scope or sealed values; strict-scope values would no longer decrypt",
+                     n, what, shown);
+    else
+        sk_error_set(err, SK_EINVAL,
+                     "patches[%zu]: %s \"%s\" is not a label or annotation: kustomize would "
+                     "change the Secret the controller makes from what was sealed and verified",
+                     n, what, shown);
+    sk_error_hint(err, "seal the Secret as it must be instead of patching it; a secrets package's "
+                       "patches may set labels and annotations only");
     return SK_EINVAL;
 }
 
@@ -97,8 +129,9 @@ static int check_json6902(const json_t *ops, size_t n, sk_error *err)
                                 "patches[%zu]: operation %zu: op and path "
                                 "must be strings",
                                 n, i + 1);
-        if (touched(path, NULL)) return refuse_touch(n, "path", path, err);
-        if (from != NULL && strcmp(kind, "move") == 0 && touched(from, NULL))
+        if (strcmp(kind, "test") == 0) continue; /* it compares, it sets nothing */
+        if (!harmless(path)) return refuse_touch(n, "path", path, err);
+        if (from != NULL && strcmp(kind, "move") == 0 && !harmless(from))
             return refuse_touch(n, "move from", from, err);
     }
     return SK_OK;
@@ -138,10 +171,10 @@ static int check_smp(const json_t *obj, char *ptr, size_t size, const char *src,
         if (pointer_push(ptr, size, key) != 0)
             return sk_error_set(err, SK_ELIMIT, "patches[%zu]: path too long", n);
         /* Only leaves set anything (null deletes, a list replaces); maps merge key by key. */
-        if (json_is_object(v) && json_object_size(v) > 0) {
+        if (json_is_object(v)) {
             int rc = check_smp(v, ptr, size, src, n, err);
             if (rc != SK_OK) return rc;
-        } else if (touched(ptr, smp_selectors)) {
+        } else if (!harmless(ptr) && !selector(ptr, v)) {
             return refuse_touch(n, "field", ptr, err);
         }
         ptr[base] = '\0';
