@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keys/keys_internal.h"
 #include "testutil.h"
 
 #define FP_CURRENT "SHA256:N0y6dUAHXtv73DQXpORtj6iqEbwinoh+RJ12OVMggAg"
@@ -529,6 +530,109 @@ static void test_decrypt_tries_last_key_first(void **state)
     raw_free(&c);
 }
 
+/*
+ * The hint of a SealedSecret's items (keys_internal.h): its RSA parts are all below the
+ * modulus of the key that sealed them. Two keys whose moduli differ by 0.62:1
+ * (tests/data/keys/order-*-modulus.key), 40 items: the parts of the larger key's items all stay
+ * below the smaller modulus with probability 0.62^40 < 1e-8.
+ */
+#define HINT_ITEMS 40
+
+static void seal_items(EVP_PKEY *key, const raw_case *c, char **b64)
+{
+    sk_error err = {0};
+    for (size_t i = 0; i < HINT_ITEMS; i++) {
+        unsigned char *blob = NULL;
+        size_t blob_len = 0;
+        assert_int_equal(sk_hybrid_encrypt(key, (const unsigned char *)c->label, c->label_len,
+                                           (const unsigned char *)"v", 1, &blob, &blob_len, &err),
+                         SK_OK);
+        assert_int_equal(sk_base64_encode(blob, blob_len, &b64[i], &err), SK_OK);
+        free(blob);
+    }
+}
+
+/*
+ * Opens every item, with the hint (hint 1), with it after junk that is not base64 (2, it is
+ * passed over) or without (0); returns the decryptions it took.
+ */
+static size_t open_items(sk_keyring *kr, const raw_case *c, char **b64, int hint, size_t want)
+{
+    size_t before = sk_keyring_tries(kr);
+    sk_keyring_hint_begin(kr);
+    if (hint == 2) {
+        sk_keyring_hint_item(kr, "!!!!not base64 at all!!!!", 25);
+        sk_keyring_hint_item(kr, "AQAB", 4);
+    }
+    for (size_t i = 0; hint && i < HINT_ITEMS; i++)
+        sk_keyring_hint_item(kr, b64[i], strlen(b64[i]));
+    for (size_t i = 0; i < HINT_ITEMS; i++) {
+        sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+        sk_error err = {0};
+        size_t which = 99;
+        assert_int_equal(sk_base64_decode(b64[i], strlen(b64[i]), &blob, &err), SK_OK);
+        assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
+        assert_int_equal(which, want);
+        sk_secbuf_free(&blob);
+        sk_secbuf_free(&pt);
+    }
+    sk_keyring_hint_begin(kr);
+    return sk_keyring_tries(kr) - before;
+}
+
+/* Makes key i the most recently successful one. */
+static void use_key(sk_keyring *kr, const raw_case *c, size_t i)
+{
+    char *one[HINT_ITEMS] = {0};
+    seal_items(sk_keyring_key(kr, i), c, one);
+    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    size_t which = 99;
+    assert_int_equal(sk_base64_decode(one[0], strlen(one[0]), &blob, &err), SK_OK);
+    assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, i);
+    sk_secbuf_free(&blob);
+    sk_secbuf_free(&pt);
+    for (size_t k = 0; k < HINT_ITEMS; k++)
+        free(one[k]);
+}
+
+static void test_decrypt_hint_order(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
+    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    char *small[HINT_ITEMS] = {0}, *large[HINT_ITEMS] = {0};
+    seal_items(sk_keyring_key(kr, 0), &c, small);
+    seal_items(sk_keyring_key(kr, 1), &c, large);
+
+    /* Without a hint the last key that worked goes first: one wasted try, then it is learnt. */
+    use_key(kr, &c, 0);
+    assert_int_equal(open_items(kr, &c, large, 0, 1), HINT_ITEMS + 1);
+    use_key(kr, &c, 1);
+    assert_int_equal(open_items(kr, &c, small, 0, 0), HINT_ITEMS + 1);
+
+    /* The large key's parts exceed the small modulus: the small key cannot have sealed them. */
+    use_key(kr, &c, 0);
+    assert_int_equal(open_items(kr, &c, large, 1, 1), HINT_ITEMS);
+    /* Both moduli are above the small key's parts; 40 parts below the smaller one are 1.6^40
+     * times likelier under it than under the larger, which outweighs being the last used. */
+    use_key(kr, &c, 1);
+    assert_int_equal(open_items(kr, &c, small, 1, 0), HINT_ITEMS);
+
+    use_key(kr, &c, 1);
+    assert_int_equal(open_items(kr, &c, small, 2, 0), HINT_ITEMS);
+    for (size_t i = 0; i < HINT_ITEMS; i++) {
+        free(small[i]);
+        free(large[i]);
+    }
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
 /* ---- who else can reach the keys ---- */
 
 static char *write_key(const char *dir, const char *name, unsigned mode)
@@ -681,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_decrypt_wrong_key),
         cmocka_unit_test(test_decrypt_size_filter),
         cmocka_unit_test(test_decrypt_tries_last_key_first),
+        cmocka_unit_test(test_decrypt_hint_order),
         cmocka_unit_test(test_public_half),
         cmocka_unit_test(test_exposed_key_file),
         cmocka_unit_test(test_exposed_secret_volume),

@@ -14,11 +14,14 @@
 #include "formats/pem.h"
 #include "core/timeutil.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 
 enum { OWN_SOURCE, OWN_NAME, OWN_NS, OWN_LABEL, OWN_CREATED, OWN_COUNT };
 
@@ -31,20 +34,35 @@ typedef struct key_entry {
     X509 *cert;           /* the certificate info.cert describes; NULL without a readable one */
     char *own[OWN_COUNT]; /* strings owned by the entry */
     uint64_t used;        /* ring tick of its last success; 0 = never */
+    double n_top;         /* the modulus's leading 8 bytes: what the ciphertexts must stay below */
 } key_entry;
+
+/*
+ * What the caller knows of the SealedSecret whose items come next (sk_keyring_hint_item): the
+ * largest RSA part among them, and the key that opened one of them.
+ */
+typedef struct key_hint {
+    size_t rsa_len; /* of the RSA parts seen; 0 = no hint */
+    size_t m;       /* how many */
+    double c_max;   /* the largest one's leading 8 bytes */
+    size_t opened;  /* the key that opened one of them; SIZE_MAX = none yet */
+} key_hint;
 
 struct sk_keyring {
     key_entry *keys;
     size_t n, cap;
     uint64_t tick; /* counts successful decryptions, to order keys by recent use */
+    size_t tries;  /* decryptions attempted, one per key tried (sk_keyring_tries) */
     sk_key_exposure *exposed;
     size_t n_exposed;
+    key_hint hint;
 };
 
 int sk_keyring_new(sk_keyring **out, sk_error *err)
 {
     *out = calloc(1, sizeof **out);
     if (*out == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
+    sk_keyring_hint_begin(*out);
     return SK_OK;
 }
 
@@ -153,6 +171,29 @@ int sk_keys_secure_heap_init(size_t bytes, int *locked, sk_error *err)
 
 /* ---- adding keys ---- */
 
+/* Big-endian bytes as a number of the same order: only ever compared, never computed with. */
+static double leading(const unsigned char *b)
+{
+    double v = 0;
+    for (size_t i = 0; i < 8; i++)
+        v = v * 256 + b[i];
+    return v;
+}
+
+static double modulus_top(EVP_PKEY *pkey, size_t len)
+{
+    BIGNUM *n = NULL;
+    unsigned char *buf = len >= 8 ? malloc(len) : NULL;
+    double top = 0;
+    if (buf != NULL && EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) &&
+        BN_bn2binpad(n, buf, (int)len) == (int)len)
+        top = leading(buf);
+    ERR_clear_error();
+    BN_free(n);
+    free(buf);
+    return top; /* 0: no hint for this key, tried in the usual order */
+}
+
 static size_t find_key(const sk_keyring *kr, const char *fp)
 {
     for (size_t i = 0; i < kr->n; i++)
@@ -171,6 +212,7 @@ static int add_key(sk_keyring *kr, EVP_PKEY *pkey, size_t *idx, int *is_new, sk_
                    .modulus_len = (size_t)EVP_PKEY_get_size(pkey)};
     int rc = sk_fingerprint(pkey, e.fp, err);
     size_t found = rc == SK_OK ? find_key(kr, e.fp) : SIZE_MAX;
+    if (found == SIZE_MAX) e.n_top = modulus_top(pkey, e.modulus_len);
     *is_new = 0;
     if (found != SIZE_MAX) {
         EVP_PKEY_free(pkey);
@@ -550,19 +592,84 @@ int sk_keyring_newest(const sk_keyring *kr, int order, size_t *which, sk_error *
 
 /* ---- decryption ---- */
 
+/* ---- decryption: the order keys are tried in ---- */
+
+size_t sk_keyring_tries(const sk_keyring *kr)
+{
+    return kr->tries;
+}
+
+void sk_keyring_hint_begin(sk_keyring *kr)
+{
+    kr->hint = (key_hint){0, 0, 0, SIZE_MAX};
+}
+
+void sk_keyring_hint_item(sk_keyring *kr, const char *b64, size_t len)
+{
+    unsigned char head[12];
+    size_t got = 0;
+    /* 16 characters are 12 whole bytes: the 2-byte length and the RSA part's leading 10. */
+    if (len < 16 ||
+        sodium_base642bin(head, sizeof head, b64, 16, NULL, &got, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        got != sizeof head)
+        return; /* not base64: the decrypt says why */
+    size_t rsa_len = ((size_t)head[0] << 8) | head[1];
+    key_hint *h = &kr->hint;
+    if (h->m > 0 && h->rsa_len != rsa_len) h->rsa_len = 0; /* mixed sizes: no hint */
+    if (h->m == 0) h->rsa_len = rsa_len;
+    h->m++;
+    double c = leading(head + 2);
+    if (c > h->c_max) h->c_max = c;
+}
+
+/* How many times more likely key a sealed the hinted items than key b, below or above 1. */
+static int more_likely(const sk_keyring *kr, size_t a, size_t b, size_t mru)
+{
+    const key_hint *h = &kr->hint;
+    const key_entry *ka = &kr->keys[a], *kb = &kr->keys[b];
+    /* Each RSA part is uniform below the modulus of the key that sealed it: likelihood n^-m. */
+    double odds = (a == mru ? 4.0 : 1.0) / (b == mru ? 4.0 : 1.0);
+    for (size_t i = 0; i < h->m && i < 64; i++)
+        odds *= kb->n_top / ka->n_top;
+    return odds > 1.0;
+}
+
+/* 0: opened an item of this SealedSecret; 1: could have sealed every item; 2: the rest. */
+static int tier(const sk_keyring *kr, size_t i)
+{
+    const key_hint *h = &kr->hint;
+    const key_entry *k = &kr->keys[i];
+    if (i == h->opened) return 0;
+    if (h->m == 0 || h->rsa_len != k->modulus_len || k->n_top <= 0) return 2;
+    return k->n_top > h->c_max ? 1 : 2;
+}
+
+static int before(const sk_keyring *kr, size_t a, size_t b, size_t mru)
+{
+    int ta = tier(kr, a), tb = tier(kr, b);
+    if (ta != tb) return ta < tb;
+    if (ta == 1) return more_likely(kr, a, b, mru);
+    return kr->keys[a].used > kr->keys[b].used;
+}
+
 /*
- * The order to try keys in: most recently successful first, then the others
- * in ring order. The items of one document share a key, and so mostly do the
- * documents of one repository, so a wrong key (a full RSA private operation)
- * is rarely tried.
+ * A wrong key costs a full RSA private operation, and nothing in a blob names its key. Without a
+ * hint: most recently successful first (the items of one document share a key, and so mostly
+ * do the documents of one repository). With one: a key that opened an item of the SealedSecret;
+ * then the keys whose modulus is above all its RSA parts, most likely first (a smaller modulus
+ * makes the parts seen likelier; the most recent key counts 4 to 1); then the rest.
  */
 static size_t *try_order(const sk_keyring *kr)
 {
-    size_t *order = malloc(kr->n * sizeof *order);
+    size_t *order = malloc(kr->n * sizeof *order), mru = SIZE_MAX;
     if (order == NULL) return NULL;
+    for (size_t i = 0; i < kr->n; i++)
+        if (kr->keys[i].used > 0 && (mru == SIZE_MAX || kr->keys[i].used > kr->keys[mru].used))
+            mru = i;
     for (size_t i = 0; i < kr->n; i++) {
         size_t j = i;
-        for (; j > 0 && kr->keys[order[j - 1]].used < kr->keys[i].used; j--)
+        for (; j > 0 && before(kr, i, order[j - 1], mru); j--)
             order[j] = order[j - 1];
         order[j] = i;
     }
@@ -605,10 +712,12 @@ int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t 
         int first_pass = step < kr->n;
         if (need == 0 ? !first_pass : (first_pass ? k != need : k <= need)) continue;
         tried++;
+        kr->tries++;
         int rc = sk_hybrid_decrypt_reuse(kr->keys[i].pkey, label, label_len, blob, blob_len, pt,
                                          key, &why);
         if (rc == SK_OK) {
             kr->keys[i].used = ++kr->tick;
+            kr->hint.opened = i;
             if (which != NULL) *which = i;
             free(order);
             return SK_OK;

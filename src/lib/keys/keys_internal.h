@@ -28,6 +28,17 @@ int sk_keyring_note_exposure(sk_keyring *kr, const char *path, int kind, unsigne
  * sk_keyring_decrypt into the caller's reusable guarded blocks (see sk_hybrid_decrypt_reuse):
  * pt for the plaintext, key for the session key. Both stay allocated; free them when done.
  */
+/*
+ * The items of one SealedSecret are mostly sealed under one key: before opening them, give each
+ * item's base64 (sk_keyring_hint_item) after sk_keyring_hint_begin, and the keys are tried in the
+ * order most likely to open them first (keys.c try_order). sk_keyring_hint_begin alone forgets
+ * the hint. The order only saves RSA operations: every key is still tried.
+ */
+void sk_keyring_hint_begin(sk_keyring *kr);
+void sk_keyring_hint_item(sk_keyring *kr, const char *b64, size_t len);
+/* Decryptions attempted so far, one per key tried: what a wrong order costs (tests). */
+size_t sk_keyring_tries(const sk_keyring *kr);
+
 int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t label_len,
                              const unsigned char *blob, size_t blob_len, sk_secbuf *pt,
                              sk_secbuf *key, size_t *which, sk_error *err);

@@ -99,12 +99,16 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
     const char *k;
     const json_t *v;
     json_t *enc = json_object_get(json_object_get(doc, "spec"), "encryptedData");
+    sk_keyring_hint_begin(c->keys);
+    json_object_foreach(enc, k, v)
+        sk_keyring_hint_item(c->keys, json_string_value(v), json_string_length(v));
     json_object_foreach(enc, k, v)
     {
         if (rc != SK_OK) break;
         rc = reseal_item(c, k, v, label, label_len, err);
         if (rc != SK_OK) sk_error_prefix(err, "spec.encryptedData[%.128s]: ", k);
     }
+    sk_keyring_hint_begin(c->keys); /* the hint is this SealedSecret's only */
     free(label);
     c->counts->sealed_secrets++;
     return rc;
