@@ -77,12 +77,23 @@ SK_API int sk_write_atomic_at(int dirfd, const char *name, const char *shown, co
 SK_API int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err);
 
 /*
+ * sk_write_new through a handle on the folder: creates name in dirfd, never going by path and
+ * never replacing anything (a link in its place counts as existing: never followed). The
+ * temporary file is made with openat(O_CREAT | O_EXCL | O_NOFOLLOW) and linked to name with
+ * linkat. shown names the file in messages (the error's source).
+ */
+SK_API int sk_write_new_at(int dirfd, const char *name, const char *shown, const void *data,
+                           size_t len, mode_t mode, sk_error *err);
+
+/*
  * Removes every file that a write of this process (sk_write_atomic, sk_write_atomic_at,
- * sk_write_new) has created and not yet put in place, and returns how many. Async-signal-safe:
- * meant for a SIGINT/SIGTERM handler that then re-raises the signal, so that an interrupted
- * write leaves no temporary file (which may hold plaintext) behind. The library installs no
- * handler itself; up to 16 writes in flight at once (threads) are covered. This record of
- * writes in flight is the one process-wide state the library keeps.
+ * sk_write_new, sk_write_new_at) has created and not yet put in place, and returns how many.
+ * Async-signal-safe: meant for a SIGINT/SIGTERM handler that then re-raises the signal, so
+ * that an interrupted write leaves no temporary file (which may hold plaintext) behind. A file
+ * is recorded as it is created, with signals blocked in between, so a signal never finds one
+ * unrecorded. The library installs no handler itself; up to 16 writes in flight at once
+ * (threads) are covered. This record of writes in flight is the one process-wide state the
+ * library keeps.
  */
 SK_API int sk_io_remove_in_flight(void);
 

@@ -122,9 +122,14 @@ SK_API int sk_package_build_overlays(const sk_package_opts *o, const sk_package_
 
 /*
  * Writes a built package to path, making its folders: a new file is created
- * without ever replacing one (sk_write_new); an existing file with the same
+ * without ever replacing one (sk_write_new_at); an existing file with the same
  * bytes is left alone (*same 1); one with other bytes is SK_EINVAL unless
- * force (then replaced atomically).
+ * force (then replaced atomically, only while it is still the file that was
+ * read: sk_write_atomic_at). Everything goes through handles on the folders:
+ * those that exist are the path the caller named, taken as given; those this
+ * call makes are entered without following a link (one swapped in meanwhile
+ * is SK_EIO, never written through). A link in the file's place is never
+ * followed, read or replaced (SK_EIO).
  */
 SK_API int sk_package_save(const char *path, const unsigned char *data, size_t len, int force,
                            int *same, sk_error *err);

@@ -63,9 +63,11 @@ SK_API void sk_walk_list_free(sk_walk_list *l);
  * sk_walk, passing over what a pattern names inside folders. Patterns are as in a .gitignore
  * (fnmatch(3), no "**"): with a '/' inside, a pattern matches the path below the named folder
  * ("helm/values.yaml"; a leading '/' only anchors); without, any entry's name ("*.tpl.yaml",
- * "charts"); a trailing '/' matches folders only. An excluded folder is not entered; links and
- * special files can be excluded too. With SK_WALK_IGNORE_FILE, each named folder's
- * .sealkitignore adds its patterns for that folder (a link in its place is SK_EIO).
+ * "charts"); a trailing '/' matches folders only, and links to folders (a vendored folder that
+ * is a link: the link is never followed, its target only stat'ed to tell a folder from a file).
+ * An excluded folder is not entered; links and special files can be excluded too. With
+ * SK_WALK_IGNORE_FILE, each named folder's .sealkitignore adds its patterns for that folder (a
+ * link in its place is SK_EIO).
  */
 SK_API int sk_walk_excluding(const char *const *paths, size_t n, unsigned flags,
                              const char *const *exclude, size_t n_exclude, sk_walk_list *out,

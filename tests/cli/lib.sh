@@ -36,14 +36,18 @@ expect_one_error_line() {
 # kill_at SYSCALLS N CMD...: runs CMD (stdout and stderr dropped) and kills each of its
 # processes with SIGKILL on entry to that process's Nth call of one of SYSCALLS (strace's fault
 # injection): a crash at an exact point, the same in every run, with no timing involved.
-kill_at() {
-  local calls=$1 n=$2
-  shift 2
+kill_at() { signal_at KILL "$@"; }
+
+# signal_at SIG SYSCALLS N CMD...: kill_at with another signal (INT, TERM: the ones sealkit's
+# handler catches), sent on entry to the call; it is handled when the call returns.
+signal_at() {
+  local sig=$1 calls=$2 n=$3
+  shift 3
   set +e
   # Through sh, which (unlike bash) does not announce the killed strace on stderr. LeakSanitizer
   # cannot run under ptrace: an ASan build would fail every traced run that ends.
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" sh -c 'c=$1 n=$2; shift 2; strace -f -qq -o /dev/null -e trace="$c" -e inject="$c":signal=KILL:when="$n" "$@"' \
-    _ "$calls" "$n" "$@" >/dev/null 2>&1
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" sh -c 's=$1 c=$2 n=$3; shift 3; strace -f -qq -o /dev/null -e trace="$c" -e inject="$c":signal="$s":when="$n" "$@"' \
+    _ "$sig" "$calls" "$n" "$@" >/dev/null 2>&1
   rc=$?
   set -e
 }

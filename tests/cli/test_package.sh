@@ -124,6 +124,33 @@ run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/a" 
 expect_rc 0 "--force replaces"
 cmp -s "$T/a/$PKG" "$T/keep.tgz" && bad "--force did not replace" || ok
 cp "$T/keep.tgz" "$T/a/$PKG"
+# A link in the package file's place is never followed: not read (its target's bytes would
+# answer "already holds this package"), not replaced, even with --force.
+mkdir -p "$T/lk" "$T/elsewhere"
+cp "$T/a/$PKG" "$T/elsewhere/$PKG"
+ln -s "$T/elsewhere/$PKG" "$T/lk/$PKG"
+fails 1 "is a symbolic link; never followed, left alone" "a link in the package's place" \
+  "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/lk" "${IN[@]}"
+run "$SK" package -n seldon-system --set ml --date 20250704 --output-dir "$T/lk" --force "${IN[0]}"
+expect_rc 1 "--force with a link in the package's place"
+[ -L "$T/lk/$PKG" ] && cmp -s "$T/elsewhere/$PKG" "$T/a/$PKG" && ok || bad "the link or its target changed"
+# A folder that package made, swapped for a link before the file is written (strace holds the
+# process 3 s after its second mkdir, the one of b): the file goes through the folder's handle,
+# never through the link.
+if command -v strace >/dev/null 2>&1; then
+  mkdir -p "$T/sw" "$T/outside/b"
+  (cd "$T/sw" && ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -o /dev/null \
+    -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:delay_exit=3000000:when=2 \
+    "$SK" package -n seldon-system --set ml --date 20250704 --output-dir a/b "${IN[@]}" >/dev/null 2>"$T/sw.err") &
+  swpid=$!
+  for _ in $(seq 200); do [ -d "$T/sw/a/b" ] && break; sleep 0.05; done
+  mv "$T/sw/a" "$T/sw/moved" && ln -s "$T/outside" "$T/sw/a"
+  wait "$swpid" && ok || bad "package with a folder swapped mid-run: $(head -c 300 "$T/sw.err")"
+  [ -z "$(ls -A "$T/outside/b")" ] && ok || bad "wrote through a folder swapped for a link: $(ls -A "$T/outside/b")"
+  cmp -s "$T/sw/moved/b/$PKG" "$T/a/$PKG" && ok || bad "the package is not in the folder package made"
+else
+  skip_part "strace not installed: no folder swapped for a link mid-run"
+fi
 # -o DIR: still a folder, with a warning (everywhere else -o is a format).
 run "$SK" package -n seldon-system --set ml --date 20250704 -o "$T/o" "${IN[@]}"
 expect_rc 0 "-o DIR still works"

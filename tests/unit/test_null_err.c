@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -263,6 +264,10 @@ static int c_write_new(sk_error *err)
     snprintf(path, sizeof path, "%s/exists", fx.tmp);
     return sk_write_new(path, "x", 1, 0600, err);
 }
+static int c_write_new_at(sk_error *err)
+{
+    return sk_write_new_at(-1, "f.yaml", "f.yaml", "x", 1, 0600, err);
+}
 
 /* keygen.h */
 static int c_keygen(sk_error *err)
@@ -450,6 +455,138 @@ static int c_package_verify(sk_error *err)
     sk_findings_free(&f);
     return rc;
 }
+static int c_package_build_overlays(sk_error *err)
+{
+    sk_package_opts o = SK_PACKAGE_OPTS_INIT;
+    o.namespace_ = "prod";
+    o.set = "app";
+    sk_package_input in = {"s.json", (const unsigned char *)fx.sealed, fx.sealed_len};
+    sk_package_overlay ov[] = {{"prod", &in, 1}, {"prod", &in, 1}}; /* the same overlay twice */
+    sk_secbuf out = SK_SECBUF_INIT;
+    return sk_package_build_overlays(&o, ov, 2, &out, err);
+}
+static int c_package_build_envs_none(sk_error *err)
+{
+    sk_package_opts o = SK_PACKAGE_OPTS_INIT;
+    o.namespace_ = "prod";
+    o.set = "app";
+    sk_package_input in = {"s.yaml", (const unsigned char *)secret_yaml, strlen(secret_yaml)};
+    sk_secbuf out = SK_SECBUF_INIT;
+    return sk_package_build_envs(&o, NULL, 0, &in, 1, &out, err);
+}
+static int c_package_build_envs_parse(sk_error *err)
+{
+    sk_package_opts o = SK_PACKAGE_OPTS_INIT;
+    o.namespace_ = "prod";
+    o.set = "app";
+    sk_package_env env = {"prod", fx.pk};
+    static const char bad[] = "kind: Secret\nmetadata: [unclosed\n";
+    sk_package_input in = {"s.yaml", (const unsigned char *)bad, strlen(bad)};
+    sk_secbuf out = SK_SECBUF_INIT;
+    return sk_package_build_envs(&o, &env, 1, &in, 1, &out, err);
+}
+/* Sealed for the environment, then refused for its overlay's name. */
+static int c_package_build_envs_overlay(sk_error *err)
+{
+    sk_package_opts o = SK_PACKAGE_OPTS_INIT;
+    o.namespace_ = "prod";
+    o.set = "app";
+    sk_package_env env = {"not a name", fx.pk};
+    sk_package_input in = {"s.yaml", (const unsigned char *)secret_yaml, strlen(secret_yaml)};
+    sk_secbuf out = SK_SECBUF_INIT;
+    int rc = sk_package_build_envs(&o, &env, 1, &in, 1, &out, err);
+    sk_secbuf_free(&out);
+    return rc;
+}
+static int c_package_save_other(sk_error *err)
+{
+    char path[96];
+    int same = 1;
+    snprintf(path, sizeof path, "%s/exists", fx.tmp); /* holds "x" */
+    int rc = sk_package_save(path, (const unsigned char *)"y", 1, 0, &same, err);
+    assert_int_equal(same, 0);
+    return rc;
+}
+static int c_package_save_link(sk_error *err)
+{
+    char path[96];
+    int same = 1;
+    snprintf(path, sizeof path, "%s/link", fx.tmp); /* a link to "exists" */
+    return sk_package_save(path, (const unsigned char *)"x", 1, 1, &same, err);
+}
+static int c_package_save_no_name(sk_error *err)
+{
+    char path[96];
+    int same = 1;
+    snprintf(path, sizeof path, "%s/", fx.tmp);
+    return sk_package_save(path, (const unsigned char *)"x", 1, 0, &same, err);
+}
+
+/* A package in memory: each entry's bytes given (NULL: a folder). */
+static sk_package mem_package(const char *const *paths, const char *const *texts, size_t n)
+{
+    sk_package p = {calloc(n, sizeof *p.entries), n};
+    assert_non_null(p.entries);
+    for (size_t i = 0; i < n; i++) {
+        p.entries[i].path = strdup(paths[i]);
+        p.entries[i].is_dir = texts[i] == NULL;
+        p.entries[i].data = (sk_secbuf)SK_SECBUF_INIT;
+        if (texts[i] != NULL)
+            assert_int_equal(sk_secbuf_append(&p.entries[i].data, texts[i], strlen(texts[i]), NULL),
+                             SK_OK);
+    }
+    return p;
+}
+static int diff_of(const char *a_text, const char *b_text, unsigned version, sk_error *err)
+{
+    const char *const paths[] = {"prod/sealed-secrets/app/a.json",
+                                 "prod/sealed-secrets/app/b.json"};
+    const char *const a_texts[] = {a_text, b_text};
+    const char *const b_texts[] = {fx.sealed, NULL};
+    sk_package a = mem_package(paths, a_texts, 2), b = mem_package(paths, b_texts, 1);
+    sk_package_changes d = SK_PACKAGE_CHANGES_INIT;
+    d.version = version;
+    int rc = sk_package_diff(&a, &b, fx.kr, &d, err);
+    sk_package_changes_free(&d);
+    sk_package_free(&a);
+    sk_package_free(&b);
+    return rc;
+}
+static int c_package_diff_usage(sk_error *err)
+{
+    return diff_of(fx.sealed, "{}", 0, err);
+}
+static int c_package_diff_twice(sk_error *err)
+{
+    return diff_of(fx.sealed, fx.sealed, SK_PACKAGE_CHANGES_VERSION, err);
+}
+static int c_package_diff_parse(sk_error *err)
+{
+    return diff_of(fx.sealed, "{not json", SK_PACKAGE_CHANGES_VERSION, err);
+}
+static int install_into(const char *dir, unsigned version, sk_error *err)
+{
+    static const char junk[] = "not a tar.gz at all";
+    sk_install_input in = {"junk.tar.gz", (const unsigned char *)junk, strlen(junk)};
+    sk_install_opts o = SK_INSTALL_OPTS_INIT;
+    o.version = version;
+    sk_install_report rep = SK_INSTALL_REPORT_INIT;
+    return sk_package_install(dir, &in, 1, &o, NULL, &rep, err);
+}
+static int c_package_install_usage(sk_error *err)
+{
+    return install_into(fx.tmp, 0, err);
+}
+static int c_package_install_missing(sk_error *err)
+{
+    return install_into("/nonexistent/manifests", SK_INSTALL_OPTS_VERSION, err);
+}
+static int c_package_install_junk(sk_error *err)
+{
+    char dir[96];
+    snprintf(dir, sizeof dir, "%s/manifests", fx.tmp);
+    return install_into(dir, SK_INSTALL_OPTS_VERSION, err);
+}
 
 /* reseal.h */
 static int c_reseal_text(sk_error *err)
@@ -464,6 +601,80 @@ static int c_reseal_text_parse(sk_error *err)
     sk_secbuf out = SK_SECBUF_INIT;
     sk_reseal_counts c = SK_RESEAL_COUNTS_INIT;
     return sk_reseal_text((const unsigned char *)"a: [", 4, "s.yaml", fx.kr, fx.pk, &out, &c, err);
+}
+
+/* rotate.h */
+static int c_rotate_begin_usage(sk_error *err)
+{
+    sk_rotate_opts o = SK_ROTATE_OPTS_INIT;
+    o.version = 0;
+    sk_rotation *r = NULL;
+    return sk_rotate_begin(&o, &r, err);
+}
+static int c_rotate_begin_missing(sk_error *err)
+{
+    sk_rotate_opts o = SK_ROTATE_OPTS_INIT;
+    o.dir = "/nonexistent/keys";
+    o.max_age = 86400;
+    sk_rotation *r = NULL;
+    return sk_rotate_begin(&o, &r, err);
+}
+static int c_rotate_run_missing(sk_error *err)
+{
+    sk_rotate_opts o = SK_ROTATE_OPTS_INIT;
+    o.dir = "/nonexistent/keys";
+    o.max_age = 86400;
+    const char *paths[] = {fx.tmp};
+    sk_rotation *r = NULL;
+    int rc = sk_rotate_run(&o, paths, 1, &r, err);
+    sk_rotate_end(r);
+    return rc;
+}
+
+/* The steps on a key folder with no key yet (state DUE), each refused or failing. */
+enum rotate_step { STEP_PREFLIGHT, STEP_MINT, STEP_RESEAL, STEP_CHECK, STEP_FINISH };
+static int rotate_step(enum rotate_step step, unsigned flags, sk_error *err)
+{
+    char keys[96], sealed[96];
+    snprintf(keys, sizeof keys, "%s/keys", fx.tmp);
+    snprintf(sealed, sizeof sealed, "%s/sealed.json", fx.tmp);
+    sk_rotate_opts o = SK_ROTATE_OPTS_INIT;
+    o.flags = SK_ROTATE_INIT | flags;
+    o.dir = keys;
+    o.now = NOW;
+    o.max_age = 86400;
+    sk_rotation *r = NULL;
+    assert_int_equal(sk_rotate_begin(&o, &r, NULL), SK_OK);
+    assert_int_equal(sk_rotation_report(r)->state, SK_ROTATE_DUE);
+    const char *paths[] = {sealed};
+    int rc = step == STEP_PREFLIGHT ? sk_rotate_preflight(r, paths, 1, err)
+             : step == STEP_MINT    ? sk_rotate_mint(r, err)
+             : step == STEP_RESEAL  ? sk_rotate_reseal(r, paths, 1, err)
+             : step == STEP_CHECK   ? sk_rotate_check(r, paths, 1, err)
+                                    : sk_rotate_finish(r, err);
+    sk_rotate_end(r);
+    return rc;
+}
+/* No key in the folder yet: the SealedSecret under the paths opens with none. */
+static int c_rotate_preflight(sk_error *err)
+{
+    return rotate_step(STEP_PREFLIGHT, 0, err);
+}
+static int c_rotate_mint_shared(sk_error *err)
+{
+    return rotate_step(STEP_MINT, SK_ROTATE_SHARED, err);
+}
+static int c_rotate_reseal_due(sk_error *err)
+{
+    return rotate_step(STEP_RESEAL, 0, err);
+}
+static int c_rotate_check_due(sk_error *err)
+{
+    return rotate_step(STEP_CHECK, 0, err);
+}
+static int c_rotate_finish_due(sk_error *err)
+{
+    return rotate_step(STEP_FINISH, 0, err);
 }
 
 /* scope.h */
@@ -826,6 +1037,7 @@ static const null_case cases[] = {
     CASE(read_at, SK_EIO),
     CASE(write_atomic_at, SK_EIO),
     CASE(write_new, SK_EIO),
+    CASE(write_new_at, SK_EIO),
     CASE(keygen, SK_EUSAGE),
     CASE(keypair_cert_pem, SK_OK),
     CASE(keypair_key_pem, SK_OK),
@@ -855,8 +1067,29 @@ static const null_case cases[] = {
     CASE(package_build, SK_EUSAGE),
     CASE(package_read, SK_EPARSE),
     CASE(package_verify, SK_EUSAGE),
+    CASE(package_build_overlays, SK_EUSAGE),
+    CASE(package_build_envs_none, SK_EUSAGE),
+    CASE(package_build_envs_parse, SK_EPARSE),
+    CASE(package_build_envs_overlay, SK_EUSAGE),
+    CASE(package_save_other, SK_EINVAL),
+    CASE(package_save_link, SK_EIO),
+    CASE(package_save_no_name, SK_EUSAGE),
+    CASE(package_diff_usage, SK_EUSAGE),
+    CASE(package_diff_twice, SK_EINVAL),
+    CASE(package_diff_parse, SK_EPARSE),
+    CASE(package_install_usage, SK_EUSAGE),
+    CASE(package_install_missing, SK_EIO),
+    CASE(package_install_junk, SK_EPARSE),
     CASE(reseal_text, SK_EDECRYPT),
     CASE(reseal_text_parse, SK_EPARSE),
+    CASE(rotate_begin_usage, SK_EUSAGE),
+    CASE(rotate_begin_missing, SK_EINVAL),
+    CASE(rotate_run_missing, SK_EINVAL),
+    CASE(rotate_preflight, SK_EDECRYPT),
+    CASE(rotate_mint_shared, SK_EUSAGE),
+    CASE(rotate_reseal_due, SK_EUSAGE),
+    CASE(rotate_check_due, SK_EUSAGE),
+    CASE(rotate_finish_due, SK_EUSAGE),
     CASE(scope_parse, SK_EUSAGE),
     CASE(scope_set_annotations, SK_ENOMEM),
     CASE(scope_label, SK_OK),
@@ -963,16 +1196,22 @@ static int setup(void **state)
     char path[96];
     snprintf(path, sizeof path, "%s/exists", fx.tmp);
     assert_int_equal(sk_write_new(path, "x", 1, 0600, &err), SK_OK);
+    snprintf(path, sizeof path, "%s/link", fx.tmp);
+    assert_int_equal(symlink("exists", path), 0);
+    snprintf(path, sizeof path, "%s/manifests", fx.tmp);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sealed.json", fx.tmp);
+    assert_int_equal(sk_write_new(path, fx.sealed, fx.sealed_len, 0600, &err), SK_OK);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char path[96];
-    snprintf(path, sizeof path, "%s/exists", fx.tmp);
-    unlink(path);
-    rmdir(fx.tmp);
+    /* Ours alone (mkdtemp), with what the cases left in it: lock files, a key folder. */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.tmp);
+    assert_int_equal(system(cmd), 0);
     sk_pubkey_free(fx.pk);
     sk_keyring_free(fx.kr);
     sk_keyring_free(fx.old);

@@ -195,6 +195,28 @@ static void test_missing_folder_needs_init(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
 }
 
+/* A file where the key folder should be: "not a folder", not the errno of --init's mkdir. */
+static void test_key_folder_is_a_file(void **state)
+{
+    (void)state;
+    sk_rotation *r = NULL;
+    sk_error err = {0};
+    FILE *f = fopen(keys, "w");
+    assert_non_null(f);
+    fclose(f);
+    sk_rotate_opts o = opts_at(T0, SK_ROTATE_INIT);
+    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_EINVAL);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "(not a folder)"));
+    o.flags = 0;
+    sk_error_clear(&err);
+    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "(not a folder)"));
+    unlink(keys);
+    assert_int_equal(sk_rotate_begin(&o, &r, &err), SK_EINVAL);
+    assert_non_null(strstr(err.msg, "(No such file or directory)"));
+}
+
 static void test_first_key_then_fresh(void **state)
 {
     (void)state;
@@ -489,6 +511,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_missing_folder_needs_init, fresh),
+        cmocka_unit_test_setup(test_key_folder_is_a_file, fresh),
         cmocka_unit_test_setup(test_first_key_then_fresh, fresh),
         cmocka_unit_test_setup(test_due_reseals_everything, fresh),
         cmocka_unit_test_setup(test_preflight_refuses_before_minting, fresh),

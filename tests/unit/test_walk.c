@@ -207,6 +207,42 @@ static void test_exclude(void **state)
     sk_walk_list_free(&l);
 }
 
+/*
+ * A folders-only pattern also names a link to a folder (a vendored folder that is a link), which
+ * is passed over without being followed; not a link to a file, nor a dangling one.
+ */
+static void test_exclude_link_to_folder(void **state)
+{
+    (void)state;
+    sk_walk_list l;
+    sk_error err = {0};
+    const char *paths[] = {root};
+    link_to("/nonexistent/sk-walk-target", "b/gone");
+    const char *ex[] = {"etc/", "passwd.yaml/", "gone/"};
+    assert_int_equal(sk_walk_excluding(paths, 1, SK_WALK_MANIFESTS, ex, 3, &l, &err), SK_OK);
+    assert_string_equal(rel_list(l.skipped, l.n_skipped), "a/passwd.yaml a/pipe.yaml b/gone");
+    assert_int_equal(l.n_excluded, 1);
+    /* Never entered: nothing of /etc among the files. */
+    assert_string_equal(rel_list(l.files, l.n_files),
+                        "a/backup.sealkit-tmp.4000000/inside.yaml a/x.yml b/y.json b/z.yaml");
+    sk_walk_list_free(&l);
+    /* Anchored, from a .sealkitignore as from --exclude. */
+    char *ign = tu_path(root, ".sealkitignore");
+    FILE *f = fopen(ign, "w");
+    assert_non_null(f);
+    fputs("/a/etc/\n", f);
+    fclose(f);
+    assert_int_equal(sk_walk(paths, 1, SK_WALK_MANIFESTS | SK_WALK_IGNORE_FILE, &l, &err), SK_OK);
+    assert_string_equal(rel_list(l.skipped, l.n_skipped), "a/passwd.yaml a/pipe.yaml b/gone");
+    assert_int_equal(l.n_excluded, 1);
+    sk_walk_list_free(&l);
+    unlink(ign);
+    free(ign);
+    char *gone = tu_path(root, "b/gone");
+    unlink(gone);
+    free(gone);
+}
+
 /* The named folder's .sealkitignore: comments, blank lines, trailing spaces; a link refused. */
 static void test_ignore_file(void **state)
 {
@@ -239,10 +275,10 @@ static void test_ignore_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_filters), cmocka_unit_test(test_named_paths),
-        cmocka_unit_test(test_flat_and_follow),   cmocka_unit_test(test_temp_names),
-        cmocka_unit_test(test_remove_stale_temp), cmocka_unit_test(test_exclude),
-        cmocka_unit_test(test_ignore_file),
+        cmocka_unit_test(test_order_and_filters),      cmocka_unit_test(test_named_paths),
+        cmocka_unit_test(test_flat_and_follow),        cmocka_unit_test(test_temp_names),
+        cmocka_unit_test(test_remove_stale_temp),      cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_exclude_link_to_folder), cmocka_unit_test(test_ignore_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,26 @@ static int open_temp_at(int dirfd, const char *name, mode_t mode, char *tmp, siz
     return -1;
 }
 
+/*
+ * Creates a file with open_file(dirfd, name, ...) and records it in in_flight (*slot) with every
+ * signal blocked in between, so that a SIGINT/SIGTERM handler never runs after the file exists
+ * and before it is recorded: such a signal waits until the file can be removed. (sigprocmask is
+ * per thread on Linux, as pthread_sigmask, and needs no -pthread.)
+ */
+static int create_recorded(int dirfd, int (*open_file)(int, const char *, mode_t, char *, size_t),
+                           const char *name, mode_t mode, char *made, size_t madesz, int *slot)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    int masked = sigprocmask(SIG_BLOCK, &all, &old) == 0;
+    int fd = open_file(dirfd, name, mode, made, madesz);
+    int e = errno;
+    *slot = fd >= 0 ? in_flight_add(dirfd, made) : -1;
+    if (masked) sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return fd;
+}
+
 /* Gives the temporary file fd the owner and group of was; 0, or an errno. */
 static int keep_owner(int fd, const struct stat *was)
 {
@@ -204,10 +225,9 @@ static int write_temp_at(int dirfd, const char *name, const char *shown, const v
 {
     *slot = -1;
     if (strlen(name) + 64 > TEMP_NAME_MAX) return io_error(err, shown, SK_EIO, "name too long", 0);
-    int fd = open_temp_at(dirfd, name, mode, tmp, TEMP_NAME_MAX);
+    int fd = create_recorded(dirfd, open_temp_at, name, mode, tmp, TEMP_NAME_MAX, slot);
     if (fd < 0)
         return io_error(err, shown, SK_EIO, "cannot create a temporary file beside it", errno);
-    *slot = in_flight_add(dirfd, tmp);
     int e = owner != NULL ? keep_owner(fd, owner) : 0;
     if (e != 0) {
         close(fd);
@@ -314,15 +334,27 @@ static int link_unsupported(int e)
     return e == EPERM || e == ENOTSUP || e == ENOSYS;
 }
 
+/* name itself, created and never replacing anything; its name in made (for create_recorded). */
+static int open_new_at(int dirfd, const char *name, mode_t mode, char *made, size_t madesz)
+{
+    if (strlen(name) >= madesz) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    snprintf(made, madesz, "%s", name);
+    return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
 /* Where hard links are not supported, O_EXCL on the final name still never overwrites. */
 static int write_new_direct(int dirfd, const char *name, const char *path, const void *data,
                             size_t len, mode_t mode, sk_error *err)
 {
-    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    /* Written in place: until it is whole, the name itself is what an interruption must remove. */
+    char made[TEMP_NAME_MAX];
+    int slot = -1;
+    int fd = create_recorded(dirfd, open_new_at, name, mode, made, sizeof made, &slot);
     if (fd < 0 && errno == EEXIST) return exists_error(path, err);
     if (fd < 0) return io_error(err, path, SK_EIO, "cannot create", errno);
-    /* Written in place: until it is whole, the name itself is what an interruption must remove. */
-    int slot = in_flight_add(dirfd, name);
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
@@ -356,6 +388,12 @@ static int write_new_at(int dirfd, const char *name, const char *path, const voi
     if (linked != 0) return io_error(err, path, SK_EIO, "cannot create", e);
     (void)fsync(dirfd);
     return SK_OK;
+}
+
+int sk_write_new_at(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+                    mode_t mode, sk_error *err)
+{
+    return write_new_at(dirfd, name, shown, data, len, mode, err);
 }
 
 int sk_write_new(const char *path, const void *data, size_t len, mode_t mode, sk_error *err)

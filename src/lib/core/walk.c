@@ -132,7 +132,8 @@ static int walk_folder(walker *w, int dfd, const char *path, int depth);
 /*
  * One pattern, as in a .gitignore: with a '/' inside, it matches the path below the named
  * folder ("helm/values.yaml", a leading '/' only anchors); without, any entry's name
- * ("*.tpl.yaml"); a trailing '/' matches folders only. An excluded folder is not entered.
+ * ("*.tpl.yaml"); a trailing '/' matches folders only (and links to folders, see
+ * excluded_link_to_folder). An excluded folder is not entered.
  */
 static int matches(const char *pattern, const char *rel, const char *name, int is_dir)
 {
@@ -227,6 +228,20 @@ static int load_ignore(walker *w, int dfd, const char *path)
     return rc;
 }
 
+/*
+ * A link that a folders-only pattern ("vendor/") names, and whose target is a folder: a vendored
+ * folder that happens to be a link is what the user meant to pass over. The link is never
+ * followed into the walk; its target is only looked at (stat) to tell a folder from a file, and
+ * only when such a pattern names the link at all.
+ */
+static int excluded_link_to_folder(const walker *w, int dfd, const char *name, const char *path,
+                                   const struct stat *st)
+{
+    if (!S_ISLNK(st->st_mode) || !excluded(w, path, name, 1)) return 0;
+    struct stat target;
+    return fstatat(dfd, name, &target, 0) == 0 && S_ISDIR(target.st_mode);
+}
+
 static int visit(walker *w, int dfd, const char *name, const char *path, int depth)
 {
     sk_walk_list *o = w->out;
@@ -238,7 +253,8 @@ static int visit(walker *w, int dfd, const char *name, const char *path, int dep
         return unreadable(w, path, "vanished or cannot be read while the folder was walked");
     }
     if (name[0] == '.' && !S_ISREG(st.st_mode)) return SK_OK; /* hidden, and not our temp file */
-    if (excluded(w, path, name, S_ISDIR(st.st_mode))) {
+    if (excluded(w, path, name, S_ISDIR(st.st_mode)) ||
+        excluded_link_to_folder(w, dfd, name, path, &st)) {
         o->n_excluded++;
         return SK_OK;
     }

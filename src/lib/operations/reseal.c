@@ -101,7 +101,9 @@ static int reseal_sealed(ctx *c, const json_t *doc, sk_error *err)
     json_t *enc = json_object_get(json_object_get(doc, "spec"), "encryptedData");
     sk_keyring_hint_begin(c->keys);
     json_object_foreach(enc, k, v)
+    {
         sk_keyring_hint_item(c->keys, json_string_value(v), json_string_length(v));
+    }
     json_object_foreach(enc, k, v)
     {
         if (rc != SK_OK) break;

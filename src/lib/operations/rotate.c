@@ -177,9 +177,11 @@ static int open_folder(const sk_rotate_opts *o, sk_error *err)
         sk_error_set(err, SK_EIO, "cannot create the folder: %s", strerror(errno));
         return sk_error_at_source(err, SK_EIO, o->dir);
     }
-    if (stat(o->dir, &st) == 0 && S_ISDIR(st.st_mode)) return SK_OK;
+    /* st is read only when stat succeeded; errno only when it failed (mkdir may have set it). */
+    int e = stat(o->dir, &st) == 0 ? 0 : errno;
+    if (e == 0 && S_ISDIR(st.st_mode)) return SK_OK;
     sk_error_set(err, SK_EINVAL, "no key in %s (%s)", o->dir,
-                 errno != 0 && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a folder");
+                 e != 0 ? strerror(e) : "not a folder");
     sk_error_hint(err, "a mistyped --keys? To make the first key there, pass --init");
     return SK_EINVAL;
 }

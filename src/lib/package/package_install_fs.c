@@ -4,6 +4,14 @@
  * install killed at any point is rolled back (no commit record yet) or
  * finished (commit record written) by the next run. Every folder below the
  * target is opened with O_NOFOLLOW: a link is never entered nor removed through.
+ *
+ * Signals: the one sealkit temporary file here, the commit record's, is written
+ * with sk_write_atomic_at and so removed by sk_io_remove_in_flight like any
+ * other. The staged files are not temporary files in that sense and are not
+ * recorded: they hold SealedSecrets only (never plaintext), they all live in
+ * the stage, which the next run removes whatever it finds there, and once the
+ * commit record exists they are what that run must still put in place, so a
+ * signal handler must not remove them (nor could it walk the stage safely).
  */
 #include "package/package_install_internal.h"
 
@@ -254,19 +262,73 @@ int sk_pkg_recover(int dirfd, const char *shown, int *recovered, sk_error *err)
     return rc;
 }
 
-/* mkdir -p of path's folders (the caller named them: links in it are followed). */
-static int make_parents(const char *path, sk_error *err)
+/*
+ * Opens the folder that will hold path's last part (*name points at it), making the folders
+ * that are missing (0755), mkdir -p style, and never going by path again: each part is opened
+ * relative to its parent's handle. The folders that exist are the ones the caller named and
+ * are taken as given (a link among them is followed, as every named path is); a folder this
+ * call makes is entered with O_NOFOLLOW, so one swapped for a link meanwhile is refused rather
+ * than written through.
+ */
+static int open_out_dir(const char *path, int *dfd, const char **name, sk_error *err)
 {
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return sk_error_set(err, SK_ELIMIT, "%.64s...: path too long", path);
-    for (char *p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return sk_error_set(err, SK_EIO, "%s: cannot create the folder: %s", buf,
-                                strerror(errno));
-        *p = '/';
+    const char *slash = strrchr(path, '/');
+    *name = slash != NULL ? slash + 1 : path;
+    *dfd = -1;
+    if (**name == '\0' || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0) {
+        sk_error_set(err, SK_EUSAGE, "not a file name");
+        return sk_error_at_source(err, SK_EUSAGE, path);
     }
+    int cur = open(path[0] == '/' ? "/" : ".", DIR_FLAGS & ~O_NOFOLLOW);
+    if (cur < 0) {
+        sk_error_set(err, SK_EIO, "cannot open the current folder: %s", strerror(errno));
+        return sk_error_at_source(err, SK_EIO, path);
+    }
+    int made = 0;
+    char part[256];
+    for (const char *p = path; slash != NULL && p < slash;) {
+        size_t n = strcspn(p, "/");
+        if (p + n > slash) n = (size_t)(slash - p);
+        const char *next = p + n + 1;
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            p = next;
+            continue;
+        }
+        if (n >= sizeof part) {
+            close(cur);
+            sk_error_set(err, SK_ELIMIT, "a folder name is longer than %zu bytes", sizeof part - 1);
+            return sk_error_at_source(err, SK_ELIMIT, path);
+        }
+        memcpy(part, p, n);
+        part[n] = '\0';
+        int fd = openat(cur, part, made ? DIR_FLAGS : DIR_FLAGS & ~O_NOFOLLOW);
+        if (fd < 0 && errno == ENOENT) {
+            if (mkdirat(cur, part, 0755) != 0 && errno != EEXIST) {
+                sk_error_set(err, SK_EIO, "cannot create the folder %.*s: %s", (int)(p + n - path),
+                             path, strerror(errno));
+                close(cur);
+                return sk_error_at_source(err, SK_EIO, path);
+            }
+            made = 1;
+            (void)fsync(cur); /* best effort: the new folder's entry in its parent */
+            fd = openat(cur, part, DIR_FLAGS);
+        }
+        int e = errno;
+        close(cur);
+        if (fd < 0) {
+            sk_error_set(err, SK_EIO, "cannot open the folder %.*s%s: %s", (int)(p + n - path),
+                         path,
+                         made && (e == ELOOP || e == ENOTDIR)
+                             ? " (a folder sealkit made, replaced by a link or a file since; "
+                               "never followed)"
+                             : "",
+                         strerror(e));
+            return sk_error_at_source(err, SK_EIO, path);
+        }
+        cur = fd;
+        p = next;
+    }
+    *dfd = cur;
     return SK_OK;
 }
 
@@ -274,17 +336,38 @@ int sk_package_save(const char *path, const unsigned char *data, size_t len, int
                     sk_error *err)
 {
     *same = 0;
-    int rc = make_parents(path, err);
+    int dfd = -1;
+    const char *name = NULL;
+    int rc = open_out_dir(path, &dfd, &name, err);
     if (rc != SK_OK) return rc;
     struct stat st;
-    if (stat(path, &st) != 0) return sk_write_new(path, data, len, 0644, err);
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT)
+            rc = sk_write_new_at(dfd, name, path, data, len, 0644, err);
+        else
+            rc = sk_error_at_source(
+                err, sk_error_set(err, SK_EIO, "cannot inspect: %s", strerror(errno)), path);
+        close(dfd);
+        return rc;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        close(dfd);
+        sk_error_set(err, SK_EIO, "is a symbolic link; never followed, left alone");
+        sk_error_hint(err, "remove the link, or give another --output or --output-dir");
+        return sk_error_at_source(err, SK_EIO, path);
+    }
+    /* Read and, with force, replaced through the folder's handle: only the very file read. */
     sk_secbuf old = SK_SECBUF_INIT;
-    rc = sk_read_file(path, SK_MAX_INPUT, &old, err);
+    rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &old, &st, err);
     *same = rc == SK_OK && old.len == len && memcmp(old.data, data, len) == 0;
     sk_secbuf_free(&old);
-    if (rc != SK_OK || *same) return rc;
-    if (force) return sk_write_atomic(path, data, len, 0644, err);
-    sk_error_set(err, SK_EINVAL, "%s: exists with other contents; not replaced", path);
-    sk_error_hint(err, "pass --force to replace it, or give another --date or --output-dir");
-    return SK_EINVAL;
+    if (rc == SK_OK && !*same && force)
+        rc = sk_write_atomic_at(dfd, name, path, data, len, 0644, &st, err);
+    else if (rc == SK_OK && !*same) {
+        sk_error_set(err, SK_EINVAL, "%s: exists with other contents; not replaced", path);
+        sk_error_hint(err, "pass --force to replace it, or give another --date or --output-dir");
+        rc = SK_EINVAL;
+    }
+    close(dfd);
+    return rc;
 }
