@@ -227,12 +227,7 @@ int cli_report_json(const sk_findings *f, size_t files, size_t sealed_secrets, j
           json_object_set(root, "findings", findings) != 0 ||
           json_object_set(root, "items", items) != 0;
     json_decref(summary), json_decref(findings), json_decref(items);
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
-    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
-    sk_secbuf_free(&out);
-    json_decref(root);
-    return rc;
+    return cli_print_json(root, bad, err);
 }
 
 /* ---- SARIF 2.1.0, for code scanning (GitHub, GitLab) ---- */
@@ -347,12 +342,5 @@ static json_t *sarif_log(const sk_findings *f)
 
 int cli_report_sarif(const sk_findings *f, sk_error *err)
 {
-    json_t *log = sarif_log(f);
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc =
-        log == NULL ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(log, &out, err);
-    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
-    sk_secbuf_free(&out);
-    json_decref(log);
-    return rc;
+    return cli_print_json(sarif_log(f), 0, err);
 }

@@ -67,6 +67,11 @@ int cli_clock_init(sk_error *err);
 int cli_write_stdout(const void *buf, size_t len);
 /* Output goes to path atomically (mode), or to stdout when path is NULL. */
 int cli_output(const char *path, const sk_secbuf *out, unsigned mode, sk_error *err);
+/*
+ * root as every JSON report sealkit prints (sk_emit_json) on stdout; takes root, which may be
+ * NULL. bad (or a NULL root) means building it ran out of memory: nothing is printed.
+ */
+int cli_print_json(json_t *root, int bad, sk_error *err);
 
 /* A growable list of strings (repeatable and comma-separated flags). */
 typedef struct cli_list {

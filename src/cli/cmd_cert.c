@@ -220,12 +220,7 @@ static int print_json(const sk_cert_info *v, size_t n, time_t now, long warn_day
           set(root, "warn_days", json_integer(warn_days)) ||
           json_object_set(root, "certificates", list) != 0;
     json_decref(list);
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
-    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
-    sk_secbuf_free(&out);
-    json_decref(root);
-    return rc;
+    return cli_print_json(root, bad, err);
 }
 
 /* The key whose certificate --pem prints: the only one, or the controller's newest. */

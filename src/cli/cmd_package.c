@@ -694,14 +694,8 @@ static json_t *diff_json(const diff_args *a, const sk_package_changes *d)
 static int diff_report(const diff_args *a, const sk_package_changes *d)
 {
     if (a->json) {
-        json_t *o = diff_json(a, d);
-        sk_secbuf text = SK_SECBUF_INIT;
         sk_error err = {0};
-        int rc = o ? sk_emit_json(o, &text, &err) : sk_error_set(&err, SK_ENOMEM, "out of memory");
-        if (rc == SK_OK) cli_write_stdout(text.data, text.len);
-        sk_secbuf_free(&text);
-        json_decref(o);
-        if (rc != SK_OK) return error_exit(&err);
+        if (cli_print_json(diff_json(a, d), 0, &err) != SK_OK) return error_exit(&err);
     } else {
         diff_text(d);
     }

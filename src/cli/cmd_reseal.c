@@ -244,12 +244,7 @@ static int report_json(const reseal_args *a, const sk_reseal_tree_report *rep, s
           json_object_set(root, "not_processed", passed) != 0 || totals_json(&rep->totals, sum) ||
           json_object_set(root, "totals", sum) != 0;
     json_decref(list), json_decref(sum), json_decref(passed);
-    sk_secbuf out = SK_SECBUF_INIT;
-    int rc = bad ? sk_error_set(err, SK_ENOMEM, "out of memory") : sk_emit_json(root, &out, err);
-    if (rc == SK_OK) cli_write_stdout(out.data, out.len);
-    sk_secbuf_free(&out);
-    json_decref(root);
-    return rc;
+    return cli_print_json(root, bad, err);
 }
 
 void cli_reseal_problems(const sk_reseal_tree_report *rep)

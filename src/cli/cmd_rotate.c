@@ -221,15 +221,8 @@ static int report_json(const sk_rotate_report *r, int announces)
         "items_resealed", (json_int_t)t->resealed, "files_skipped", (json_int_t)t->skipped,
         "excluded", (json_int_t)t->excluded, "failed",
         (json_int_t)t->failed + (json_int_t)t->not_processed + (json_int_t)r->n_unopened);
-    /* The same writer as every other JSON sealkit prints. */
-    sk_secbuf text = SK_SECBUF_INIT;
     sk_error err = {0};
-    int rc =
-        o == NULL ? sk_error_set(&err, SK_ENOMEM, "out of memory") : sk_emit_json(o, &text, &err);
-    if (rc == SK_OK) cli_write_stdout(text.data, text.len);
-    sk_secbuf_free(&text);
-    json_decref(o);
-    return rc == SK_OK ? EXIT_OK : cli_fail(&err);
+    return cli_print_json(o, 0, &err) == SK_OK ? EXIT_OK : cli_fail(&err);
 }
 
 /* Everything a run has to say on stderr, failures first. */

@@ -255,6 +255,17 @@ int cli_output(const char *path, const sk_secbuf *out, unsigned mode, sk_error *
     return SK_OK;
 }
 
+int cli_print_json(json_t *root, int bad, sk_error *err)
+{
+    sk_secbuf out = SK_SECBUF_INIT;
+    int rc = bad || root == NULL ? sk_error_set(err, SK_ENOMEM, "out of memory")
+                                 : sk_emit_json(root, &out, err);
+    if (rc == SK_OK) rc = cli_output(NULL, &out, 0, err);
+    sk_secbuf_free(&out);
+    json_decref(root);
+    return rc;
+}
+
 static int list_push(cli_list *l, const char *s, size_t n)
 {
     char **grown = realloc(l->v, (l->n + 1) * sizeof *grown);
