@@ -19,7 +19,9 @@
 
 #include "audit/verify_internal.h"
 #include "core/json_alloc.h"
+#include "crypto/crypto_internal.h"
 #include "formats/doc_spans.h"
+#include "keys/keys_internal.h"
 
 /*
  * Well-known default credentials (docs/verify.md): MinIO's and MLflow's
@@ -168,6 +170,28 @@ const char *sk_severity_name(sk_severity sev)
 
 /* ---- one SealedSecret ---- */
 
+/*
+ * Guarded blocks reused by every item of a file (as sk_reseal_text does): the decoded blob, its
+ * plaintext and its session key. Each guarded allocation maps, locks and unmaps pages: three per
+ * item cost some 28 system calls and 8 page faults an item. The plaintext and the session key
+ * are wiped after each use (sk_secbuf_clear), and all three freed when the file is done.
+ */
+typedef struct vbufs {
+    sk_secbuf blob, pt, key;
+} vbufs;
+
+#define VBUFS_INIT                                                                                 \
+    {                                                                                              \
+        SK_SECBUF_INIT, SK_SECBUF_INIT, SK_SECBUF_INIT                                             \
+    }
+
+static void vbufs_free(vbufs *b)
+{
+    sk_secbuf_free(&b->blob);
+    sk_secbuf_free(&b->pt);
+    sk_secbuf_free(&b->key);
+}
+
 typedef struct vctx {
     const sk_verify_opts *opts;
     sk_findings *out;
@@ -179,6 +203,7 @@ typedef struct vctx {
     size_t label_len;
     size_t first_item; /* this SealedSecret's items in out->items */
     size_t *left;      /* RSA private operations diagnosis may still spend in this file */
+    vbufs *buf;        /* the file's reusable guarded blocks */
     sk_error *err;
     int rc; /* the first SK_ENOMEM */
 } vctx;
@@ -481,8 +506,8 @@ static sk_verify_item *record_item(vctx *c, const char *key)
     return it;
 }
 
-/* Decodes an item's value; a finding when it is not standard base64. */
-static int decode_item(vctx *c, const char *key, const json_t *v, sk_secbuf *blob, int quiet)
+/* Decodes an item's value into the file's blob block; a finding when it is not standard base64. */
+static int decode_item(vctx *c, const char *key, const json_t *v, int quiet)
 {
     if (!json_is_string(v)) {
         if (!quiet)
@@ -491,7 +516,8 @@ static int decode_item(vctx *c, const char *key, const json_t *v, sk_secbuf *blo
         return 0;
     }
     sk_error why = {0};
-    int rc = sk_base64_decode(json_string_value(v), json_string_length(v), blob, &why);
+    int rc =
+        sk_base64_decode_reuse(json_string_value(v), json_string_length(v), &c->buf->blob, &why);
     if (rc == SK_ENOMEM) c->rc = sk_error_set(c->err, rc, "%s", why.msg);
     if (rc != SK_OK && !quiet)
         note(c, key, SK_SEVERITY_ERROR, "base64", NULL, "not standard base64: %s", why.msg);
@@ -617,18 +643,21 @@ static void check_newest(vctx *c, size_t idx, size_t which)
 /* Opens under the outer label; 1 when it opens. */
 static int open_item(vctx *c, size_t idx, const sk_secbuf *blob)
 {
-    sk_secbuf pt = SK_SECBUF_INIT;
+    sk_secbuf *pt = &c->buf->pt;
     size_t which = 0;
     sk_error why = {0};
-    int rc = sk_keyring_decrypt(c->opts->keys, (const unsigned char *)c->label, c->label_len,
-                                blob->data, blob->len, &pt, &which, &why);
+    int rc = sk_keyring_decrypt_reuse(c->opts->keys, (const unsigned char *)c->label, c->label_len,
+                                      blob->data, blob->len, pt, &c->buf->key, &which, &why);
     if (rc == SK_ENOMEM) c->rc = sk_error_set(c->err, rc, "%s", why.msg);
     c->out->items[idx].opens = rc == SK_OK;
-    if (rc != SK_OK) return 0;
+    if (rc != SK_OK) {
+        sk_secbuf_clear(pt);
+        return 0;
+    }
     c->out->items[idx].sealed_scope = (int)c->scope;
     check_newest(c, idx, which);
-    check_content(c, c->out->items[idx].item, &pt);
-    sk_secbuf_free(&pt);
+    check_content(c, c->out->items[idx].item, pt);
+    sk_secbuf_clear(pt);
     return 1;
 }
 
@@ -693,11 +722,11 @@ static int altered(vctx *c, size_t idx, const sk_secbuf *blob, const char **fp)
         /* A key smaller than the RSA part is refused before any RSA operation. */
         if (((size_t)sk_keyring_bits(kr, i) + 7) / 8 < need) continue;
         if (!spend(c, idx, 1)) return -1;
-        sk_secbuf pt = SK_SECBUF_INIT;
         sk_error why = {0};
-        int rc = sk_hybrid_decrypt(sk_keyring_key(kr, i), (const unsigned char *)c->label,
-                                   c->label_len, blob->data, blob->len, &pt, &why);
-        sk_secbuf_free(&pt);
+        int rc = sk_hybrid_decrypt_reuse(sk_keyring_key(kr, i), (const unsigned char *)c->label,
+                                         c->label_len, blob->data, blob->len, &c->buf->pt,
+                                         &c->buf->key, &why);
+        sk_secbuf_clear(&c->buf->pt);
         if (rc == SK_EAUTH) {
             *fp = sk_keyring_fingerprint(kr, i);
             return 1;
@@ -718,10 +747,9 @@ static int try_guess(vctx *c, size_t idx, const guess *g, const sk_secbuf *blob)
         c->rc = rc;
         return 0;
     }
-    sk_secbuf pt = SK_SECBUF_INIT;
-    rc = sk_keyring_decrypt(c->opts->keys, (const unsigned char *)label, len, blob->data, blob->len,
-                            &pt, &which, NULL);
-    sk_secbuf_free(&pt);
+    rc = sk_keyring_decrypt_reuse(c->opts->keys, (const unsigned char *)label, len, blob->data,
+                                  blob->len, &c->buf->pt, &c->buf->key, &which, NULL);
+    sk_secbuf_clear(&c->buf->pt);
     free(label);
     if (rc != SK_OK) return 0;
     sk_verify_item *it = &c->out->items[idx];
@@ -818,10 +846,8 @@ static void remember_digest(sk_verify_item *it, const sk_secbuf *blob)
     it->has_digest = 1;
 }
 
-static void check_items(vctx *c)
+static void walk_items(vctx *c, int try_keys)
 {
-    if (!json_is_object(c->enc)) return;
-    int try_keys = c->opts->keys != NULL && c->label != NULL;
     size_t opened = 0, failed = 0;
     const char *k;
     const json_t *v;
@@ -833,26 +859,47 @@ static void check_items(vctx *c)
                  "not a valid Secret key (letters, digits, '-', '_', '.'; at most 253)");
         size_t idx = c->out->n_items;
         if (record_item(c, k) == NULL) return;
-        sk_secbuf blob = SK_SECBUF_INIT;
-        int usable = decode_item(c, k, v, &blob, 0) && check_blob(c, k, &blob);
-        if (usable) remember_digest(&c->out->items[idx], &blob);
+        const sk_secbuf *blob = &c->buf->blob;
+        int usable = decode_item(c, k, v, 0) && check_blob(c, k, blob);
+        if (usable) remember_digest(&c->out->items[idx], blob);
         if (usable && try_keys) {
-            if (open_item(c, idx, &blob))
+            if (open_item(c, idx, blob))
                 opened++;
             else
                 failed++;
         }
-        sk_secbuf_free(&blob);
     }
     if (failed == 0) return;
     /* Second pass: knowing whether sibling items open sharpens the diagnosis. */
     for (size_t idx = c->first_item; idx < c->out->n_items && c->rc == SK_OK; idx++) {
         if (c->out->items[idx].opens != 0) continue;
-        sk_secbuf blob = SK_SECBUF_INIT;
-        if (decode_item(c, NULL, json_object_get(c->enc, c->out->items[idx].item), &blob, 1))
-            diagnose(c, idx, &blob, opened);
-        sk_secbuf_free(&blob);
+        if (decode_item(c, NULL, json_object_get(c->enc, c->out->items[idx].item), 1))
+            diagnose(c, idx, &c->buf->blob, opened);
     }
+}
+
+static void check_items(vctx *c)
+{
+    if (!json_is_object(c->enc)) return;
+    sk_keyring *kr = c->opts->keys;
+    if (kr == NULL || c->label == NULL) {
+        walk_items(c, 0);
+        return;
+    }
+    /*
+     * As sk_reseal_text does: the items of one SealedSecret are mostly sealed under one key, so
+     * the ring tries first the key most likely to open them (keys_internal.h). The order only
+     * saves RSA operations: which key opens an item, and so the report, does not depend on it.
+     */
+    const char *k;
+    const json_t *v;
+    sk_keyring_hint_begin(kr);
+    json_object_foreach((json_t *)c->enc, k, v)
+    {
+        sk_keyring_hint_item(kr, json_string_value(v), json_string_length(v));
+    }
+    walk_items(c, 1);
+    sk_keyring_hint_begin(kr); /* the hint is this SealedSecret's only */
 }
 
 /* ---- the SealedSecret record for policies ---- */
@@ -1006,9 +1053,10 @@ int sk_verify_settle(sk_findings *out, size_t first_item, const char *file, sk_e
 }
 
 static int verify_doc_b(const json_t *doc, const sk_where *where, const sk_verify_opts *opts,
-                        size_t *left, sk_findings *out, sk_error *err)
+                        size_t *left, vbufs *buf, sk_findings *out, sk_error *err)
 {
-    vctx c = {.opts = opts, .out = out, .at = *where, .left = left, .err = err, .rc = SK_OK};
+    vctx c = {
+        .opts = opts, .out = out, .at = *where, .left = left, .buf = buf, .err = err, .rc = SK_OK};
     c.at.item = NULL;
     setup(&c, doc);
     check_identity(&c);
@@ -1036,7 +1084,9 @@ int sk_verify_doc(const json_t *doc, const sk_where *where, const sk_verify_opts
     int rc = sk_verify_opts_norm(opts, &o, err);
     if (rc != SK_OK) return rc;
     size_t left = sk_verify_file_budget(out), first = out->n_items;
-    rc = verify_doc_b(doc, where, &o, &left, out, err);
+    vbufs buf = VBUFS_INIT;
+    rc = verify_doc_b(doc, where, &o, &left, &buf, out, err);
+    vbufs_free(&buf);
     return rc == SK_OK ? sk_verify_settle(out, first, where->file, err) : rc;
 }
 
@@ -1088,9 +1138,10 @@ static int check_plaintext_secret(const json_t *doc, const sk_where *w, sk_findi
 }
 
 static int verify_one(const json_t *doc, const sk_where *w, const sk_verify_opts *opts,
-                      size_t *left, sk_findings *out, sk_error *err)
+                      size_t *left, vbufs *buf, sk_findings *out, sk_error *err)
 {
-    if (sk_kind_is(doc, SK_KIND_SEALED_SECRET)) return verify_doc_b(doc, w, opts, left, out, err);
+    if (sk_kind_is(doc, SK_KIND_SEALED_SECRET))
+        return verify_doc_b(doc, w, opts, left, buf, out, err);
     if (sk_kind_is(doc, SK_KIND_SECRET)) return check_plaintext_secret(doc, w, out, err);
     if (!json_is_object(doc) || !looks_sealed(doc)) return SK_OK;
     const char *kind = str(doc, "kind");
@@ -1103,21 +1154,23 @@ typedef struct walk_ctx {
     const sk_verify_opts *opts;
     size_t *left;
     sk_findings *out;
+    vbufs buf; /* shared by the file's SealedSecrets */
 } walk_ctx;
 
 static int verify_object(const sk_object *o, void *ctx, sk_error *err)
 {
-    const walk_ctx *c = ctx;
+    walk_ctx *c = ctx;
     sk_where w = {c->file, o->document, o->item, NULL};
-    return verify_one(o->obj, &w, c->opts, c->left, c->out, err);
+    return verify_one(o->obj, &w, c->opts, c->left, &c->buf, c->out, err);
 }
 
 static int verify_docs_b(const sk_docs *docs, const char *file, const sk_verify_opts *opts,
                          size_t *left, sk_findings *out, sk_error *err)
 {
-    walk_ctx c = {file, opts, left, out};
+    walk_ctx c = {file, opts, left, out, VBUFS_INIT};
     sk_error werr = {0};
     int rc = sk_docs_walk(docs, verify_object, &c, &werr);
+    vbufs_free(&c.buf);
     if (rc == SK_OK) return rc;
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", werr.msg);
     /* Only a malformed List stops the walk: a problem of the file, reported like a parse error. */

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "audit/verify_internal.h"
+#include "crypto/crypto_internal.h"
+#include "keys/keys_internal.h"
 
 static int same(const char *a, const char *b)
 {
@@ -51,6 +53,9 @@ typedef struct xctx {
      * cost hours, so the search spends what the files' diagnoses left of the scan's budget. */
     size_t left, spent;
     int cut;
+    /* Guarded blocks reused by every try (a guarded allocation maps and locks pages): the
+     * decoded blob, and the plaintext and session key, wiped after each try. */
+    sk_secbuf blob, pt, key;
 } xctx;
 
 /* 1 when blob opens under the candidate's label; *which is the key. */
@@ -60,11 +65,10 @@ static int opens_under(xctx *x, const cand *c, const sk_secbuf *blob, size_t *wh
     size_t len = 0;
     *rc = sk_scope_label(c->scope, c->ns, c->name, &label, &len, x->err);
     if (*rc != SK_OK) return 0;
-    sk_secbuf pt = SK_SECBUF_INIT;
     sk_error why = {0};
-    int drc = sk_keyring_decrypt(x->opts->keys, (const unsigned char *)label, len, blob->data,
-                                 blob->len, &pt, which, &why);
-    sk_secbuf_free(&pt);
+    int drc = sk_keyring_decrypt_reuse(x->opts->keys, (const unsigned char *)label, len, blob->data,
+                                       blob->len, &x->pt, &x->key, which, &why);
+    sk_secbuf_clear(&x->pt);
     free(label);
     if (drc == SK_ENOMEM) *rc = sk_error_set(x->err, drc, "%s", why.msg);
     return drc == SK_OK;
@@ -215,11 +219,9 @@ static int rediagnose(xctx *x, sk_verify_item *it)
         if (c.scope == SK_SCOPE_CLUSTER_WIDE) c.ns = NULL, c.name = NULL;
         return name_source(x, it, &c, twin->opened_by);
     }
-    sk_secbuf blob = SK_SECBUF_INIT;
     int found = 0;
-    int rc = sk_base64_decode(it->unopened, strlen(it->unopened), &blob, x->err);
-    if (rc == SK_OK) rc = try_scan_labels(x, it, &blob, &found);
-    sk_secbuf_free(&blob);
+    int rc = sk_base64_decode_reuse(it->unopened, strlen(it->unopened), &x->blob, x->err);
+    if (rc == SK_OK) rc = try_scan_labels(x, it, &x->blob, &found);
     return rc;
 }
 
@@ -308,6 +310,9 @@ int sk_verify_cross_check(const sk_verify_opts *opts, sk_findings *f, sk_error *
         it->unopened = NULL;
     }
     free(owned);
+    sk_secbuf_free(&x.blob);
+    sk_secbuf_free(&x.pt);
+    sk_secbuf_free(&x.key);
     f->diagnose_spent += x.spent;
     sk_where none = {"-", 0, 0, NULL};
     if (rc == SK_OK && x.cut)
