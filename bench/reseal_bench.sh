@@ -3,10 +3,16 @@
 # `sealkit reseal -j 2*CORES`, twice:
 #   one key:    every file sealed under old1, resealed with --key old1 only;
 #   four keys:  files sealed under a mix of old1, old2 and old3, resealed with all four keys
-#               given (the right key is found by trying, most recently successful first).
+#               given (nothing names the key that sealed a blob: keys are tried in the order
+#               docs/format.md §1.5 gives).
 # Prints items/s for both, peak memory, and the ratios to OpenSSL's own multi-process RSA-4096
-# private-operation rate on all cores (`openssl speed -multi CORES rsa4096`, the sign column),
-# measured in the same run, and of the four-key rate to the one-key rate.
+# private-operation rate on all cores (`openssl speed -multi CORES -seconds 3 rsa4096`, the sign
+# column), and of the four-key rate to the one-key rate. A virtual machine's speed drifts by 20%
+# within minutes, so a drift must not fall on one side of a ratio only: the files are resealed
+# in SLICES=10 slices, each a fresh copy of N/SLICES files, in turn with openssl: openssl, slice
+# 1 with one key, slice 1 with four keys, openssl, slice 2 ..., openssl. Each slice's rates are
+# divided by the mean of the openssl rates just before and just after it, and the median of the
+# slices' ratios is printed (items/s: all items over all slices' time).
 # Before resealing, on the same files and key: `sealkit verify --key old1 -j JOBS` next to
 # `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS=3 each), and the ratios
 # of their wall and CPU times (target: wall <= 1.05).
@@ -35,20 +41,31 @@ for i in $(seq 1 "$N"); do
   "$SK" seal --cert "$tmp/old1.crt" -o yaml -f "$tmp/s.yaml" -w "$tmp/single/s$i.yaml"
 done
 
-echo "measuring openssl speed -multi $CORES rsa4096" >&2
-ossl=$(openssl speed -multi "$CORES" -seconds 5 rsa4096 2>/dev/null |
-       awk '/^rsa 4096 bits/ { print $(NF-1) }' | tail -1)
-
-python3 - "$SK" "$tmp" "$N" "$CORES" "$ossl" "$JOBS" <<'PY'
-import os, resource, subprocess, sys, time
-sk, tmp, n, cores, ossl, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+python3 - "$SK" "$tmp" "$N" "$CORES" "$JOBS" <<'PY'
+import os, re, resource, shutil, subprocess, sys, time
+sk, tmp, n, cores, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 items = n * 15
+rounds = int(os.environ.get("ROUNDS", "3"))
 
-def reseal(folder, keys):
+def openssl_rate():
+    out = subprocess.run(["openssl", "speed", "-multi", str(cores), "-seconds", "3", "rsa4096"],
+                         capture_output=True, text=True).stdout
+    rows = [l.split() for l in out.splitlines() if re.match(r"^rsa 4096 bits", l)]
+    return float(rows[-1][-2])
+
+def reseal(folder, keys, lo=0, hi=n):
+    """items/s, seconds and summary line of one reseal of a fresh copy of folder's files lo..hi."""
+    work = tmp + "/work"
+    shutil.rmtree(work, ignore_errors=True)
+    os.mkdir(work)
+    for i in range(lo + 1, hi + 1):
+        shutil.copyfile("%s/%s/s%d.yaml" % (tmp, folder, i), "%s/s%d.yaml" % (work, i))
+    os.sync()
+    items = (hi - lo) * 15
     t0 = time.monotonic()
     r = subprocess.run([sk, "reseal", "--cert", tmp + "/new.crt", "--key",
                         ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(jobs),
-                        tmp + "/" + folder], capture_output=True, text=True)
+                        work], capture_output=True, text=True)
     dt = time.monotonic() - t0
     if r.returncode != 0:
         sys.exit("reseal failed: " + r.stderr[-500:])
@@ -72,7 +89,7 @@ check_args = [sk, "reseal", "--check", "--cert", tmp + "/new.crt", "--key", key1
               tmp + "/single"]
 verify_args = [sk, "verify", "--key", key1, "-j", str(jobs), tmp + "/single"]
 runs = {"check": [], "verify": []}
-for _ in range(int(os.environ.get("ROUNDS", "3"))):
+for _ in range(rounds):
     runs["check"].append(timed(check_args, (4,)))
     runs["verify"].append(timed(verify_args, (0,)))
 check, verify = (min(w for w, _ in runs[k]) for k in ("check", "verify"))
@@ -81,13 +98,32 @@ print("verify --key vs reseal --check: %d items, -j %d: verify %.2f s, reseal --
       "ratio %.3f (target <= 1.05); CPU %.2f s vs %.2f s, ratio %.3f"
       % (items, jobs, verify, check, verify / check, verify_cpu, check_cpu, verify_cpu / check_cpu))
 
-one, dt1, _ = reseal("single", ["old1"])
-four, dt4, summary = reseal("mixed", ["old1", "old2", "old3", "new"])
+def median(v):
+    v = sorted(v)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+slices = min(int(os.environ.get("SLICES", "10")), n)
+ossl_runs, one_runs, four_runs = [], [], []
+sys.stderr.write("%d slices: openssl speed, one key, four keys\n" % slices)
+for k in range(slices):
+    lo, hi = k * n // slices, (k + 1) * n // slices
+    ossl_runs.append(openssl_rate())
+    one_runs.append(reseal("single", ["old1"], lo, hi))
+    four_runs.append(reseal("mixed", ["old1", "old2", "old3", "new"], lo, hi))
+ossl_runs.append(openssl_rate())
+around = [(ossl_runs[i] + ossl_runs[i + 1]) / 2 for i in range(slices)]
+one_ratios = [one_runs[i][0] / around[i] for i in range(slices)]
+r_one = median(one_ratios)
+r_four = median([four_runs[i][0] / around[i] for i in range(slices)])
+r_four_one = median([four_runs[i][0] / one_runs[i][0] for i in range(slices)])
+dt1, dt4 = sum(r[1] for r in one_runs), sum(r[1] for r in four_runs)
+ossl, one, four = median(ossl_runs), items / dt1, items / dt4
+summary = "last slice, four keys: " + four_runs[-1][2]
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-print("reseal: %d items, -j %d: one key %.2f s, four keys %.2f s" % (items, jobs, dt1, dt4))
-print("openssl RSA-4096 private ops/s (x%d)  : %10.1f" % (cores, ossl))
-print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (target >= 0.95)" % (one, one / ossl))
-print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, four / ossl, four / one))
+print("reseal: %d items in %d slices, -j %d: one key %.2f s, four keys %.2f s" % (items, slices, jobs, dt1, dt4))
+print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median; from %.1f to %.1f)" % (cores, ossl, min(ossl_runs), max(ossl_runs)))
+print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (one, r_one, min(one_ratios), max(one_ratios)))
+print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, r_four, r_four_one))
 print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
 print(summary)
 PY
