@@ -5,9 +5,11 @@
 #include <sealkit/reseal.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,34 +96,50 @@ static void run_serial(const work *w, sk_reseal_file *res)
     }
 }
 
-static void worker(const work *w, size_t id, size_t jobs, int fd)
+/* Shared by the parent and the workers (a mapping, so a worker's _exit leaks nothing): the
+ * files of this run in walk order, and the next one to take. */
+typedef struct queue {
+    atomic_size_t next;
+    size_t order[];
+} queue;
+
+/* Each worker takes the next file not yet taken: dealing them out in advance would leave
+ * a worker that drew the large files running alone at the end. */
+static void worker(const work *w, queue *q, int fd)
 {
-    for (size_t i = id; i < w->walk->n_files; i += jobs) {
-        if (!w->mine[i]) continue;
-        record rec = {.index = i};
-        reseal_file(w, i, &rec.r);
+    for (;;) {
+        size_t k = atomic_fetch_add(&q->next, 1);
+        if (k >= w->total) break;
+        record rec = {.index = q->order[k]};
+        reseal_file(w, rec.index, &rec.r);
         if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(1);
     }
     _exit(0);
 }
 
 /*
- * Files are dealt round-robin to forked workers (processes, not threads: the ring reorders
- * itself as it decrypts, and each worker gets its own copy); each result comes back as one
- * record. A file whose record never arrives stays not done, and counts as failed.
+ * Files go to forked workers (processes, not threads: the ring reorders itself as it
+ * decrypts, and each worker gets its own copy); each result comes back as one record. A file
+ * whose record never arrives stays not done, and counts as failed.
  */
 static void run_parallel(const work *w, sk_reseal_file *res, size_t jobs)
 {
+    size_t size = sizeof(queue) + w->total * sizeof(size_t);
+    queue *q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int fds[2];
-    if (pipe(fds) != 0) {
+    if (q == MAP_FAILED || pipe(fds) != 0) {
+        if (q != MAP_FAILED) munmap(q, size);
         run_serial(w, res);
         return;
     }
+    atomic_init(&q->next, 0);
+    for (size_t i = 0, k = 0; i < w->walk->n_files; i++)
+        if (w->mine[i]) q->order[k++] = i;
     for (size_t id = 0; id < jobs; id++) {
         pid_t pid = fork();
         if (pid == 0) {
             close(fds[0]);
-            worker(w, id, jobs, fds[1]);
+            worker(w, q, fds[1]);
         }
         if (pid < 0) break;
     }
@@ -138,6 +156,7 @@ static void run_parallel(const work *w, sk_reseal_file *res, size_t jobs)
     close(fds[0]);
     while (wait(NULL) > 0 || errno == EINTR) {
     }
+    munmap(q, size);
 }
 
 static void tally(const sk_reseal_file *r, sk_reseal_tree_totals *t)
