@@ -336,9 +336,9 @@ static int verify_path(const char *path, const sk_verify_opts *opts, size_t budg
 
 /* ---- the pool ---- */
 
-/* The counter works across processes only if it needs no lock (a lock would be per process). */
-_Static_assert(sizeof(size_t) == sizeof(long) ? ATOMIC_LONG_LOCK_FREE == 2
-                                              : ATOMIC_INT_LOCK_FREE == 2,
+/* The counter works across processes only if it needs no lock (a lock would be per process);
+ * size_t is an int or a long on every ABI sealkit builds for. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
                "atomic_size_t must be lock-free to be shared between processes");
 
 /* Shared by the parent and the workers: the next file to take, and the scan's budget left after

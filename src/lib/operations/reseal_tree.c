@@ -96,9 +96,9 @@ static void run_serial(const work *w, sk_reseal_file *res)
     }
 }
 
-/* The counter works across processes only if it needs no lock (a lock would be per process). */
-_Static_assert(sizeof(size_t) == sizeof(long) ? ATOMIC_LONG_LOCK_FREE == 2
-                                              : ATOMIC_INT_LOCK_FREE == 2,
+/* The counter works across processes only if it needs no lock (a lock would be per process);
+ * size_t is an int or a long on every ABI sealkit builds for. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
                "atomic_size_t must be lock-free to be shared between processes");
 
 /* Shared by the parent and the workers (a mapping, so a worker's _exit leaks nothing): the
