@@ -35,10 +35,12 @@ others=$(awk '$2 ~ /[TDBR]/ && $3 !~ /^sk_/ {print $3}' "$T/syms")
 [ -z "$others" ] && ok || bad "exported symbols outside sk_: $others"
 grep -q ' T sk_fetch_https$' "$T/syms" && ok || bad "sk_fetch_https not exported"
 grep -q ' T sk_json_wipe_on_free$' "$T/syms" && ok || bad "sk_json_wipe_on_free not exported"
-# Test hooks (src/lib/crypto/rng.h, src/lib/operations/testhooks.h) and internal helpers live in the static library only: neither
-# exported nor named by an installed header.
+# Test hooks (src/lib/crypto/rng.h, src/lib/operations/testhooks.h) and internal helpers
+# (src/lib/operations/reseal_internal.h, ...) live in the static library only: neither exported
+# nor named by an installed header.
 forbidden="sk_rng_new_deterministic sk_rng_free sk_hybrid_encrypt_rng sk_hybrid_encrypt_keybuf
-  sk_seal_secret_rng sk_seal_raw_rng sk_reseal_text_rng sk_emit_json_string sk_yaml_key_cmp
+  sk_seal_secret_rng sk_seal_raw_rng sk_reseal_text_rng sk_reseal_text_scratch sk_reseal_scratch_free
+  sk_emit_json_string sk_yaml_key_cmp
   sk_yaml_plain_is_string sk_rsa_oaep_sha256_encrypt sk_aes256gcm_seal sk_json_loadb"
 for name in $forbidden; do
   awk -v n="$name" '$3 == n {found = 1} END {exit !found}' "$T/syms" && bad "test hook or internal $name is exported" || ok

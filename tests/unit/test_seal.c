@@ -9,6 +9,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "operations/reseal_internal.h"
+#include "operations/testhooks.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -539,6 +541,106 @@ static void test_struct_versions(void **state)
     free_secrets(s, 1);
 }
 
+/* Seals yaml (one Secret) under the certificate at cert_rel and emits the SealedSecret. */
+static void sealed_text(const char *cert_rel, const char *yaml, sk_secbuf *text)
+{
+    sk_error err = {0};
+    sk_pubkey *pk = NULL;
+    sk_secret *s = NULL;
+    json_t *sealed = NULL;
+    char *crt = tu_path(SK_TEST_DATA_DIR, cert_rel);
+    assert_int_equal(sk_pubkey_from_file(crt, 1893456000, &pk, &err), SK_OK);
+    assert_int_equal(parse_secrets(yaml, &s, &err), 1);
+    assert_int_equal(sk_seal_secret(&s[0], pk, NULL, &sealed, &err), SK_OK);
+    assert_int_equal(sk_emit_yaml(sealed, text, &err), SK_OK);
+    json_decref(sealed);
+    free_secrets(s, 1);
+    sk_pubkey_free(pk);
+    free(crt);
+}
+
+static int wiped(const sk_secbuf *b)
+{
+    for (size_t i = 0; b->data != NULL && i <= b->cap; i++)
+        if (b->data[i] != 0) return 0;
+    return b->len == 0;
+}
+
+static sk_rng *rng_of(const char *seed)
+{
+    sk_rng *rng = NULL;
+    sk_error err = {0};
+    assert_int_equal(
+        sk_rng_new_deterministic((const unsigned char *)seed, strlen(seed), &rng, &err), SK_OK);
+    return rng;
+}
+
+/*
+ * A worker reuses its guarded blocks from file to file: a short text after a long one comes
+ * out byte for byte as it does with fresh blocks, and nothing of a text stays in them.
+ */
+static void test_reseal_scratch_reuse(void **state)
+{
+    fixture *f = *state; /* f->pk is the target, current/tls.crt */
+    sk_error err = {0};
+    sk_keyring *old = NULL;
+    char *key = tu_path(SK_TEST_DATA_DIR, "interop/keys/old/tls.key");
+    size_t len;
+    char *pem = tu_read_file(key, &len);
+    assert_int_equal(sk_keyring_new(&old, &err), SK_OK);
+    assert_int_equal(sk_keyring_add_pem(old, pem, len, key, NULL, &err), SK_OK);
+    sk_secbuf long_text = SK_SECBUF_INIT, short_text = SK_SECBUF_INIT;
+    sealed_text("interop/keys/old/tls.crt",
+                "kind: Secret\nmetadata: {name: l, namespace: ns}\nstringData:\n"
+                "  a: first-value-that-is-rather-long-first-value-that-is-rather-long\n"
+                "  b: second-value-that-is-rather-long-second-value-that-is-rather-long\n"
+                "  c: third-value-that-is-rather-long-third-value-that-is-rather-long\n",
+                &long_text);
+    sealed_text("interop/keys/old/tls.crt",
+                "kind: Secret\nmetadata: {name: s, namespace: ns}\nstringData: {k: x}\n",
+                &short_text);
+
+    sk_reseal_scratch scratch = {0};
+    sk_secbuf out = SK_SECBUF_INIT, fresh = SK_SECBUF_INIT;
+    sk_reseal_counts c = SK_RESEAL_COUNTS_INIT;
+    sk_rng *rng = rng_of("long");
+    assert_int_equal(sk_reseal_text_scratch(long_text.data, long_text.len, "l.yaml", old, f->pk,
+                                            rng, &scratch, &out, &c, &err),
+                     SK_OK);
+    sk_rng_free(rng);
+    assert_int_equal(c.resealed, 3);
+    assert_true(out.len > short_text.len);
+    assert_true(wiped(&scratch.blob) && wiped(&scratch.plain) && wiped(&scratch.rsa_key) &&
+                wiped(&scratch.session_key));
+    assert_non_null(scratch.plain.data); /* kept for the next text */
+
+    rng = rng_of("short");
+    assert_int_equal(sk_reseal_text_scratch(short_text.data, short_text.len, "s.yaml", old, f->pk,
+                                            rng, &scratch, &out, &c, &err),
+                     SK_OK);
+    sk_rng_free(rng);
+    assert_int_equal(c.resealed, 1);
+    assert_true(wiped(&scratch.plain) && wiped(&scratch.session_key));
+    rng = rng_of("short");
+    assert_int_equal(sk_reseal_text_rng(short_text.data, short_text.len, "s.yaml", old, f->pk, rng,
+                                        &fresh, &c, &err),
+                     SK_OK);
+    sk_rng_free(rng);
+    assert_int_equal(out.len, fresh.len);
+    assert_memory_equal(out.data, fresh.data, fresh.len);
+    assert_int_equal(out.data[out.len], '\0');
+
+    sk_reseal_scratch_free(&scratch);
+    assert_null(scratch.plain.data);
+    sk_secbuf_free(&out);
+    sk_secbuf_free(&fresh);
+    sk_secbuf_free(&long_text);
+    sk_secbuf_free(&short_text);
+    sk_keyring_free(old);
+    free(pem);
+    free(key);
+}
+
 int main(void)
 {
     if (sk_init() != SK_OK || sk_json_wipe_on_free() != SK_OK) return 1;
@@ -558,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_struct_versions),
+        cmocka_unit_test(test_reseal_scratch_reuse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

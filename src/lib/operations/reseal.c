@@ -10,6 +10,7 @@
 #include "crypto/crypto_internal.h"
 #include "formats/doc_spans.h"
 #include "keys/keys_internal.h"
+#include "operations/reseal_internal.h"
 #include "operations/testhooks.h"
 
 /* One blob to swap in the text: old base64 (borrowed from the tree) for new (owned). */
@@ -35,10 +36,10 @@ typedef struct ctx {
     swaps sw;
     size_t document, item; /* of the SealedSecret being resealed */
     /*
-     * Guarded blocks reused by every item of the text: each guarded allocation maps, locks and
-     * unmaps pages, which cost a tenth of the run when done per item.
+     * Guarded blocks reused by every item: each guarded allocation maps, locks and unmaps
+     * pages, which cost a tenth of the run when done per item.
      */
-    sk_secbuf blob, plain, rsa_key, session_key;
+    sk_reseal_scratch *s;
 } ctx;
 
 static int push_swap(ctx *c, const char *key, const json_t *old, char *new_b64, sk_error *err)
@@ -59,23 +60,23 @@ static int reseal_item(ctx *c, const char *key, const json_t *v, const char *lab
     unsigned char *fresh = NULL;
     size_t fresh_len = 0;
     char *b64 = NULL;
-    int rc = sk_base64_decode_reuse(json_string_value(v), json_string_length(v), &c->blob, err);
+    int rc = sk_base64_decode_reuse(json_string_value(v), json_string_length(v), &c->s->blob, err);
     if (rc == SK_OK)
-        rc =
-            sk_keyring_decrypt_reuse(c->keys, (const unsigned char *)label, label_len, c->blob.data,
-                                     c->blob.len, &c->plain, &c->rsa_key, &which, err);
+        rc = sk_keyring_decrypt_reuse(c->keys, (const unsigned char *)label, label_len,
+                                      c->s->blob.data, c->s->blob.len, &c->s->plain, &c->s->rsa_key,
+                                      &which, err);
     if (rc == SK_OK &&
         strcmp(sk_keyring_fingerprint(c->keys, which), sk_pubkey_fingerprint(c->target)) == 0) {
         c->counts->unchanged++;
-        sk_secbuf_clear(&c->plain);
+        sk_secbuf_clear(&c->s->plain);
         return SK_OK;
     }
-    if (rc == SK_OK) rc = sk_secbuf_reserve(&c->session_key, SK_SESSION_KEY_LEN, err);
+    if (rc == SK_OK) rc = sk_secbuf_reserve(&c->s->session_key, SK_SESSION_KEY_LEN, err);
     if (rc == SK_OK)
         rc = sk_hybrid_encrypt_keybuf(sk_pubkey_evp(c->target), (const unsigned char *)label,
-                                      label_len, c->plain.data, c->plain.len, c->rng,
-                                      c->session_key.data, &fresh, &fresh_len, err);
-    sk_secbuf_clear(&c->plain);
+                                      label_len, c->s->plain.data, c->s->plain.len, c->rng,
+                                      c->s->session_key.data, &fresh, &fresh_len, err);
+    sk_secbuf_clear(&c->s->plain);
     if (rc == SK_OK) rc = sk_base64_encode(fresh, fresh_len, &b64, err);
     free(fresh);
     if (rc == SK_OK) rc = push_swap(c, key, v, b64, err);
@@ -270,17 +271,35 @@ static int recheck_text(const sk_docs *before, const swaps *sw, const sk_secbuf 
     return rc;
 }
 
-int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
-                       const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
-                       sk_reseal_counts *counts, sk_error *err)
+static void scratch_clear(sk_reseal_scratch *s)
+{
+    sk_secbuf_clear(&s->blob);
+    sk_secbuf_clear(&s->plain);
+    sk_secbuf_clear(&s->rsa_key);
+    sk_secbuf_clear(&s->session_key);
+}
+
+void sk_reseal_scratch_free(sk_reseal_scratch *s)
+{
+    sk_secbuf_free(&s->blob);
+    sk_secbuf_free(&s->plain);
+    sk_secbuf_free(&s->rsa_key);
+    sk_secbuf_free(&s->session_key);
+}
+
+int sk_reseal_text_scratch(const unsigned char *in, size_t len, const char *source,
+                           sk_keyring *keys, const sk_pubkey *target, sk_rng *rng,
+                           sk_reseal_scratch *scratch, sk_secbuf *out, sk_reseal_counts *counts,
+                           sk_error *err)
 {
     if (counts == NULL) return sk_error_set(err, SK_EUSAGE, "sk_reseal_text: counts is NULL");
     if (counts->version != SK_RESEAL_COUNTS_VERSION)
         return sk_error_set(err, SK_EUSAGE, "sk_reseal_counts version %u is not supported",
                             counts->version);
     *counts = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
-    ctx c = {.keys = keys, .target = target, .rng = rng, .counts = counts};
+    ctx c = {.keys = keys, .target = target, .rng = rng, .counts = counts, .s = scratch};
     sk_docs docs = {0};
+    sk_secbuf_clear(out);
     int rc = sk_docs_parse(in, len, source, &docs, err);
     if (rc == SK_OK) rc = sk_docs_walk(&docs, visit_object, &c, err);
     if (rc == SK_OK) rc = locate(&c.sw, &docs, in, len, err);
@@ -289,15 +308,22 @@ int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, 
     for (size_t i = 0; i < c.sw.n; i++)
         free(c.sw.v[i].new_b64);
     free(c.sw.v);
-    sk_secbuf_free(&c.blob);
-    sk_secbuf_free(&c.plain);
-    sk_secbuf_free(&c.rsa_key);
-    sk_secbuf_free(&c.session_key);
+    scratch_clear(scratch);
     sk_docs_free(&docs);
     if (rc != SK_OK) {
         sk_secbuf_free(out);
         sk_error_at_source(err, rc, source);
     }
+    return rc;
+}
+
+int sk_reseal_text_rng(const unsigned char *in, size_t len, const char *source, sk_keyring *keys,
+                       const sk_pubkey *target, sk_rng *rng, sk_secbuf *out,
+                       sk_reseal_counts *counts, sk_error *err)
+{
+    sk_reseal_scratch scratch = {0};
+    int rc = sk_reseal_text_scratch(in, len, source, keys, target, rng, &scratch, out, counts, err);
+    sk_reseal_scratch_free(&scratch);
     return rc;
 }
 

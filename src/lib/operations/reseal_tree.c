@@ -17,6 +17,8 @@
 #include <sealkit/io.h>
 #include <sodium.h>
 
+#include "operations/reseal_internal.h"
+
 /* What one worker sends back for one file: one pipe write, so records never interleave. */
 typedef struct record {
     size_t index;
@@ -34,6 +36,19 @@ typedef struct work {
     size_t total; /* files of this shard */
 } work;
 
+/* One worker's guarded blocks, kept from file to file and wiped after each. */
+typedef struct bufs {
+    sk_secbuf in, out;
+    sk_reseal_scratch scratch;
+} bufs;
+
+static void bufs_free(bufs *b)
+{
+    sk_secbuf_free(&b->in);
+    sk_secbuf_free(&b->out);
+    sk_reseal_scratch_free(&b->scratch);
+}
+
 /* Repositories hold Helm templates and the like: passed over, unless one names a
  * SealedSecret, which then must parse. */
 static int not_a_manifest(int rc, const sk_secbuf *in)
@@ -48,21 +63,22 @@ static int not_a_manifest(int rc, const sk_secbuf *in)
  * owner and group. A file with several hard links is refused, under CHECK too: replacing one
  * name would split it from the others.
  */
-static void reseal_file(const work *w, size_t i, sk_reseal_file *r)
+static void reseal_file(const work *w, size_t i, bufs *b, sk_reseal_file *r)
 {
     const char *path = w->walk->files[i];
-    sk_secbuf in = SK_SECBUF_INIT, out = SK_SECBUF_INIT;
+    sk_secbuf *in = &b->in, *out = &b->out;
     struct stat st;
     int dfd = -1;
     char *name = NULL;
     *r = (sk_reseal_file){.done = 1, .counts = SK_RESEAL_COUNTS_INIT};
     r->rc = sk_open_parent(path, w->walk->root_len[i], &dfd, &name, &r->err);
-    if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, &in, &st, &r->err);
+    if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, in, &st, &r->err);
     if (r->rc == SK_OK && (w->o->flags & SK_RESEAL_PROBE))
-        r->rc = sk_reseal_probe(in.data, in.len, path, w->kr, &r->counts.sealed_secrets, &r->err);
+        r->rc = sk_reseal_probe(in->data, in->len, path, w->kr, &r->counts.sealed_secrets, &r->err);
     else if (r->rc == SK_OK)
-        r->rc = sk_reseal_text(in.data, in.len, path, w->kr, w->pk, &out, &r->counts, &r->err);
-    if (not_a_manifest(r->rc, &in)) {
+        r->rc = sk_reseal_text_scratch(in->data, in->len, path, w->kr, w->pk, NULL, &b->scratch,
+                                       out, &r->counts, &r->err);
+    if (not_a_manifest(r->rc, in)) {
         sk_error_clear(&r->err);
         r->skipped = 1;
         r->rc = SK_OK;
@@ -73,12 +89,12 @@ static void reseal_file(const work *w, size_t i, sk_reseal_file *r)
         r->rc = sk_error_at_source(&r->err, SK_EIO, path);
     }
     if (r->rc == SK_OK && r->counts.resealed > 0 && !(w->o->flags & SK_RESEAL_CHECK))
-        r->rc = sk_write_atomic_at(dfd, name, path, out.data, out.len, st.st_mode & 07777, &st,
+        r->rc = sk_write_atomic_at(dfd, name, path, out->data, out->len, st.st_mode & 07777, &st,
                                    &r->err);
     if (dfd >= 0) close(dfd);
     free(name);
-    sk_secbuf_free(&in);
-    sk_secbuf_free(&out);
+    sk_secbuf_clear(in);
+    sk_secbuf_clear(out);
 }
 
 static void progress(const work *w, size_t done)
@@ -89,11 +105,13 @@ static void progress(const work *w, size_t done)
 static void run_serial(const work *w, sk_reseal_file *res)
 {
     size_t done = 0;
+    bufs b = {0};
     for (size_t i = 0; i < w->walk->n_files; i++) {
         if (!w->mine[i]) continue;
-        reseal_file(w, i, &res[i]);
+        reseal_file(w, i, &b, &res[i]);
         progress(w, ++done);
     }
+    bufs_free(&b);
 }
 
 /* The counter works across processes only if it needs no lock (a lock would be per process);
@@ -112,14 +130,20 @@ typedef struct queue {
  * a worker that drew the large files running alone at the end. */
 static void worker(const work *w, queue *q, int fd)
 {
+    bufs b = {0};
+    int status = 0;
     for (;;) {
         size_t k = atomic_fetch_add(&q->next, 1);
         if (k >= w->total) break;
         record rec = {.index = q->order[k]};
-        reseal_file(w, rec.index, &rec.r);
-        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(1);
+        reseal_file(w, rec.index, &b, &rec.r);
+        if (write(fd, &rec, sizeof rec) != (ssize_t)sizeof rec) {
+            status = 1;
+            break;
+        }
     }
-    _exit(0);
+    bufs_free(&b); /* _exit would unmap them unwiped */
+    _exit(status);
 }
 
 /*
