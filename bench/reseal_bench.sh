@@ -13,6 +13,12 @@
 # 1 with one key, slice 1 with four keys, openssl, slice 2 ..., openssl. Each slice's rates are
 # divided by the mean of the openssl rates just before and just after it, and the median of the
 # slices' ratios is printed (items/s: all items over all slices' time).
+# Then side by side, which no drift can tilt: each slice resealed with one key again while CORES
+# single-process `openssl speed rsa4096` runs share the cores with it, and the reseal's items
+# per CPU second (user + system, all its processes) divided by OpenSSL's private operations per
+# CPU second (user time, as openssl speed counts it) in those same seconds; the median of the
+# slices' ratios is printed. The wall-clock ratio above also charges the reseal its idle CPU
+# time (its start-up, the last files of a slice, fsync waits); this one measures its work alone.
 # Before resealing, on the same files and key: `sealkit verify --key old1 -j JOBS` next to
 # `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS=3 each), and the ratios
 # of their wall and CPU times (target: wall <= 1.05).
@@ -53,19 +59,26 @@ def openssl_rate():
     rows = [l.split() for l in out.splitlines() if re.match(r"^rsa 4096 bits", l)]
     return float(rows[-1][-2])
 
-def reseal(folder, keys, lo=0, hi=n):
-    """items/s, seconds and summary line of one reseal of a fresh copy of folder's files lo..hi."""
+def fresh_copy(folder, lo, hi):
+    """A fresh folder holding copies of folder's files lo+1..hi."""
     work = tmp + "/work"
     shutil.rmtree(work, ignore_errors=True)
     os.mkdir(work)
     for i in range(lo + 1, hi + 1):
         shutil.copyfile("%s/%s/s%d.yaml" % (tmp, folder, i), "%s/s%d.yaml" % (work, i))
     os.sync()
+    return work
+
+def reseal_args(work, keys):
+    return [sk, "reseal", "--cert", tmp + "/new.crt", "--key",
+            ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(jobs), work]
+
+def reseal(folder, keys, lo=0, hi=n):
+    """items/s, seconds and summary line of one reseal of a fresh copy of folder's files lo..hi."""
+    work = fresh_copy(folder, lo, hi)
     items = (hi - lo) * 15
     t0 = time.monotonic()
-    r = subprocess.run([sk, "reseal", "--cert", tmp + "/new.crt", "--key",
-                        ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(jobs),
-                        work], capture_output=True, text=True)
+    r = subprocess.run(reseal_args(work, keys), capture_output=True, text=True)
     dt = time.monotonic() - t0
     if r.returncode != 0:
         sys.exit("reseal failed: " + r.stderr[-500:])
@@ -120,10 +133,40 @@ dt1, dt4 = sum(r[1] for r in one_runs), sum(r[1] for r in four_runs)
 ossl, one, four = median(ossl_runs), items / dt1, items / dt4
 summary = "last slice, four keys: " + four_runs[-1][2]
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+def side_by_side(lo, hi, seconds):
+    """Items per CPU second of a one-key reseal of files lo..hi over OpenSSL's private operations
+    per CPU second, both measured in the same seconds: CORES single-process `openssl speed` runs
+    share the cores, and the machine's drift, with the reseal. openssl speed divides by its own
+    user CPU time (+R1:count:bits:seconds once its private-operation phase ends); the reseal's
+    CPU time is user + system of the process and its workers."""
+    work = fresh_copy("single", lo, hi)
+    speed = [subprocess.Popen(["openssl", "speed", "-mr", "-seconds", str(seconds), "rsa4096"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(cores)]
+    wall, cpu = timed(reseal_args(work, ["old1"]), (0,))
+    rates = []
+    for p in speed:
+        for line in p.stderr:
+            if line.startswith("+R1:"):
+                _, count, _, secs = line.strip().split(":")
+                rates.append(float(count) / float(secs))
+                break
+        p.kill()
+        p.wait()
+    if len(rates) != cores or wall > seconds:
+        sys.exit("side by side: openssl did not run for the whole reseal (%.1f s)" % wall)
+    return ((hi - lo) * 15 / cpu) / (sum(rates) / len(rates))
+
+sys.stderr.write("%d slices side by side: one key and %d openssl speed processes\n" % (slices, cores))
+span = max(r[1] for r in one_runs)
+sbs = [side_by_side(k * n // slices, (k + 1) * n // slices, int(1.75 * span) + 1)
+       for k in range(slices)]
 print("reseal: %d items in %d slices, -j %d: one key %.2f s, four keys %.2f s" % (items, slices, jobs, dt1, dt4))
 print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median; from %.1f to %.1f)" % (cores, ossl, min(ossl_runs), max(ossl_runs)))
 print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (one, r_one, min(one_ratios), max(one_ratios)))
 print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, r_four, r_four_one))
+print("side by side, per CPU second, one key: ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (median(sbs), min(sbs), max(sbs)))
 print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
 print(summary)
 PY
