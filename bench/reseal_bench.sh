@@ -13,12 +13,13 @@
 # 1 with one key, slice 1 with four keys, openssl, slice 2 ..., openssl. Each slice's rates are
 # divided by the mean of the openssl rates just before and just after it, and the median of the
 # slices' ratios is printed (items/s: all items over all slices' time).
-# Then side by side, which no drift can tilt: each slice resealed with one key again while CORES
-# single-process `openssl speed rsa4096` runs share the cores with it, and the reseal's items
-# per CPU second (user + system, all its processes) divided by OpenSSL's private operations per
-# CPU second (user time, as openssl speed counts it) in those same seconds; the median of the
-# slices' ratios is printed. The wall-clock ratio above also charges the reseal its idle CPU
-# time (its start-up, the last files of a slice, fsync waits); this one measures its work alone.
+# Then side by side, which drift cannot tilt: the files again in SIDE_SLICES=5 slices, each
+# shared out over the cores, and on each core `sealkit reseal -j 1` (one key) pinned together with one
+# `openssl speed rsa4096`, so that the two share that core's speed from moment to moment. The
+# reseal's items per CPU second (user + system) over OpenSSL's private operations per CPU second
+# (user time, as openssl speed counts it) is that core's ratio; the median over all cores and
+# slices is printed. The wall-clock ratio above also charges the reseal the time a core stood
+# idle (its start-up, the last files of a slice, fsync waits); this one measures its work alone.
 # Before resealing, on the same files and key: `sealkit verify --key old1 -j JOBS` next to
 # `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS=3 each), and the ratios
 # of their wall and CPU times (target: wall <= 1.05).
@@ -59,9 +60,9 @@ def openssl_rate():
     rows = [l.split() for l in out.splitlines() if re.match(r"^rsa 4096 bits", l)]
     return float(rows[-1][-2])
 
-def fresh_copy(folder, lo, hi):
+def fresh_copy(folder, lo, hi, name="work"):
     """A fresh folder holding copies of folder's files lo+1..hi."""
-    work = tmp + "/work"
+    work = tmp + "/" + name
     shutil.rmtree(work, ignore_errors=True)
     os.mkdir(work)
     for i in range(lo + 1, hi + 1):
@@ -69,9 +70,9 @@ def fresh_copy(folder, lo, hi):
     os.sync()
     return work
 
-def reseal_args(work, keys):
+def reseal_args(work, keys, j=jobs):
     return [sk, "reseal", "--cert", tmp + "/new.crt", "--key",
-            ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(jobs), work]
+            ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(j), work]
 
 def reseal(folder, keys, lo=0, hi=n):
     """items/s, seconds and summary line of one reseal of a fresh copy of folder's files lo..hi."""
@@ -135,38 +136,56 @@ summary = "last slice, four keys: " + four_runs[-1][2]
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 def side_by_side(lo, hi, seconds):
-    """Items per CPU second of a one-key reseal of files lo..hi over OpenSSL's private operations
-    per CPU second, both measured in the same seconds: CORES single-process `openssl speed` runs
-    share the cores, and the machine's drift, with the reseal. openssl speed divides by its own
-    user CPU time (+R1:count:bits:seconds once its private-operation phase ends); the reseal's
-    CPU time is user + system of the process and its workers."""
-    work = fresh_copy("single", lo, hi)
-    speed = [subprocess.Popen(["openssl", "speed", "-mr", "-seconds", str(seconds), "rsa4096"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(cores)]
-    wall, cpu = timed(reseal_args(work, ["old1"]), (0,))
-    rates = []
-    for p in speed:
-        for line in p.stderr:
+    """Per core, the ratio of a one-key `sealkit reseal -j 1` of its share of files lo..hi, in items
+    per CPU second (user + system), to OpenSSL's private operations per CPU second (user time, as
+    openssl speed counts it: +R1:count:bits:seconds once its private-operation phase ends), the
+    two pinned to that core together so that they share its speed from moment to moment."""
+    per = (hi - lo) // cores
+    runs = []
+    for c in range(cores):
+        work = fresh_copy("single", lo + c * per, lo + (c + 1) * per, "side%d" % c)
+        pin = ["taskset", "-c", str(c)]
+        speed = subprocess.Popen(pin + ["openssl", "speed", "-mr", "-seconds", str(seconds),
+                                        "rsa4096"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        reseal = subprocess.Popen(pin + reseal_args(work, ["old1"], 1),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs.append((speed, reseal, t0))
+    done = []
+    for speed, reseal, t0 in runs:
+        _, status, use = os.wait4(reseal.pid, 0)
+        reseal.returncode = os.waitstatus_to_exitcode(status)
+        done.append((use.ru_utime + use.ru_stime, time.monotonic() - t0))
+    ratios = []
+    for (speed, reseal, _), (cpu, wall) in zip(runs, done):
+        rate = None
+        for line in speed.stderr:
             if line.startswith("+R1:"):
                 _, count, _, secs = line.strip().split(":")
-                rates.append(float(count) / float(secs))
+                rate = float(count) / float(secs)
                 break
-        p.kill()
-        p.wait()
-    if len(rates) != cores or wall > seconds:
-        sys.exit("side by side: openssl did not run for the whole reseal (%.1f s)" % wall)
-    return ((hi - lo) * 15 / cpu) / (sum(rates) / len(rates))
+        speed.kill()
+        speed.wait()
+        if reseal.returncode != 0 or rate is None or wall > seconds:
+            sys.exit("side by side: reseal exited %d after %.1f s, openssl ran %d s"
+                     % (reseal.returncode, wall, seconds))
+        ratios.append((per * 15 / cpu) / rate)
+    return ratios
 
-sys.stderr.write("%d slices side by side: one key and %d openssl speed processes\n" % (slices, cores))
-span = max(r[1] for r in one_runs)
-sbs = [side_by_side(k * n // slices, (k + 1) * n // slices, int(1.75 * span) + 1)
-       for k in range(slices)]
+side = min(int(os.environ.get("SIDE_SLICES", "5")), n // cores)
+sys.stderr.write("%d slices side by side: on each core, sealkit reseal -j 1 and openssl speed\n"
+                 % side)
+# openssl must outlast each core's reseal, which shares its core: about twice the time of a
+# wall-clock slice per wall-clock slice's worth of files.
+span = max(r[1] for r in one_runs) * slices / side
+sbs = sorted(x for k in range(side)
+             for x in side_by_side(k * n // side, (k + 1) * n // side, int(2.5 * span) + 2))
 print("reseal: %d items in %d slices, -j %d: one key %.2f s, four keys %.2f s" % (items, slices, jobs, dt1, dt4))
 print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median; from %.1f to %.1f)" % (cores, ossl, min(ossl_runs), max(ossl_runs)))
 print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (one, r_one, min(one_ratios), max(one_ratios)))
 print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, r_four, r_four_one))
-print("side by side, per CPU second, one key: ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (median(sbs), min(sbs), max(sbs)))
+print("side by side, per CPU second, one key: ratio to openssl %.3f (median of %d core-slices, quartiles %.3f and %.3f; target >= 0.95)" % (median(sbs), len(sbs), sbs[len(sbs) // 4], sbs[3 * len(sbs) // 4]))
 print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
 print(summary)
 PY
