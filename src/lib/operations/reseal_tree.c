@@ -67,18 +67,19 @@ static void reseal_file(const work *w, size_t i, bufs *b, sk_reseal_file *r)
 {
     const char *path = w->walk->files[i];
     sk_secbuf *in = &b->in, *out = &b->out;
-    struct stat st;
+    struct stat st = {0};
     int dfd = -1;
     char *name = NULL;
     *r = (sk_reseal_file){.done = 1, .counts = SK_RESEAL_COUNTS_INIT};
     r->rc = sk_open_parent(path, w->walk->root_len[i], &dfd, &name, &r->err);
     if (r->rc == SK_OK) r->rc = sk_read_at(dfd, name, path, SK_MAX_INPUT, in, &st, &r->err);
+    int have_text = r->rc == SK_OK; /* else in holds nothing of this file */
     if (r->rc == SK_OK && (w->o->flags & SK_RESEAL_PROBE))
         r->rc = sk_reseal_probe(in->data, in->len, path, w->kr, &r->counts.sealed_secrets, &r->err);
     else if (r->rc == SK_OK)
         r->rc = sk_reseal_text_scratch(in->data, in->len, path, w->kr, w->pk, NULL, &b->scratch,
                                        out, &r->counts, &r->err);
-    if (not_a_manifest(r->rc, in)) {
+    if (have_text && not_a_manifest(r->rc, in)) {
         sk_error_clear(&r->err);
         r->skipped = 1;
         r->rc = SK_OK;
