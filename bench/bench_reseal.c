@@ -19,26 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "operations/reseal_internal.h"
-
-static const char secret_yaml[] =
-    "apiVersion: v1\nkind: Secret\nmetadata: {name: ml-platform, namespace: seldon-system}\n"
-    "type: Opaque\nstringData:\n"
-    "  AWS_ACCESS_KEY_ID: EXAMPLE-ACCESS-KEY-ID\n  AWS_SECRET_ACCESS_KEY: example-secret\n"
-    "  AWS_DEFAULT_REGION: us-east-1\n  AWS_ENDPOINT_URL: http://minio.minio.svc:9000\n"
-    "  MLFLOW_TRACKING_URI: http://mlflow.mlflow.svc:5000\n  MLFLOW_TRACKING_USERNAME: user\n"
-    "  MLFLOW_TRACKING_PASSWORD: example-password\n  MLFLOW_S3_ENDPOINT_URL: http://minio:9000\n"
-    "  MLFLOW_FLASK_SERVER_SECRET_KEY: example-flask\n  RCLONE_CONFIG_S3_TYPE: s3\n"
-    "  RCLONE_CONFIG_S3_PROVIDER: Minio\n  RCLONE_CONFIG_S3_ACCESS_KEY_ID: EXAMPLE\n"
-    "  RCLONE_CONFIG_S3_SECRET_ACCESS_KEY: example-secret\n  RCLONE_CONFIG_S3_REGION: us-east-1\n"
-    "  RCLONE_CONFIG_S3_ENDPOINT: http://minio:9000\n";
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int die(const char *what, const sk_error *err)
 {
@@ -64,8 +47,8 @@ static int sealed_text(const sk_pubkey *old, sk_secbuf *text, sk_error *err)
     sk_secret *s = NULL;
     size_t n = 0;
     json_t *sealed = NULL;
-    int rc = sk_docs_parse((const unsigned char *)secret_yaml, sizeof secret_yaml - 1, "bench",
-                           &docs, err);
+    int rc = sk_docs_parse((const unsigned char *)bench_secret_yaml, sizeof bench_secret_yaml - 1,
+                           "bench", &docs, err);
     if (rc == SK_OK) rc = sk_secrets_from_docs(&docs, &s, &origins, &n, err);
     if (rc == SK_OK) rc = sk_seal_secret(&s[0], old, NULL, &sealed, err);
     if (rc == SK_OK) rc = sk_emit_yaml(sealed, text, err);
@@ -80,18 +63,12 @@ static int sealed_text(const sk_pubkey *old, sk_secbuf *text, sk_error *err)
 static double sign_seconds(EVP_PKEY_CTX *ctx, size_t n)
 {
     unsigned char in[36] = {1}, sig[512];
-    double t = cpu_s();
+    double t = bench_cpu_s();
     for (size_t i = 0; i < n; i++) {
         size_t len = sizeof sig;
         if (EVP_PKEY_sign(ctx, sig, &len, in, sizeof in) <= 0) return -1;
     }
-    return cpu_s() - t;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return bench_cpu_s() - t;
 }
 
 int main(int argc, char **argv)
@@ -128,11 +105,11 @@ int main(int argc, char **argv)
     size_t items = 0;
     for (int i = 0; ratio != NULL && i < pairs; i++) {
         sk_reseal_counts c = SK_RESEAL_COUNTS_INIT;
-        double s = i % 2 ? sign_seconds(sign, 15) : 0, t = cpu_s();
+        double s = i % 2 ? sign_seconds(sign, 15) : 0, t = bench_cpu_s();
         if (sk_reseal_text_scratch(text.data, text.len, "bench", kr, target, NULL, &scratch, &out,
                                    &c, &err) != SK_OK)
             return die("reseal", &err);
-        double r = cpu_s() - t;
+        double r = bench_cpu_s() - t;
         if (i % 2 == 0) s = sign_seconds(sign, c.resealed);
         if (c.resealed != 15 || s <= 0) return die("measure", NULL);
         ratio[i] = s / r;
@@ -141,7 +118,7 @@ int main(int argc, char **argv)
         items += c.resealed;
     }
     if (ratio == NULL) return die("memory", NULL);
-    qsort(ratio, (size_t)pairs, sizeof *ratio, by_value);
+    qsort(ratio, (size_t)pairs, sizeof *ratio, bench_by_value);
     printf("openssl RSA-4096 private ops/s (1 core)  : %10.1f\n", (double)items / sign_t);
     printf("sealkit reseal items/s (1 core)          : %10.1f\n", (double)items / reseal_t);
     printf("ratio, median of %d pairs                : %10.3f  (quartiles %.3f, %.3f; target >= "

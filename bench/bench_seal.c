@@ -24,26 +24,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "crypto/crypto_internal.h"
-
-static const char secret_yaml[] =
-    "apiVersion: v1\nkind: Secret\nmetadata: {name: ml-platform, namespace: seldon-system}\n"
-    "type: Opaque\nstringData:\n"
-    "  AWS_ACCESS_KEY_ID: EXAMPLE-ACCESS-KEY-ID\n  AWS_SECRET_ACCESS_KEY: example-secret\n"
-    "  AWS_DEFAULT_REGION: us-east-1\n  AWS_ENDPOINT_URL: http://minio.minio.svc:9000\n"
-    "  MLFLOW_TRACKING_URI: http://mlflow.mlflow.svc:5000\n  MLFLOW_TRACKING_USERNAME: user\n"
-    "  MLFLOW_TRACKING_PASSWORD: example-password\n  MLFLOW_S3_ENDPOINT_URL: http://minio:9000\n"
-    "  MLFLOW_FLASK_SERVER_SECRET_KEY: example-flask\n  RCLONE_CONFIG_S3_TYPE: s3\n"
-    "  RCLONE_CONFIG_S3_PROVIDER: Minio\n  RCLONE_CONFIG_S3_ACCESS_KEY_ID: EXAMPLE\n"
-    "  RCLONE_CONFIG_S3_SECRET_ACCESS_KEY: example-secret\n  RCLONE_CONFIG_S3_REGION: us-east-1\n"
-    "  RCLONE_CONFIG_S3_ENDPOINT: http://minio:9000\n";
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int die(const char *what, const sk_error *err)
 {
@@ -55,7 +38,7 @@ static int die(const char *what, const sk_error *err)
 static double openssl_seconds(EVP_PKEY *pub, size_t n)
 {
     unsigned char in[32] = {1}, out[512];
-    double start = cpu_s();
+    double start = bench_cpu_s();
     for (size_t i = 0; i < n; i++) {
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pub, NULL);
         size_t outlen = sizeof out;
@@ -67,7 +50,7 @@ static double openssl_seconds(EVP_PKEY *pub, size_t n)
             return -1;
         EVP_PKEY_CTX_free(ctx);
     }
-    return cpu_s() - start;
+    return bench_cpu_s() - start;
 }
 
 /*
@@ -77,7 +60,7 @@ static double openssl_seconds(EVP_PKEY *pub, size_t n)
 static double hybrid_seconds(EVP_PKEY *pub, unsigned char *session_key, size_t n)
 {
     const unsigned char pt[] = "example-secret-access-key-not-real";
-    double start = cpu_s();
+    double start = bench_cpu_s();
     for (size_t i = 0; i < n; i++) {
         unsigned char *blob = NULL;
         size_t blob_len = 0;
@@ -86,7 +69,7 @@ static double hybrid_seconds(EVP_PKEY *pub, unsigned char *session_key, size_t n
             return -1;
         free(blob);
     }
-    return cpu_s() - start;
+    return bench_cpu_s() - start;
 }
 
 static int load_secret(sk_secret **s, sk_error *err)
@@ -94,8 +77,8 @@ static int load_secret(sk_secret **s, sk_error *err)
     sk_docs docs = {0};
     sk_origin *origins = NULL;
     size_t n = 0;
-    int rc = sk_docs_parse((const unsigned char *)secret_yaml, sizeof secret_yaml - 1, "bench",
-                           &docs, err);
+    int rc = sk_docs_parse((const unsigned char *)bench_secret_yaml, sizeof bench_secret_yaml - 1,
+                           "bench", &docs, err);
     if (rc == SK_OK) rc = sk_secrets_from_docs(&docs, s, &origins, &n, err);
     sk_docs_free(&docs);
     free(origins);
@@ -106,19 +89,13 @@ static int load_secret(sk_secret **s, sk_error *err)
  */
 static double seal_seconds(const sk_pubkey *pk, sk_secret *s, sk_secbuf *out, sk_error *err)
 {
-    double start = cpu_s();
+    double start = bench_cpu_s();
     json_t *sealed = NULL;
     if (sk_seal_secret(s, pk, NULL, &sealed, err) != SK_OK) return -1;
     sk_secbuf_clear(out);
     int rc = sk_emit_json(sealed, out, err);
     json_decref(sealed);
-    return rc == SK_OK ? cpu_s() - start : -1;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return rc == SK_OK ? bench_cpu_s() - start : -1;
 }
 
 int main(int argc, char **argv)
@@ -161,8 +138,8 @@ int main(int argc, char **argv)
         seal_t += t[2];
     }
     if (hybrid == NULL || sealing == NULL) return die("memory", NULL);
-    qsort(hybrid, (size_t)rounds, sizeof *hybrid, by_value);
-    qsort(sealing, (size_t)rounds, sizeof *sealing, by_value);
+    qsort(hybrid, (size_t)rounds, sizeof *hybrid, bench_by_value);
+    qsort(sealing, (size_t)rounds, sizeof *sealing, bench_by_value);
     double items = (double)n * rounds;
     printf("openssl RSA-4096 OAEP public ops/s : %10.1f\n", items / rsa_t);
     printf("sealkit sk_hybrid_encrypt items/s  : %10.1f  (ratio %.3f, median of %d rounds)\n",
