@@ -36,8 +36,9 @@ typedef struct sk_reseal_counts {
 /*
  * Re-seals the SealedSecrets found in a manifest text (YAML or JSON, several
  * documents, Lists; other kinds pass through) and writes the new text to
- * out. Only the base64 of re-sealed items differs from the input: every
- * other byte - other documents, comments, key order, quoting - is kept.
+ * out, replacing (and wiping) what out held. Only the base64 of re-sealed
+ * items differs from the input: every other byte - other documents,
+ * comments, key order, quoting - is kept.
  * All or nothing: if any item cannot be opened the call fails, names it,
  * and out is left empty. When counts.resealed is 0 the output equals the
  * input. Every re-sealed item gets a fresh session key from libsodium's
