@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit/verify_internal.h"
+#include "core/shared_counter.h"
 
 #define NONE UINT64_MAX /* a NULL string */
 
@@ -335,11 +335,6 @@ static int verify_path(const char *path, const sk_verify_opts *opts, size_t budg
 }
 
 /* ---- the pool ---- */
-
-/* The counter works across processes only if it needs no lock (a lock would be per process);
- * size_t is an int or a long on every ABI sealkit builds for. */
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
-               "atomic_size_t must be lock-free to be shared between processes");
 
 /* Shared by the parent and the workers: the next file to take, and the scan's budget left after
  * the files merged so far, an upper bound of what any later file may spend. */

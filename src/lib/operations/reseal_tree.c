@@ -5,7 +5,6 @@
 #include <sealkit/reseal.h>
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <sealkit/io.h>
 #include <sodium.h>
 
+#include "core/shared_counter.h"
 #include "operations/reseal_internal.h"
 
 /* What one worker sends back for one file: one pipe write, so records never interleave. */
@@ -114,11 +114,6 @@ static void run_serial(const work *w, sk_reseal_file *res)
     }
     bufs_free(&b);
 }
-
-/* The counter works across processes only if it needs no lock (a lock would be per process);
- * size_t is an int or a long on every ABI sealkit builds for. */
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
-               "atomic_size_t must be lock-free to be shared between processes");
 
 /* Shared by the parent and the workers (a mapping, so a worker's _exit leaks nothing): the
  * files of this run in walk order, and the next one to take. */
