@@ -6,22 +6,23 @@
 #               given (nothing names the key that sealed a blob: keys are tried in the order
 #               docs/format.md §1.5 gives).
 # Prints items/s for both, peak memory, and the ratios to OpenSSL's own multi-process RSA-4096
-# private-operation rate on all cores (`openssl speed -multi CORES -seconds 3 rsa4096`, the sign
-# column), and of the four-key rate to the one-key rate. A virtual machine's speed drifts by 20%
-# within minutes, so a drift must not fall on one side of a ratio only: the files are resealed
-# in SLICES=10 slices, each a fresh copy of N/SLICES files, in turn with openssl: openssl, slice
-# 1 with one key, slice 1 with four keys, openssl, slice 2 ..., openssl. Each slice's rates are
-# divided by the mean of the openssl rates just before and just after it, and the median of the
-# slices' ratios is printed (items/s: all items over all slices' time).
-# Then side by side, which drift cannot tilt: the files again in SIDE_SLICES=5 slices, each
-# shared out over the cores, and on each core `sealkit reseal -j 1` (one key) pinned together with one
-# `openssl speed rsa4096`, so that the two share that core's speed from moment to moment. The
-# reseal's items per CPU second (user + system) over OpenSSL's private operations per CPU second
-# (user time, as openssl speed counts it) is that core's ratio; the median over all cores and
-# slices is printed. The wall-clock ratio above also charges the reseal the time a core stood
-# idle (its start-up, the last files of a slice, fsync waits); this one measures its work alone.
+# private-operation rate on all cores (`openssl speed -multi CORES rsa4096`, the sign column),
+# and of the four-key rate to the one-key rate. Each is a whole run over all N files, one
+# process as a rotation runs it (start-up and the last file's tail counted once), ROUNDS=3 times.
+# A virtual machine's speed drifts by 20% within minutes, so a drift must not fall on one side of
+# a ratio only: every WINDOW=3 s the reseal is paused (SIGSTOP) while `openssl speed -multi
+# -seconds 1` measures, and each stretch of the reseal's running time is priced at the mean of
+# the OpenSSL rates just before and just after it.
+# Then side by side, which drift cannot tilt at all: the files again in SIDE_SLICES=5 slices,
+# each shared out over the cores, and on each core `sealkit reseal -j 1` (one key) pinned
+# together with one `openssl speed rsa4096`, so that the two share that core's speed from moment
+# to moment, and openssl is stopped (SIGALRM) the moment the reseal exits. The reseal's items per
+# CPU second (user + system) over OpenSSL's private operations per CPU second (user time, as
+# openssl speed counts it) is that core's ratio; the median over all cores and slices is printed.
+# Each such reseal handles N/SIDE_SLICES/CORES files, so its 32 ms start-up weighs more than in
+# a whole run.
 # Before resealing, on the same files and key: `sealkit verify --key old1 -j JOBS` next to
-# `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS=3 each), and the ratios
+# `sealkit reseal --check --key old1 -j JOBS` (interleaved, best of ROUNDS each), and the ratios
 # of their wall and CPU times (target: wall <= 1.05).
 # Usage: bench/reseal_bench.sh [N=1000]
 set -euo pipefail
@@ -49,13 +50,14 @@ for i in $(seq 1 "$N"); do
 done
 
 python3 - "$SK" "$tmp" "$N" "$CORES" "$JOBS" <<'PY'
-import os, re, resource, shutil, subprocess, sys, time
+import os, re, resource, select, shutil, signal, subprocess, sys, threading, time
 sk, tmp, n, cores, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 items = n * 15
 rounds = int(os.environ.get("ROUNDS", "3"))
 
-def openssl_rate():
-    out = subprocess.run(["openssl", "speed", "-multi", str(cores), "-seconds", "3", "rsa4096"],
+def openssl_rate(seconds=3):
+    out = subprocess.run(["openssl", "speed", "-multi", str(cores), "-seconds", str(seconds),
+                          "rsa4096"],
                          capture_output=True, text=True).stdout
     rows = [l.split() for l in out.splitlines() if re.match(r"^rsa 4096 bits", l)]
     return float(rows[-1][-2])
@@ -73,17 +75,6 @@ def fresh_copy(folder, lo, hi, name="work"):
 def reseal_args(work, keys, j=jobs):
     return [sk, "reseal", "--cert", tmp + "/new.crt", "--key",
             ",".join("%s/%s.key" % (tmp, k) for k in keys), "-j", str(j), work]
-
-def reseal(folder, keys, lo=0, hi=n):
-    """items/s, seconds and summary line of one reseal of a fresh copy of folder's files lo..hi."""
-    work = fresh_copy(folder, lo, hi)
-    items = (hi - lo) * 15
-    t0 = time.monotonic()
-    r = subprocess.run(reseal_args(work, keys), capture_output=True, text=True)
-    dt = time.monotonic() - t0
-    if r.returncode != 0:
-        sys.exit("reseal failed: " + r.stderr[-500:])
-    return items / dt, dt, r.stderr.strip().splitlines()[-1]
 
 def timed(args, ok_codes):
     """Wall and CPU seconds (user + system, the process and its workers) of one run."""
@@ -116,30 +107,67 @@ def median(v):
     v = sorted(v)
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
-slices = min(int(os.environ.get("SLICES", "10")), n)
-ossl_runs, one_runs, four_runs = [], [], []
-sys.stderr.write("%d slices: openssl speed, one key, four keys\n" % slices)
-for k in range(slices):
-    lo, hi = k * n // slices, (k + 1) * n // slices
-    ossl_runs.append(openssl_rate())
-    one_runs.append(reseal("single", ["old1"], lo, hi))
-    four_runs.append(reseal("mixed", ["old1", "old2", "old3", "new"], lo, hi))
-ossl_runs.append(openssl_rate())
-around = [(ossl_runs[i] + ossl_runs[i + 1]) / 2 for i in range(slices)]
-one_ratios = [one_runs[i][0] / around[i] for i in range(slices)]
-r_one = median(one_ratios)
-r_four = median([four_runs[i][0] / around[i] for i in range(slices)])
-r_four_one = median([four_runs[i][0] / one_runs[i][0] for i in range(slices)])
-dt1, dt4 = sum(r[1] for r in one_runs), sum(r[1] for r in four_runs)
-ossl, one, four = median(ossl_runs), items / dt1, items / dt4
-summary = "last slice, four keys: " + four_runs[-1][2]
+def whole_run(folder, keys, window):
+    """One reseal of a fresh copy of all of folder's files, as a rotation runs it (one process,
+    default jobs), paused every `window` seconds (SIGSTOP to its process group) while
+    `openssl speed -multi` measures for a second, then resumed. Each stretch of running time is
+    priced at the mean of the OpenSSL rates measured just before and just after it, so a drift
+    of the machine's speed falls on both sides of the ratio. Returns the items/s over the
+    running time, the ratio to what OpenSSL would have done in that time, the share of the
+    cores' running time spent in sealkit (user + system), and the summary line."""
+    work = fresh_copy(folder, 0, n)
+    rates = [openssl_rate(1)]
+    err = open(tmp + "/reseal.err", "w+")
+    p = subprocess.Popen(reseal_args(work, keys), stdout=subprocess.DEVNULL, stderr=err,
+                         start_new_session=True)
+    pidfd = os.pidfd_open(p.pid)
+    stretches = []
+    while True:
+        t0 = time.monotonic()
+        done = bool(select.select([pidfd], [], [], window)[0])
+        if not done:
+            os.killpg(p.pid, signal.SIGSTOP)
+        stretches.append(time.monotonic() - t0)
+        if done:
+            break
+        rates.append(openssl_rate(1))
+        os.killpg(p.pid, signal.SIGCONT)
+    _, status, use = os.wait4(p.pid, 0)
+    os.close(pidfd)
+    rates.append(openssl_rate(1))
+    err.seek(0)
+    lines = err.read().strip().splitlines()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("reseal failed: " + "\n".join(lines[-3:]))
+    running = sum(stretches)
+    openssl_ops = sum(d * (rates[i] + rates[i + 1]) / 2 for i, d in enumerate(stretches))
+    busy = (use.ru_utime + use.ru_stime) / (running * cores)
+    return items / running, items / openssl_ops, busy, lines[-1], rates
+
+window = float(os.environ.get("WINDOW", "3"))
+sys.stderr.write("%d whole runs each with one key and four keys, paused every %g s for openssl\n"
+                 % (rounds, window))
+one_runs, four_runs, ossl_runs = [], [], []
+for _ in range(rounds):
+    one_runs.append(whole_run("single", ["old1"], window))
+    four_runs.append(whole_run("mixed", ["old1", "old2", "old3", "new"], window))
+    ossl_runs += one_runs[-1][4] + four_runs[-1][4]
+r_one = median([r[1] for r in one_runs])
+r_four = median([r[1] for r in four_runs])
+r_four_one = median([f[1] / o[1] for o, f in zip(one_runs, four_runs)])
+one, four = median([r[0] for r in one_runs]), median([r[0] for r in four_runs])
+busy = median([r[2] for r in one_runs])
+summary = "last run, four keys: " + four_runs[-1][3]
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 def side_by_side(lo, hi, seconds):
     """Per core, the ratio of a one-key `sealkit reseal -j 1` of its share of files lo..hi, in items
     per CPU second (user + system), to OpenSSL's private operations per CPU second (user time, as
     openssl speed counts it: +R1:count:bits:seconds once its private-operation phase ends), the
-    two pinned to that core together so that they share its speed from moment to moment."""
+    two pinned to that core together so that they share its speed from moment to moment. The
+    moment a core's reseal exits, its openssl gets SIGALRM, which ends its private-operation phase
+    as its own timer would: OpenSSL is measured over the same shared time as the reseal, never
+    alone on the core."""
     per = (hi - lo) // cores
     runs = []
     for c in range(cores):
@@ -148,17 +176,17 @@ def side_by_side(lo, hi, seconds):
         speed = subprocess.Popen(pin + ["openssl", "speed", "-mr", "-seconds", str(seconds),
                                         "rsa4096"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        t0 = time.monotonic()
         reseal = subprocess.Popen(pin + reseal_args(work, ["old1"], 1),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        runs.append((speed, reseal, t0))
-    done = []
-    for speed, reseal, t0 in runs:
+        runs.append((speed, reseal, time.monotonic()))
+    results = [None] * cores
+
+    def finish(c):
+        speed, reseal, t0 = runs[c]
         _, status, use = os.wait4(reseal.pid, 0)
         reseal.returncode = os.waitstatus_to_exitcode(status)
-        done.append((use.ru_utime + use.ru_stime, time.monotonic() - t0))
-    ratios = []
-    for (speed, reseal, _), (cpu, wall) in zip(runs, done):
+        speed.send_signal(signal.SIGALRM)
+        wall = time.monotonic() - t0
         rate = None
         for line in speed.stderr:
             if line.startswith("+R1:"):
@@ -167,23 +195,32 @@ def side_by_side(lo, hi, seconds):
                 break
         speed.kill()
         speed.wait()
-        if reseal.returncode != 0 or rate is None or wall > seconds:
-            sys.exit("side by side: reseal exited %d after %.1f s, openssl ran %d s"
-                     % (reseal.returncode, wall, seconds))
+        results[c] = (reseal.returncode, use.ru_utime + use.ru_stime, rate, wall)
+
+    threads = [threading.Thread(target=finish, args=(c,)) for c in range(cores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ratios = []
+    for code, cpu, rate, wall in results:
+        # openssl's own timer ending first would leave part of the reseal unmatched.
+        if code != 0 or rate is None or wall >= seconds - 0.5:
+            sys.exit("side by side: reseal exited %d after %.1f s, openssl's timer was %d s"
+                     % (code, wall, seconds))
         ratios.append((per * 15 / cpu) / rate)
     return ratios
 
 side = min(int(os.environ.get("SIDE_SLICES", "5")), n // cores)
 sys.stderr.write("%d slices side by side: on each core, sealkit reseal -j 1 and openssl speed\n"
                  % side)
-# openssl must outlast each core's reseal, which shares its core: about twice the time of a
-# wall-clock slice per wall-clock slice's worth of files.
-span = max(r[1] for r in one_runs) * slices / side
+# openssl must outlast each core's reseal, which has half its core: twice the time a whole run
+# takes for as many files, and a margin.
+span = max(items / r[0] for r in one_runs) / side
 sbs = sorted(x for k in range(side)
              for x in side_by_side(k * n // side, (k + 1) * n // side, int(2.5 * span) + 2))
-print("reseal: %d items in %d slices, -j %d: one key %.2f s, four keys %.2f s" % (items, slices, jobs, dt1, dt4))
-print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median; from %.1f to %.1f)" % (cores, ossl, min(ossl_runs), max(ossl_runs)))
-print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of slices, from %.3f to %.3f; target >= 0.95)" % (one, r_one, min(one_ratios), max(one_ratios)))
+print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median of the samples; from %.1f to %.1f)" % (cores, median(ossl_runs), min(ossl_runs), max(ossl_runs)))
+print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of %d whole runs, from %.3f to %.3f; target >= 0.95); cores busy in sealkit %.1f%% of its running time" % (one, r_one, rounds, min(r[1] for r in one_runs), max(r[1] for r in one_runs), 100 * busy))
 print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, r_four, r_four_one))
 print("side by side, per CPU second, one key: ratio to openssl %.3f (median of %d core-slices, quartiles %.3f and %.3f; target >= 0.95)" % (median(sbs), len(sbs), sbs[len(sbs) // 4], sbs[3 * len(sbs) // 4]))
 print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
