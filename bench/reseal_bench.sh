@@ -223,6 +223,10 @@ print("openssl RSA-4096 private ops/s (x%d)  : %10.1f   (median of the samples; 
 print("sealkit reseal items/s, one key      : %10.1f   ratio to openssl %.3f (median of %d whole runs, from %.3f to %.3f; target >= 0.95); cores busy in sealkit %.1f%% of its running time" % (one, r_one, rounds, min(r[1] for r in one_runs), max(r[1] for r in one_runs), 100 * busy))
 print("sealkit reseal items/s, four keys    : %10.1f   ratio to openssl %.3f, to one key %.3f (target >= 0.95)" % (four, r_four, r_four_one))
 print("side by side, per CPU second, one key: ratio to openssl %.3f (median of %d core-slices, quartiles %.3f and %.3f; target >= 0.95)" % (median(sbs), len(sbs), sbs[len(sbs) // 4], sbs[3 * len(sbs) // 4]))
+print("  each run, one key / four keys / four to one: %s / %s / %s; each core-slice: %s"
+      % (" ".join("%.3f" % r[1] for r in one_runs), " ".join("%.3f" % r[1] for r in four_runs),
+         " ".join("%.3f" % (f[1] / o[1]) for o, f in zip(one_runs, four_runs)),
+         " ".join("%.3f" % x for x in sbs)))
 print("peak RSS of one sealkit process      : %10.1f MiB" % rss)
 print(summary)
 PY
