@@ -122,16 +122,20 @@ def whole_run(folder, keys, window):
                          start_new_session=True)
     pidfd = os.pidfd_open(p.pid)
     stretches = []
-    while True:
-        t0 = time.monotonic()
-        done = bool(select.select([pidfd], [], [], window)[0])
-        if not done:
-            os.killpg(p.pid, signal.SIGSTOP)
-        stretches.append(time.monotonic() - t0)
-        if done:
-            break
-        rates.append(openssl_rate(1))
-        os.killpg(p.pid, signal.SIGCONT)
+    try:
+        while True:
+            t0 = time.monotonic()
+            done = bool(select.select([pidfd], [], [], window)[0])
+            if not done:
+                os.killpg(p.pid, signal.SIGSTOP)  # a zombie leader keeps the group: no ESRCH
+            stretches.append(time.monotonic() - t0)
+            if done:
+                break
+            rates.append(openssl_rate(1))
+            os.killpg(p.pid, signal.SIGCONT)
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)  # its own session: an interrupt never reached it
+        raise
     _, status, use = os.wait4(p.pid, 0)
     os.close(pidfd)
     rates.append(openssl_rate(1))
