@@ -118,13 +118,13 @@ def whole_run(folder, keys, window):
     work = fresh_copy(folder, 0, n)
     rates = [openssl_rate(1)]
     err = open(tmp + "/reseal.err", "w+")
+    t0 = time.monotonic()
     p = subprocess.Popen(reseal_args(work, keys), stdout=subprocess.DEVNULL, stderr=err,
                          start_new_session=True)
     pidfd = os.pidfd_open(p.pid)
     stretches = []
     try:
         while True:
-            t0 = time.monotonic()
             done = bool(select.select([pidfd], [], [], window)[0])
             if not done:
                 os.killpg(p.pid, signal.SIGSTOP)  # a zombie leader keeps the group: no ESRCH
@@ -133,6 +133,7 @@ def whole_run(folder, keys, window):
                 break
             rates.append(openssl_rate(1))
             os.killpg(p.pid, signal.SIGCONT)
+            t0 = time.monotonic()
     except BaseException:
         os.killpg(p.pid, signal.SIGKILL)  # its own session: an interrupt never reached it
         raise
@@ -141,6 +142,7 @@ def whole_run(folder, keys, window):
     rates.append(openssl_rate(1))
     err.seek(0)
     lines = err.read().strip().splitlines()
+    err.close()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("reseal failed: " + "\n".join(lines[-3:]))
     running = sum(stretches)
