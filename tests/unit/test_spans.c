@@ -14,9 +14,10 @@ static const char *text_of(const char *buf, size_t document, size_t item, const 
 {
     static char out[256];
     sk_spans s;
+    sk_docs docs;
     sk_error err = {0};
-    assert_int_equal(sk_yaml_encrypted_spans((const unsigned char *)buf, strlen(buf), &s, &err),
-                     SK_OK);
+    assert_int_equal(
+        sk_docs_parse_spans((const unsigned char *)buf, strlen(buf), "t", &docs, &s, &err), SK_OK);
     const sk_span *sp = sk_spans_find(&s, document, item, key);
     out[0] = '\0';
     if (sp != NULL && sp->one_line)
@@ -24,6 +25,7 @@ static const char *text_of(const char *buf, size_t document, size_t item, const 
     else if (sp != NULL)
         snprintf(out, sizeof out, "(multi-line)");
     sk_spans_free(&s);
+    sk_docs_free(&docs);
     return out;
 }
 
@@ -59,11 +61,13 @@ static void test_malformed(void **state)
 {
     (void)state;
     sk_spans s;
+    sk_docs docs;
     sk_error err = {0};
     const char *y = "spec: {encryptedData: {k: AgA}\n";
-    assert_int_equal(sk_yaml_encrypted_spans((const unsigned char *)y, strlen(y), &s, &err),
+    assert_int_equal(sk_docs_parse_spans((const unsigned char *)y, strlen(y), "t", &docs, &s, &err),
                      SK_EPARSE);
     assert_int_equal(s.n, 0);
+    assert_null(s.v);
 }
 
 int main(void)

@@ -1252,16 +1252,10 @@ static const sk_verify_item *item_of(const sk_findings *out, const marks *m, con
 }
 
 /* An item's finding points at its value, any other at the start of its document. */
-static int place(const unsigned char *buf, size_t len, const sk_docs *docs, sk_findings *out,
-                 const marks *m, sk_error *err)
+static void place(const unsigned char *buf, const sk_docs *docs, const sk_spans *spans,
+                  sk_findings *out, const marks *m)
 {
-    sk_spans spans = {0};
-    sk_error serr = {0};
-    if (docs->format == SK_FORMAT_YAML &&
-        sk_yaml_encrypted_spans(buf, len, &spans, &serr) == SK_ENOMEM)
-        return sk_error_set(err, SK_ENOMEM, "%s", serr.msg);
-    place_items(buf, docs, &spans, out, m);
-    sk_spans_free(&spans);
+    place_items(buf, docs, spans, out, m);
     for (size_t i = m->first_secret; i < out->n_secrets; i++)
         out->secrets[i].line = doc_line(docs, out->secrets[i].document);
     size_t hint = m->first_item;
@@ -1271,7 +1265,6 @@ static int place(const unsigned char *buf, size_t len, const sk_docs *docs, sk_f
         x->line = it ? it->line : doc_line(docs, x->document);
         x->column = it ? it->column : x->line ? 1 : 0;
     }
-    return SK_OK;
 }
 
 int sk_verify_text_budget(const unsigned char *buf, size_t len, const char *file,
@@ -1280,9 +1273,10 @@ int sk_verify_text_budget(const unsigned char *buf, size_t len, const char *file
 {
     int rc;
     sk_docs docs = {0};
+    sk_spans spans = {0};
     sk_error perr = {0};
     out->files++;
-    rc = sk_docs_parse(buf, len, file, &docs, &perr);
+    rc = sk_docs_parse_spans(buf, len, file, &docs, &spans, &perr);
     if (rc == SK_ENOMEM) return sk_error_set(err, rc, "%s", perr.msg);
     if (rc != SK_OK) {
         sk_where w = {file, 0, 0, NULL};
@@ -1295,7 +1289,8 @@ int sk_verify_text_budget(const unsigned char *buf, size_t len, const char *file
     }
     marks m = {out->n, out->n_items, out->n_secrets};
     rc = verify_docs_b(&docs, file, opts, &budget, out, err);
-    if (rc == SK_OK) rc = place(buf, len, &docs, out, &m, err);
+    if (rc == SK_OK) place(buf, &docs, &spans, out, &m);
+    sk_spans_free(&spans);
     sk_docs_free(&docs);
     return rc;
 }

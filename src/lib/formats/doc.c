@@ -3,6 +3,7 @@
  * YAML 1.1 plain scalar (yaml11.c resolves it as go-yaml v2, kubeseal's parser, does).
  */
 #include "formats/doc_internal.h"
+#include "formats/doc_spans.h"
 #include "formats/yaml11.h"
 
 #include <math.h>
@@ -84,18 +85,28 @@ void sk_docs_free(sk_docs *docs)
     docs->n = 0;
 }
 
-int sk_docs_parse(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
-                  sk_error *err)
+int sk_docs_parse_spans(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
+                        sk_spans *spans, sk_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (spans != NULL) memset(spans, 0, sizeof *spans);
     if (buf == NULL && len > 0) return sk_error_set(err, SK_EUSAGE, "sk_docs_parse: no input");
     if (len == 0) return SK_OK;
     out->format = sk_detect_format(buf, len);
     int rc = out->format == SK_FORMAT_JSON
                  ? sk_doc_parse_json(buf, len, sk_doc_bom_len(buf, len), source, out, err)
-                 : sk_doc_parse_yaml(buf, len, source, out, err);
-    if (rc != SK_OK) sk_docs_free(out);
+                 : sk_doc_parse_yaml(buf, len, source, out, spans, err);
+    if (rc != SK_OK) {
+        sk_docs_free(out);
+        if (spans != NULL) sk_spans_free(spans);
+    }
     return rc;
+}
+
+int sk_docs_parse(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
+                  sk_error *err)
+{
+    return sk_docs_parse_spans(buf, len, source, out, NULL, err);
 }
 
 /* ---- where a container sits in a Kubernetes object ---- */

@@ -70,10 +70,14 @@ sk_doc_role sk_doc_child_role(sk_doc_role parent, const char *key, size_t key_le
 /* The field path of a string map ("metadata.labels"), or NULL for any other role. */
 const char *sk_doc_role_field(sk_doc_role role);
 
-/* The two readers; both append to out and leave cleanup to the caller. */
+/*
+ * The two readers; both append to out and leave cleanup to the caller. The YAML reader also
+ * appends where each spec.encryptedData value is to spans, unless spans is NULL.
+ */
+struct sk_spans;
 int sk_doc_parse_json(const unsigned char *buf, size_t len, size_t start, const char *source,
                       sk_docs *out, sk_error *err);
 int sk_doc_parse_yaml(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
-                      sk_error *err);
+                      struct sk_spans *spans, sk_error *err);
 
 #endif

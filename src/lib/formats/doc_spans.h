@@ -2,12 +2,15 @@
  * Internal: where each spec.encryptedData value of a YAML text is, in bytes,
  * so that a re-seal rewrites that value and nothing else, even when the same
  * base64 appears elsewhere (a last-applied-configuration annotation, a
- * comment). Documents and List items are counted as sk_docs_walk counts them.
+ * comment). The YAML reader records them as it parses (doc_yaml.c), so the
+ * positions and the parsed documents come from one reading of the text.
+ * Documents and List items are counted as sk_docs_walk counts them.
  */
 #ifndef SK_DOC_SPANS_H
 #define SK_DOC_SPANS_H
 
 #include <stddef.h>
+#include <sealkit/doc.h>
 #include <sealkit/error.h>
 
 typedef struct sk_span {
@@ -24,8 +27,14 @@ typedef struct sk_spans {
     size_t n;
 } sk_spans;
 
-/* Fills out (malloc'd) for a YAML text that sk_docs_parse accepted. */
-int sk_yaml_encrypted_spans(const unsigned char *buf, size_t len, sk_spans *out, sk_error *err);
+/*
+ * sk_docs_parse, and for a YAML text also fills spans (malloc'd; empty for JSON, and on
+ * failure). spans may be NULL.
+ */
+int sk_docs_parse_spans(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
+                        sk_spans *spans, sk_error *err);
+/* Appends a copy of *sp (its key copied too). */
+int sk_spans_add(sk_spans *s, const sk_span *sp, sk_error *err);
 void sk_spans_free(sk_spans *s);
 /* The span of (document, item, key); NULL when there is none. */
 const sk_span *sk_spans_find(const sk_spans *s, size_t document, size_t item, const char *key);

@@ -10,6 +10,7 @@
  * without wiping them; that is out of our reach.)
  */
 #include "formats/doc_internal.h"
+#include "formats/doc_spans.h"
 #include "formats/yaml11.h"
 
 #include <sodium.h>
@@ -42,6 +43,9 @@ typedef struct reader {
     size_t depth;
     size_t nodes;
     size_t fed; /* bytes handed to libyaml so far */
+    sk_spans *spans;     /* NULL when the caller does not ask where values are */
+    size_t bom;          /* bytes dropped before buf */
+    size_t chars, bytes; /* a cursor: character index chars is at byte offset bytes of buf */
 } reader;
 
 enum tag_kind {
@@ -287,6 +291,34 @@ static int scalar_value(const yaml_event_t *ev, enum tag_kind kind, json_t **val
     return rc;
 }
 
+/* libyaml's marks count characters; a splice needs bytes. */
+static size_t byte_at(reader *r, size_t chars)
+{
+    if (chars < r->chars) r->chars = 0, r->bytes = 0;
+    while (r->chars < chars && r->bytes < r->len) {
+        r->bytes++;
+        while (r->bytes < r->len && (r->buf[r->bytes] & 0xC0) == 0x80)
+            r->bytes++;
+        r->chars++;
+    }
+    return r->bytes;
+}
+
+/* Where an encryptedData value is: reseal rewrites it there, verify points there. */
+static int note_span(reader *r, const frame *f, const yaml_event_t *ev)
+{
+    yaml_scalar_style_t style = ev->data.scalar.style;
+    size_t quoted =
+        style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    sk_span sp = {.document = r->out->n + 1, .item = f->item, .key = f->key};
+    sp.one_line =
+        ev->start_mark.line == ev->end_mark.line && (style == YAML_PLAIN_SCALAR_STYLE || quoted);
+    sp.start = r->bom + byte_at(r, ev->start_mark.index + quoted);
+    sp.end = r->bom + byte_at(r, ev->end_mark.index - quoted);
+    if (sp.end < sp.start) sp.one_line = 0, sp.end = sp.start;
+    return sk_spans_add(r->spans, &sp, r->err);
+}
+
 static int on_scalar(reader *r, const yaml_event_t *ev)
 {
     yaml_mark_t mark = ev->start_mark;
@@ -316,6 +348,13 @@ static int on_scalar(reader *r, const yaml_event_t *ev)
         return SK_EPARSE;
     }
     if (rc != SK_OK) return tag_mismatch(r, mark, ev->data.scalar.tag);
+    if (r->spans != NULL && f != NULL && f->role == SK_ROLE_ENCRYPTED_DATA) {
+        rc = note_span(r, f, ev);
+        if (rc != SK_OK) {
+            json_decref(val);
+            return rc;
+        }
+    }
     return attach(r, val, mark);
 }
 
@@ -505,7 +544,7 @@ static int feed_line(void *data, unsigned char *buffer, size_t size, size_t *siz
 }
 
 int sk_doc_parse_yaml(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
-                      sk_error *err)
+                      sk_spans *spans, sk_error *err)
 {
     /*
      * Kubernetes manifests are UTF-8: anything else (UTF-16 too) is an error,
@@ -513,7 +552,13 @@ int sk_doc_parse_yaml(const unsigned char *buf, size_t len, const char *source, 
      * BOM as column 0 and shift the first line's indentation, so drop it here.
      */
     size_t bom = sk_doc_bom_len(buf, len);
-    reader r = {.buf = buf + bom, .len = len - bom, .source = source, .out = out, .err = err};
+    reader r = {.buf = buf + bom,
+                .len = len - bom,
+                .source = source,
+                .out = out,
+                .err = err,
+                .spans = spans,
+                .bom = bom};
     if (!yaml_parser_initialize(&r.parser)) return sk_error_set(err, SK_ENOMEM, "out of memory");
     yaml_parser_set_input(&r.parser, feed_line, &r);
     yaml_parser_set_encoding(&r.parser, YAML_UTF8_ENCODING);

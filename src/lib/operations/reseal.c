@@ -135,13 +135,12 @@ static int not_in_place(const swap *w, const char *why, sk_error *err)
 }
 
 /* YAML: the parser says where each value is, so a copy elsewhere in the text is never touched. */
-static int locate_yaml(swaps *s, const unsigned char *in, size_t len, sk_error *err)
+static int locate_yaml(swaps *s, const sk_spans *spans, const unsigned char *in, sk_error *err)
 {
-    sk_spans spans;
-    int rc = sk_yaml_encrypted_spans(in, len, &spans, err);
+    int rc = SK_OK;
     for (size_t i = 0; rc == SK_OK && i < s->n; i++) {
         swap *w = &s->v[i];
-        const sk_span *sp = sk_spans_find(&spans, w->document, w->item, w->key);
+        const sk_span *sp = sk_spans_find(spans, w->document, w->item, w->key);
         if (sp == NULL || !sp->one_line)
             rc = not_in_place(w, "not written as a one-line string", err);
         else if (sp->end - sp->start != w->old_len ||
@@ -150,7 +149,6 @@ static int locate_yaml(swaps *s, const unsigned char *in, size_t len, sk_error *
         else
             w->at = sp->start;
     }
-    sk_spans_free(&spans);
     return rc;
 }
 
@@ -182,9 +180,10 @@ static int by_offset(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int locate(swaps *s, const sk_docs *docs, const unsigned char *in, size_t len, sk_error *err)
+static int locate(swaps *s, const sk_docs *docs, const sk_spans *spans, const unsigned char *in,
+                  size_t len, sk_error *err)
 {
-    int rc = docs->format == SK_FORMAT_YAML ? locate_yaml(s, in, len, err)
+    int rc = docs->format == SK_FORMAT_YAML ? locate_yaml(s, spans, in, err)
                                             : locate_json(s, in, len, err);
     if (rc != SK_OK) return rc;
     if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, by_offset);
@@ -299,16 +298,18 @@ int sk_reseal_text_scratch(const unsigned char *in, size_t len, const char *sour
     *counts = (sk_reseal_counts)SK_RESEAL_COUNTS_INIT;
     ctx c = {.keys = keys, .target = target, .rng = rng, .counts = counts, .s = scratch};
     sk_docs docs = {0};
+    sk_spans spans = {0};
     sk_secbuf_clear(out);
-    int rc = sk_docs_parse(in, len, source, &docs, err);
+    int rc = sk_docs_parse_spans(in, len, source, &docs, &spans, err);
     if (rc == SK_OK) rc = sk_docs_walk(&docs, visit_object, &c, err);
-    if (rc == SK_OK) rc = locate(&c.sw, &docs, in, len, err);
+    if (rc == SK_OK) rc = locate(&c.sw, &docs, &spans, in, len, err);
     if (rc == SK_OK) rc = splice(&c.sw, in, len, out, err);
     if (rc == SK_OK && c.sw.n > 0) rc = recheck_text(&docs, &c.sw, out, source, err);
     for (size_t i = 0; i < c.sw.n; i++)
         free(c.sw.v[i].new_b64);
     free(c.sw.v);
     scratch_clear(scratch);
+    sk_spans_free(&spans);
     sk_docs_free(&docs);
     if (rc != SK_OK) {
         sk_secbuf_free(out);
