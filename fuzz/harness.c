@@ -13,6 +13,7 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/package.h>
 
+#include "formats/doc_spans.h"       /* where reseal writes (src/lib, internal) */
 #include "operations/testhooks.h" /* the deterministic RNG (src/lib, internal) */
 
 #include <archive.h>
@@ -193,14 +194,39 @@ static void write_and_read_back(const json_t *doc)
     sk_secbuf_free(&out);
 }
 
+/*
+ * A span is where reseal writes: inside the input, in a parsed document, on one line when it
+ * says so, and there holding the value's own text, unless quotes or escapes stand between.
+ */
+static void check_span(const sk_docs *docs, const sk_span *sp, const uint8_t *data, size_t size)
+{
+    check(sp->start <= sp->end && sp->end <= size);
+    check(sp->document >= 1 && sp->document <= docs->n);
+    const json_t *obj = docs->doc[sp->document - 1];
+    if (sp->item > 0) obj = json_array_get(json_object_get(obj, "items"), sp->item - 1);
+    const json_t *v =
+        json_object_get(json_object_get(json_object_get(obj, "spec"), "encryptedData"), sp->key);
+    check(v != NULL);
+    const char *text = (const char *)data + sp->start;
+    size_t n = sp->end - sp->start;
+    if (!sp->one_line) return;
+    check(memchr(text, '\n', n) == NULL);
+    if (json_is_string(v) && memchr(text, '\\', n) == NULL && memchr(text, '\'', n) == NULL)
+        check(json_string_length(v) == n && memcmp(json_string_value(v), text, n) == 0);
+}
+
 static void parse_and_check(const uint8_t *data, size_t size)
 {
     sk_docs docs = {0};
+    sk_spans spans = {0};
     sk_error err = {0};
-    if (sk_docs_parse(data, size, SOURCE, &docs, &err) == SK_OK) {
+    if (sk_docs_parse_spans(data, size, SOURCE, &docs, &spans, &err) == SK_OK) {
+        for (size_t i = 0; i < spans.n; i++)
+            check_span(&docs, &spans.v[i], data, size);
         for (size_t i = 0; i < docs.n; i++)
             write_and_read_back(docs.doc[i]);
     }
+    sk_spans_free(&spans);
     sk_docs_free(&docs);
 }
 
