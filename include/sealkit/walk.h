@@ -35,6 +35,7 @@ typedef struct sk_walk_list {
      * following a link: sk_open_parent opens it again the same way.
      */
     size_t *root_len;
+    size_t *size; /* beside each file: its size in bytes when walked (0 for standard input) */
     size_t n_files;
     char **temps; /* regular files named as sealkit's temporary files ("F.sealkit-tmp.PID.N") */
     size_t n_temps;

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "operations/reseal_internal.h"
 
 static char root[64];
 
@@ -82,6 +83,41 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     return system(cmd);
+}
+
+/*
+ * The walk records each file's size, and the workers take the largest first: a large file
+ * taken last would leave the other cores idle while it is resealed.
+ */
+static void test_sizes_and_order(void **state)
+{
+    (void)state;
+    dir("so");
+    put("so/a.yaml", "abc");
+    put("so/b.yaml", "0123456789");
+    put("so/c.yaml", "xyz");
+    put("so/d.yaml", "9876543210");
+    put("so/e.yaml", "12345");
+    char *folder = at("so"), *named = at("so/a.yaml");
+    const char *paths[] = {folder, "-", named};
+    sk_walk_list l;
+    sk_error err = {0};
+    assert_int_equal(sk_walk(paths, 3, SK_WALK_MANIFESTS, &l, &err), SK_OK);
+    assert_int_equal(l.n_files, 7);
+    const size_t sizes[] = {3, 10, 3, 10, 5, 0, 3}; /* a b c d e, standard input, a named */
+    for (size_t i = 0; i < l.n_files; i++)
+        assert_int_equal(l.size[i], sizes[i]);
+    /* Largest first, equal sizes in walk order; a file of another shard (c) is not taken. */
+    const int mine[] = {1, 1, 0, 1, 1, 1, 1};
+    size_t order[7] = {0};
+    assert_int_equal(sk_reseal_order(&l, mine, order), 6);
+    const size_t want[] = {1, 3, 4, 0, 6, 5};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(order[i], want[i]);
+    sk_walk_list_free(&l);
+    assert_null(l.size);
+    free(folder);
+    free(named);
 }
 
 /* Each file of the walk says how much of its path is the path named. */
@@ -469,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_swapped_folder), cmocka_unit_test(test_changed_meanwhile),
         cmocka_unit_test(test_hard_link),      cmocka_unit_test(test_owner_kept),
         cmocka_unit_test(test_owner_not_root), cmocka_unit_test(test_by_path),
+        cmocka_unit_test(test_sizes_and_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

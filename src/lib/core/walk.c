@@ -71,14 +71,18 @@ int sk_walk_is_temp_name(const char *name)
     return *p == '\0';
 }
 
-/* A file, with how much of its path is the named root. */
-static int push_file(walker *w, const char *path, size_t root_len)
+/* A file, with how much of its path is the named root, and its size. */
+static int push_file(walker *w, const char *path, size_t root_len, off_t size)
 {
     sk_walk_list *o = w->out;
     size_t *grown = realloc(o->root_len, (o->n_files + 1) * sizeof *grown);
     if (grown == NULL) return oom(w->err);
     o->root_len = grown;
     grown[o->n_files] = root_len;
+    grown = realloc(o->size, (o->n_files + 1) * sizeof *grown);
+    if (grown == NULL) return oom(w->err);
+    o->size = grown;
+    grown[o->n_files] = size > 0 ? (size_t)size : 0;
     return push(&o->files, &o->n_files, path, w->err);
 }
 
@@ -264,7 +268,7 @@ static int visit(walker *w, int dfd, const char *name, const char *path, int dep
     if (S_ISREG(st.st_mode)) {
         if (sk_walk_is_temp_name(name)) return push(&o->temps, &o->n_temps, path, w->err);
         if ((w->flags & SK_WALK_MANIFESTS) && !is_manifest(name)) return SK_OK;
-        return push_file(w, path, w->root_len);
+        return push_file(w, path, w->root_len, st.st_size);
     }
     if (!S_ISDIR(st.st_mode))
         return push_why(&o->skipped, &o->why, &o->n_skipped, path, "not a regular file", w->err);
@@ -313,7 +317,7 @@ static int walk_named(walker *w, const char *path)
     names_free(&w->ignore);
     w->ignore = (names){0};
     w->root_len = strlen(path);
-    if (strcmp(path, "-") == 0) return push_file(w, path, w->root_len);
+    if (strcmp(path, "-") == 0) return push_file(w, path, w->root_len, 0);
     struct stat st;
     /* The path the user named is taken as given, a link included: only what lies below it
      * is walked without following links. */
@@ -321,7 +325,7 @@ static int walk_named(walker *w, const char *path)
         sk_error_set(w->err, SK_EIO, "cannot read: %s", strerror(errno));
         return sk_error_at_source(w->err, SK_EIO, path);
     }
-    if (!S_ISDIR(st.st_mode)) return push_file(w, path, w->root_len);
+    if (!S_ISDIR(st.st_mode)) return push_file(w, path, w->root_len, st.st_size);
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         sk_error_set(w->err, SK_EIO, "cannot open the folder: %s", strerror(errno));
@@ -366,6 +370,7 @@ void sk_walk_list_free(sk_walk_list *l)
     if (l == NULL) return;
     free_all(l->files, l->n_files);
     free(l->root_len);
+    free(l->size);
     free_all(l->temps, l->n_temps);
     free_all(l->skipped, l->n_skipped);
     free((void *)l->why);

@@ -10,6 +10,7 @@
 #include <sealkit/keys.h>
 #include <sealkit/mem.h>
 #include <sealkit/reseal.h>
+#include <sealkit/walk.h>
 
 #include "crypto/rng.h"
 
@@ -28,5 +29,11 @@ int sk_reseal_text_scratch(const unsigned char *in, size_t len, const char *sour
                            sk_error *err);
 
 void sk_reseal_scratch_free(sk_reseal_scratch *s);
+
+/*
+ * The order in which the workers take walk's files: those marked in mine, largest first, equal
+ * sizes in walk order. Fills order (room for as many as mine marks) and returns that count.
+ */
+size_t sk_reseal_order(const sk_walk_list *walk, const int *mine, size_t *order);
 
 #endif

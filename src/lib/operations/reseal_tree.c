@@ -116,14 +116,44 @@ static void run_serial(const work *w, sk_reseal_file *res)
 }
 
 /* Shared by the parent and the workers (a mapping, so a worker's _exit leaks nothing): the
- * files of this run in walk order, and the next one to take. */
+ * files of this run in the order they are taken, and the next one to take. */
 typedef struct queue {
     atomic_size_t next;
     size_t order[];
 } queue;
 
-/* Each worker takes the next file not yet taken: dealing them out in advance would leave
- * a worker that drew the large files running alone at the end. */
+typedef struct by_size {
+    size_t size, index;
+} by_size;
+
+static int largest_first(const void *a, const void *b)
+{
+    const by_size *x = a, *y = b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+size_t sk_reseal_order(const sk_walk_list *walk, const int *mine, size_t *order)
+{
+    size_t k = 0;
+    by_size *v = malloc((walk->n_files ? walk->n_files : 1) * sizeof *v);
+    for (size_t i = 0; i < walk->n_files; i++)
+        if (mine[i]) order[k++] = i;
+    if (v == NULL) return k; /* walk order is as correct, only slower at the end */
+    for (size_t j = 0; j < k; j++)
+        v[j] = (by_size){walk->size[order[j]], order[j]};
+    qsort(v, k, sizeof *v, largest_first);
+    for (size_t j = 0; j < k; j++)
+        order[j] = v[j].index;
+    free(v);
+    return k;
+}
+
+/*
+ * Each worker takes the next file not yet taken, largest first: dealing them out in advance
+ * would leave a worker that drew the large files running alone at the end, and so would a
+ * large file taken last. A file's size stands for its RSA work.
+ */
 static void worker(const work *w, queue *q, int fd)
 {
     bufs b = {0};
@@ -158,8 +188,7 @@ static void run_parallel(const work *w, sk_reseal_file *res, size_t jobs)
         return;
     }
     atomic_init(&q->next, 0);
-    for (size_t i = 0, k = 0; i < w->walk->n_files; i++)
-        if (w->mine[i]) q->order[k++] = i;
+    sk_reseal_order(w->walk, w->mine, q->order);
     for (size_t id = 0; id < jobs; id++) {
         pid_t pid = fork();
         if (pid == 0) {
