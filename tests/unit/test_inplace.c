@@ -501,10 +501,10 @@ static void test_by_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_root_len),       cmocka_unit_test(test_open_parent_refusals),
-        cmocka_unit_test(test_swapped_folder), cmocka_unit_test(test_changed_meanwhile),
-        cmocka_unit_test(test_hard_link),      cmocka_unit_test(test_owner_kept),
-        cmocka_unit_test(test_owner_not_root), cmocka_unit_test(test_by_path),
+        cmocka_unit_test(test_root_len),        cmocka_unit_test(test_open_parent_refusals),
+        cmocka_unit_test(test_swapped_folder),  cmocka_unit_test(test_changed_meanwhile),
+        cmocka_unit_test(test_hard_link),       cmocka_unit_test(test_owner_kept),
+        cmocka_unit_test(test_owner_not_root),  cmocka_unit_test(test_by_path),
         cmocka_unit_test(test_sizes_and_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
