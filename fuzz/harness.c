@@ -13,7 +13,7 @@
 #include <sealkit/sealkit.h>
 #include <sealkit/package.h>
 
-#include "formats/doc_spans.h"       /* where reseal writes (src/lib, internal) */
+#include "formats/doc_spans.h"    /* where reseal writes (src/lib, internal) */
 #include "operations/testhooks.h" /* the deterministic RNG (src/lib, internal) */
 
 #include <archive.h>

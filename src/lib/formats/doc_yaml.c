@@ -42,7 +42,7 @@ typedef struct reader {
     frame stack[SK_MAX_DEPTH];
     size_t depth;
     size_t nodes;
-    size_t fed; /* bytes handed to libyaml so far */
+    size_t fed;          /* bytes handed to libyaml so far */
     sk_spans *spans;     /* NULL when the caller does not ask where values are */
     size_t bom;          /* bytes dropped before buf */
     size_t chars, bytes; /* a cursor: character index chars is at byte offset bytes of buf */
