@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <sodium.h>
@@ -633,6 +634,124 @@ static void test_decrypt_hint_order(void **state)
     raw_free(&c);
 }
 
+/* Opens one item of a SealedSecret sealed by key i, as reseal does: a hint scope of its own. */
+static void open_secret(sk_keyring *kr, const raw_case *c, size_t i)
+{
+    sk_keyring_hint_begin(kr);
+    use_key(kr, c, i);
+    sk_keyring_hint_begin(kr);
+}
+
+/*
+ * The prior is how many SealedSecrets each key opened, not which one opened the last: files
+ * sealed under three old keys and walked in name order rarely follow their own key.
+ */
+static void test_decrypt_hint_prior(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
+    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    char *small[HINT_ITEMS] = {0};
+    seal_items(sk_keyring_key(kr, 0), &c, small);
+    for (int k = 0; k < 3; k++)
+        open_secret(kr, &c, 0);
+    open_secret(kr, &c, 1); /* the large key is the last that worked */
+    /*
+     * One part of the small key's, below both moduli, is 1.6 times likelier under the small
+     * key; its three SealedSecrets to the large key's one (shares 4:2, with one added to each)
+     * keep it first, where weighing the last key that worked 4:1 would have tried the large key
+     * first. The large key has never been followed by either key: no turns to go by.
+     */
+    size_t before = sk_keyring_tries(kr);
+    sk_keyring_hint_begin(kr);
+    sk_keyring_hint_item(kr, small[0], strlen(small[0]));
+    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    size_t which = 99;
+    assert_int_equal(sk_base64_decode(small[0], strlen(small[0]), &blob, &err), SK_OK);
+    assert_int_equal(decrypt(kr, &c, blob.data, blob.len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, 0);
+    assert_int_equal(sk_keyring_tries(kr) - before, 1);
+    sk_secbuf_free(&blob);
+    sk_secbuf_free(&pt);
+    for (size_t i = 0; i < HINT_ITEMS; i++)
+        free(small[i]);
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
+/* An item sealed by key `by` whose RSA part is below the modulus of key `below`. */
+static char *item_below(sk_keyring *kr, const raw_case *c, size_t by, size_t below)
+{
+    BIGNUM *n = NULL;
+    size_t len = (size_t)EVP_PKEY_get_size(sk_keyring_key(kr, below));
+    unsigned char top[1024];
+    assert_true(len <= sizeof top);
+    assert_true(EVP_PKEY_get_bn_param(sk_keyring_key(kr, below), OSSL_PKEY_PARAM_RSA_N, &n));
+    assert_int_equal(BN_bn2binpad(n, top, (int)len), (int)len);
+    BN_free(n);
+    for (int tries = 0; tries < 64; tries++) {
+        char *one[HINT_ITEMS] = {0};
+        seal_items(sk_keyring_key(kr, by), c, one);
+        char *found = NULL;
+        for (size_t i = 0; i < HINT_ITEMS; i++) {
+            sk_secbuf blob = SK_SECBUF_INIT;
+            sk_error err = {0};
+            assert_int_equal(sk_base64_decode(one[i], strlen(one[i]), &blob, &err), SK_OK);
+            if (found == NULL && blob.len > 2 + len && memcmp(blob.data + 2, top, len) < 0)
+                found = one[i], one[i] = NULL;
+            sk_secbuf_free(&blob);
+            free(one[i]);
+        }
+        if (found != NULL) return found;
+    }
+    fail_msg("no item below the smaller modulus");
+    return NULL;
+}
+
+/* Opens b64 with only its own part hinted; returns the decryptions it took. */
+static size_t open_one_hinted(sk_keyring *kr, const raw_case *c, const char *b64, size_t want)
+{
+    size_t before = sk_keyring_tries(kr);
+    sk_keyring_hint_begin(kr);
+    sk_keyring_hint_item(kr, b64, strlen(b64));
+    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    size_t which = 99;
+    assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
+    assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, want);
+    sk_secbuf_free(&blob);
+    sk_secbuf_free(&pt);
+    sk_keyring_hint_begin(kr);
+    return sk_keyring_tries(kr) - before;
+}
+
+/*
+ * SealedSecrets that came in turns: after one of the small key's comes one of the large key's,
+ * though the small key opened more of them and a part below both moduli is 1.6 times likelier
+ * under the small key. Weighing only the shares (5:4) would try the small key first.
+ */
+static void test_decrypt_hint_follows(void **state)
+{
+    (void)state;
+    raw_case c;
+    raw_strict(&c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
+    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    char *large = item_below(kr, &c, 1, 0);
+    for (int k = 0; k < 7; k++)
+        open_secret(kr, &c, (size_t)(k % 2)); /* small, large, ..., small */
+    assert_int_equal(open_one_hinted(kr, &c, large, 1), 1);
+    free(large);
+    sk_keyring_free(kr);
+    raw_free(&c);
+}
+
 /* ---- who else can reach the keys ---- */
 
 static char *write_key(const char *dir, const char *name, unsigned mode)
@@ -786,6 +905,8 @@ int main(void)
         cmocka_unit_test(test_decrypt_size_filter),
         cmocka_unit_test(test_decrypt_tries_last_key_first),
         cmocka_unit_test(test_decrypt_hint_order),
+        cmocka_unit_test(test_decrypt_hint_prior),
+        cmocka_unit_test(test_decrypt_hint_follows),
         cmocka_unit_test(test_public_half),
         cmocka_unit_test(test_exposed_key_file),
         cmocka_unit_test(test_exposed_secret_volume),

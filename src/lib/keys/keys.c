@@ -34,6 +34,7 @@ typedef struct key_entry {
     X509 *cert;           /* the certificate info.cert describes; NULL without a readable one */
     char *own[OWN_COUNT]; /* strings owned by the entry */
     uint64_t used;        /* ring tick of its last success; 0 = never */
+    size_t opened;        /* SealedSecrets it opened (once per sk_keyring_hint_begin) */
     double n_top;         /* the modulus's leading 8 bytes: what the ciphertexts must stay below */
 } key_entry;
 
@@ -56,6 +57,13 @@ struct sk_keyring {
     sk_key_exposure *exposed;
     size_t n_exposed;
     key_hint hint;
+    /*
+     * The order SealedSecrets came in: follows[j * n + k] counts those opened by key k right
+     * after one opened by key j, for keys_n == n keys (reset when keys are added).
+     */
+    size_t *follows, follows_n;
+    size_t last_opened; /* the key that opened the last SealedSecret; SIZE_MAX = none */
+    size_t opened;      /* SealedSecrets opened */
 };
 
 int sk_keyring_new(sk_keyring **out, sk_error *err)
@@ -63,6 +71,7 @@ int sk_keyring_new(sk_keyring **out, sk_error *err)
     *out = calloc(1, sizeof **out);
     if (*out == NULL) return sk_error_set(err, SK_ENOMEM, "out of memory");
     sk_keyring_hint_begin(*out);
+    (*out)->last_opened = SIZE_MAX;
     return SK_OK;
 }
 
@@ -85,6 +94,7 @@ void sk_keyring_free(sk_keyring *kr)
     for (size_t i = 0; i < kr->n_exposed; i++)
         free((char *)kr->exposed[i].path);
     free(kr->exposed);
+    free(kr->follows);
     free(kr);
 }
 
@@ -623,13 +633,26 @@ void sk_keyring_hint_item(sk_keyring *kr, const char *b64, size_t len)
     if (c > h->c_max) h->c_max = c;
 }
 
-/* How many times more likely key a sealed the hinted items than key b, below or above 1. */
-static int more_likely(const sk_keyring *kr, size_t a, size_t b, size_t mru)
+/*
+ * How likely key k is to have sealed the next SealedSecret, before its items are looked at:
+ * how often it followed the key that opened the last one (files of one folder or one period
+ * come in runs, or in turns), plus its share of all SealedSecrets opened, with one more each
+ * so that an unused key keeps a chance (the files seen predict the next, in any order).
+ */
+static double prior(const sk_keyring *kr, size_t k)
+{
+    double share = (double)(kr->keys[k].opened + 1) / (double)(kr->opened + kr->n);
+    if (kr->follows == NULL || kr->follows_n != kr->n || kr->last_opened >= kr->n) return share;
+    return (double)kr->follows[kr->last_opened * kr->n + k] + share;
+}
+
+/* Did key a more likely seal the hinted items than key b? */
+static int more_likely(const sk_keyring *kr, size_t a, size_t b)
 {
     const key_hint *h = &kr->hint;
     const key_entry *ka = &kr->keys[a], *kb = &kr->keys[b];
+    double odds = prior(kr, a) / prior(kr, b);
     /* Each RSA part is uniform below the modulus of the key that sealed it: likelihood n^-m. */
-    double odds = (a == mru ? 4.0 : 1.0) / (b == mru ? 4.0 : 1.0);
     for (size_t i = 0; i < h->m && i < 64; i++)
         odds *= kb->n_top / ka->n_top;
     return odds > 1.0;
@@ -645,31 +668,28 @@ static int tier(const sk_keyring *kr, size_t i)
     return k->n_top > h->c_max ? 1 : 2;
 }
 
-static int before(const sk_keyring *kr, size_t a, size_t b, size_t mru)
+static int before(const sk_keyring *kr, size_t a, size_t b)
 {
     int ta = tier(kr, a), tb = tier(kr, b);
     if (ta != tb) return ta < tb;
-    if (ta == 1) return more_likely(kr, a, b, mru);
+    if (ta == 1) return more_likely(kr, a, b);
     return kr->keys[a].used > kr->keys[b].used;
 }
 
 /*
  * A wrong key costs a full RSA private operation, and nothing in a blob names its key. Without a
- * hint: most recently successful first (the items of one document share a key, and so mostly
- * do the documents of one repository). With one: a key that opened an item of the SealedSecret;
- * then the keys whose modulus is above all its RSA parts, most likely first (a smaller modulus
- * makes the parts seen likelier; the most recent key counts 4 to 1); then the rest.
+ * hint: most recently successful first (the items of one document share a key). With one: a key
+ * that opened an item of the SealedSecret; then the keys whose modulus is above all its RSA
+ * parts, most likely first (a smaller modulus makes the parts seen likelier, a key that opened
+ * more SealedSecrets is likelier to have sealed this one too); then the rest.
  */
 static size_t *try_order(const sk_keyring *kr)
 {
-    size_t *order = malloc(kr->n * sizeof *order), mru = SIZE_MAX;
+    size_t *order = malloc(kr->n * sizeof *order);
     if (order == NULL) return NULL;
-    for (size_t i = 0; i < kr->n; i++)
-        if (kr->keys[i].used > 0 && (mru == SIZE_MAX || kr->keys[i].used > kr->keys[mru].used))
-            mru = i;
     for (size_t i = 0; i < kr->n; i++) {
         size_t j = i;
-        for (; j > 0 && before(kr, i, order[j - 1], mru); j--)
+        for (; j > 0 && before(kr, i, order[j - 1]); j--)
             order[j] = order[j - 1];
         order[j] = i;
     }
@@ -686,6 +706,21 @@ int sk_keyring_decrypt(sk_keyring *kr, const unsigned char *label, size_t label_
     sk_secbuf_free(&key);
     if (rc != SK_OK) sk_secbuf_free(pt);
     return rc;
+}
+
+/* Key i opened a SealedSecret (its first item opened under this hint). */
+static void count_opened(sk_keyring *kr, size_t i)
+{
+    kr->keys[i].opened++;
+    kr->opened++;
+    if (kr->follows_n != kr->n) { /* keys were added: what followed what is recounted */
+        free(kr->follows);
+        kr->follows = calloc(kr->n * kr->n, sizeof *kr->follows);
+        kr->follows_n = kr->follows != NULL ? kr->n : 0; /* none: the shares alone order */
+        kr->last_opened = SIZE_MAX;
+    }
+    if (kr->follows != NULL && kr->last_opened < kr->n) kr->follows[kr->last_opened * kr->n + i]++;
+    kr->last_opened = i;
 }
 
 int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t label_len,
@@ -717,6 +752,7 @@ int sk_keyring_decrypt_reuse(sk_keyring *kr, const unsigned char *label, size_t 
                                          key, &why);
         if (rc == SK_OK) {
             kr->keys[i].used = ++kr->tick;
+            if (kr->hint.opened != i) count_opened(kr, i);
             kr->hint.opened = i;
             if (which != NULL) *which = i;
             free(order);
