@@ -59,7 +59,7 @@ struct sk_keyring {
     key_hint hint;
     /*
      * The order SealedSecrets came in: follows[j * n + k] counts those opened by key k right
-     * after one opened by key j, for keys_n == n keys (reset when keys are added).
+     * after one opened by key j, while follows_n == n (recounted when keys are added).
      */
     size_t *follows, follows_n;
     size_t last_opened; /* the key that opened the last SealedSecret; SIZE_MAX = none */
@@ -680,8 +680,8 @@ static int before(const sk_keyring *kr, size_t a, size_t b)
  * A wrong key costs a full RSA private operation, and nothing in a blob names its key. Without a
  * hint: most recently successful first (the items of one document share a key). With one: a key
  * that opened an item of the SealedSecret; then the keys whose modulus is above all its RSA
- * parts, most likely first (a smaller modulus makes the parts seen likelier, a key that opened
- * more SealedSecrets is likelier to have sealed this one too); then the rest.
+ * parts, most likely first (a smaller modulus makes the parts seen likelier; prior() weighs
+ * what the SealedSecrets opened so far predict); then the rest.
  */
 static size_t *try_order(const sk_keyring *kr)
 {
