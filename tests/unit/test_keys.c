@@ -553,6 +553,19 @@ static void seal_items(EVP_PKEY *key, const raw_case *c, char **b64)
     }
 }
 
+/* Opens one base64 item, which key want must open. */
+static void open_b64(sk_keyring *kr, const raw_case *c, const char *b64, size_t want)
+{
+    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
+    sk_error err = {0};
+    size_t which = 99;
+    assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
+    assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
+    assert_int_equal(which, want);
+    sk_secbuf_free(&blob);
+    sk_secbuf_free(&pt);
+}
+
 /*
  * Opens every item, with the hint (hint 1), with it after junk that is not base64 (2, it is
  * passed over) or without (0); returns the decryptions it took.
@@ -568,14 +581,7 @@ static size_t open_items(sk_keyring *kr, const raw_case *c, char **b64, int hint
     for (size_t i = 0; hint && i < HINT_ITEMS; i++)
         sk_keyring_hint_item(kr, b64[i], strlen(b64[i]));
     for (size_t i = 0; i < HINT_ITEMS; i++) {
-        sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
-        sk_error err = {0};
-        size_t which = 99;
-        assert_int_equal(sk_base64_decode(b64[i], strlen(b64[i]), &blob, &err), SK_OK);
-        assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
-        assert_int_equal(which, want);
-        sk_secbuf_free(&blob);
-        sk_secbuf_free(&pt);
+        open_b64(kr, c, b64[i], want);
     }
     sk_keyring_hint_begin(kr);
     return sk_keyring_tries(kr) - before;
@@ -586,26 +592,26 @@ static void use_key(sk_keyring *kr, const raw_case *c, size_t i)
 {
     char *one[HINT_ITEMS] = {0};
     seal_items(sk_keyring_key(kr, i), c, one);
-    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
-    sk_error err = {0};
-    size_t which = 99;
-    assert_int_equal(sk_base64_decode(one[0], strlen(one[0]), &blob, &err), SK_OK);
-    assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
-    assert_int_equal(which, i);
-    sk_secbuf_free(&blob);
-    sk_secbuf_free(&pt);
+    open_b64(kr, c, one[0], i);
     for (size_t k = 0; k < HINT_ITEMS; k++)
         free(one[k]);
+}
+
+/* A ring of two keys whose moduli differ in their leading bytes by 1.6 times. */
+static sk_keyring *order_ring(raw_case *c)
+{
+    raw_strict(c);
+    sk_keyring *kr = new_ring();
+    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
+    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    return kr;
 }
 
 static void test_decrypt_hint_order(void **state)
 {
     (void)state;
     raw_case c;
-    raw_strict(&c);
-    sk_keyring *kr = new_ring();
-    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
-    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    sk_keyring *kr = order_ring(&c);
     char *small[HINT_ITEMS] = {0}, *large[HINT_ITEMS] = {0};
     seal_items(sk_keyring_key(kr, 0), &c, small);
     seal_items(sk_keyring_key(kr, 1), &c, large);
@@ -642,6 +648,17 @@ static void open_secret(sk_keyring *kr, const raw_case *c, size_t i)
     sk_keyring_hint_begin(kr);
 }
 
+/* Opens b64 with only its own part hinted; returns the decryptions it took. */
+static size_t open_one_hinted(sk_keyring *kr, const raw_case *c, const char *b64, size_t want)
+{
+    size_t before = sk_keyring_tries(kr);
+    sk_keyring_hint_begin(kr);
+    sk_keyring_hint_item(kr, b64, strlen(b64));
+    open_b64(kr, c, b64, want);
+    sk_keyring_hint_begin(kr);
+    return sk_keyring_tries(kr) - before;
+}
+
 /*
  * The prior is how many SealedSecrets each key opened, not which one opened the last: files
  * sealed under three old keys and walked in name order rarely follow their own key.
@@ -650,10 +667,7 @@ static void test_decrypt_hint_prior(void **state)
 {
     (void)state;
     raw_case c;
-    raw_strict(&c);
-    sk_keyring *kr = new_ring();
-    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
-    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    sk_keyring *kr = order_ring(&c);
     char *small[HINT_ITEMS] = {0};
     seal_items(sk_keyring_key(kr, 0), &c, small);
     for (int k = 0; k < 3; k++)
@@ -665,18 +679,7 @@ static void test_decrypt_hint_prior(void **state)
      * keep it first, where weighing the last key that worked 4:1 would have tried the large key
      * first. The large key has never been followed by either key: no turns to go by.
      */
-    size_t before = sk_keyring_tries(kr);
-    sk_keyring_hint_begin(kr);
-    sk_keyring_hint_item(kr, small[0], strlen(small[0]));
-    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
-    sk_error err = {0};
-    size_t which = 99;
-    assert_int_equal(sk_base64_decode(small[0], strlen(small[0]), &blob, &err), SK_OK);
-    assert_int_equal(decrypt(kr, &c, blob.data, blob.len, &pt, &which, &err), SK_OK);
-    assert_int_equal(which, 0);
-    assert_int_equal(sk_keyring_tries(kr) - before, 1);
-    sk_secbuf_free(&blob);
-    sk_secbuf_free(&pt);
+    assert_int_equal(open_one_hinted(kr, &c, small[0], 0), 1);
     for (size_t i = 0; i < HINT_ITEMS; i++)
         free(small[i]);
     sk_keyring_free(kr);
@@ -712,24 +715,6 @@ static char *item_below(sk_keyring *kr, const raw_case *c, size_t by, size_t bel
     return NULL;
 }
 
-/* Opens b64 with only its own part hinted; returns the decryptions it took. */
-static size_t open_one_hinted(sk_keyring *kr, const raw_case *c, const char *b64, size_t want)
-{
-    size_t before = sk_keyring_tries(kr);
-    sk_keyring_hint_begin(kr);
-    sk_keyring_hint_item(kr, b64, strlen(b64));
-    sk_secbuf blob = SK_SECBUF_INIT, pt = SK_SECBUF_INIT;
-    sk_error err = {0};
-    size_t which = 99;
-    assert_int_equal(sk_base64_decode(b64, strlen(b64), &blob, &err), SK_OK);
-    assert_int_equal(decrypt(kr, c, blob.data, blob.len, &pt, &which, &err), SK_OK);
-    assert_int_equal(which, want);
-    sk_secbuf_free(&blob);
-    sk_secbuf_free(&pt);
-    sk_keyring_hint_begin(kr);
-    return sk_keyring_tries(kr) - before;
-}
-
 /*
  * SealedSecrets that came in turns: after one of the small key's comes one of the large key's,
  * though the small key opened more of them and a part below both moduli is 1.6 times likelier
@@ -739,10 +724,7 @@ static void test_decrypt_hint_follows(void **state)
 {
     (void)state;
     raw_case c;
-    raw_strict(&c);
-    sk_keyring *kr = new_ring();
-    add_shared(kr, "keys/order-small-modulus.key"); /* 0 */
-    add_shared(kr, "keys/order-large-modulus.key"); /* 1 */
+    sk_keyring *kr = order_ring(&c);
     char *large = item_below(kr, &c, 1, 0);
     for (int k = 0; k < 7; k++)
         open_secret(kr, &c, (size_t)(k % 2)); /* small, large, ..., small */
