@@ -29,6 +29,8 @@ static const char usage[] =
     "  --name NAME                 rename the Secret (with --raw: the name for the label)\n"
     "  --raw                       seal one value (stdin or --from-file), print the blob\n"
     "  --from-file [KEY=]PATH      with --raw: read the value from PATH\n"
+    "  --controller-name, --controller-namespace NAME\n"
+    "                              accepted for kubeseal command lines; ignored\n"
     "  -h, --help                  show this help\n"
     "\n"
     "Every flag can be set as SEALED_SECRETS_<FLAG> (e.g. SEALED_SECRETS_SCOPE); the\n"

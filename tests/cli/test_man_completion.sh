@@ -68,6 +68,20 @@ while read -r target; do
   done)
   [ -z "$missing" ] && ok || bad "sealkit-$cmd.1 does not document: $(echo $missing)"
 done < <(help_targets)
+# And the other way: every flag a page gives an entry of its own (the tag line after .TP) is
+# named by --help, so that --help never hides an option the command takes.
+while read -r target; do
+  [ -n "$target" ] || continue
+  cmd=${target%% *}
+  f=$MAN/sealkit-$cmd.1
+  [ -f "$f" ] || continue
+  # shellcheck disable=SC2086 # target is "cmd" or "cmd sub"
+  help_flags $target >"$T/helpflags"
+  missing=$(awk '/^\.TP/ { getline; print }' "$f" | sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' |
+    grep -oE -- '(^|[ "])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[ "]//' | sort -u |
+    while read -r flag; do grep -qxF -- "$flag" "$T/helpflags" || echo "$flag"; done)
+  [ -z "$missing" ] && ok || bad "sealkit $target --help does not name: $(echo $missing)"
+done < <(help_targets)
 for cmd in $COMMANDS; do
   grep -q "^\.B $cmd\$" "$MAN/sealkit.1" && ok || bad "sealkit.1 does not list $cmd"
 done
