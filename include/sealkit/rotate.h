@@ -77,7 +77,8 @@ typedef struct sk_rotate_report {
     int64_t key_age;         /* its age in seconds at opts.now */
     char **temps_removed;    /* stale temporary files removed from the key folder */
     size_t n_temps_removed;
-    sk_error *unopened; /* the preflight: one error per file the keys cannot open */
+    sk_error *unopened; /* the preflight: one error per file the keys cannot open, or path
+                           not processed */
     size_t n_unopened;
     sk_reseal_tree_report reseal; /* the reseal step's report (empty until it ran) */
 } sk_rotate_report;
@@ -102,7 +103,9 @@ SK_API const sk_rotate_report *sk_rotation_report(const sk_rotation *r);
 /*
  * Before a key is made: can the keys at hand open every SealedSecret under paths (one item
  * each)? SK_EDECRYPT, with the report's unopened filled, when a file cannot be opened or read
- * (a mistyped folder or a foreign file); with no key yet, any SealedSecret fails.
+ * (a mistyped folder or a foreign file); with no key yet, any SealedSecret fails. SK_EIO when
+ * the only trouble is a path the walk did not process (a link, an unreadable folder): it is
+ * in unopened too.
  */
 SK_API int sk_rotate_preflight(sk_rotation *r, const char *const *paths, size_t n, sk_error *err);
 

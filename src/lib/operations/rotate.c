@@ -236,6 +236,23 @@ static int add_passed_over(sk_rotate_report *rep, const char *path, const char *
     return add_unopened(rep, &e, err);
 }
 
+/* A link is not a file the keys failed to open: the summary counts the two apart. */
+static int preflight_refused(const sk_rotation *r, size_t unopened, size_t passed, sk_error *err)
+{
+    if (passed == 0)
+        return sk_error_set(err, SK_EDECRYPT,
+                            "%zu file%s cannot be opened with the keys in %s; no key was made",
+                            unopened, unopened == 1 ? "" : "s", r->o.dir);
+    if (unopened == 0)
+        return sk_error_set(err, SK_EIO, "%zu path%s not processed; no key was made", passed,
+                            passed == 1 ? "" : "s");
+    return sk_error_set(err, SK_EDECRYPT,
+                        "%zu file%s cannot be opened with the keys in %s, %zu path%s not "
+                        "processed; no key was made",
+                        unopened, unopened == 1 ? "" : "s", r->o.dir, passed,
+                        passed == 1 ? "" : "s");
+}
+
 /*
  * One item of each SealedSecret, through the reseal's own walk, exclusions and workers: cheap,
  * and enough to catch the wrong folder, a foreign file or a link before a key is made.
@@ -255,15 +272,14 @@ int sk_rotate_preflight(sk_rotation *r, const char *const *paths, size_t n, sk_e
     const sk_walk_list *w = &t.walk;
     for (size_t i = 0; rc == SK_OK && i < w->n_files; i++)
         if (t.files[i].rc != SK_OK) rc = add_unopened(&r->rep, &t.files[i].err, err);
+    size_t unopened = r->rep.n_unopened;
     for (size_t i = 0; rc == SK_OK && i < w->n_skipped; i++)
         rc = add_passed_over(&r->rep, w->skipped[i], w->why[i], err);
     for (size_t i = 0; rc == SK_OK && i < w->n_unreadable; i++)
         rc = add_passed_over(&r->rep, w->unreadable[i], w->unreadable_why[i], err);
     sk_reseal_tree_report_free(&t);
     if (rc != SK_OK || r->rep.n_unopened == 0) return rc;
-    return sk_error_set(err, SK_EDECRYPT,
-                        "%zu files cannot be opened with the keys in %s; no key was made",
-                        r->rep.n_unopened, r->o.dir);
+    return preflight_refused(r, unopened, r->rep.n_unopened - unopened, err);
 }
 
 static int name_taken(const char *base, const char *ext)
