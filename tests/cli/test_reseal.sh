@@ -201,6 +201,9 @@ with open(sys.argv[2], "w") as f:
     f.write("  template:\n    metadata: {name: c, namespace: demo}\n")
 doc["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": copy}
 json.dump(doc, open(sys.argv[3], "w"), indent=2)
+# An escape libyaml cannot read (a surrogate pair): no positions for this JSON text.
+doc["metadata"]["annotations"]["note"] = "\U0001F600"
+json.dump(doc, open(sys.argv[3].replace(".json", "-emoji.json"), "w"), indent=2)
 PY
 cp "$T/copies/with-copy.json" "$T/copies/json.orig"
 run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.yaml"
@@ -209,10 +212,24 @@ run "$SK" unseal --key "$KEY" -f "$T/copies/with-copy.yaml"
 expect_rc 0 "spec.encryptedData opens with the new key alone"
 head -1 "$T/copies/with-copy.yaml" | grep -qF "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spec"]["encryptedData"]["pw"])' "$T/copies/sealed.json")" &&
   ok || bad "the comment was rewritten instead of (or as well as) the value"
-# JSON keeps no positions: two copies of the value make the file a refusal, never a guess.
-fails 1 "appears more than once" "reseal a JSON file that holds a copy of the value" \
-  "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.json"
-cmp -s "$T/copies/with-copy.json" "$T/copies/json.orig" && ok || bad "the refused JSON file changed"
+# JSON: libyaml reads the text too and says where each value is; the annotation's copy stays.
+run "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy.json"
+expect_rc 0 "reseal a JSON file that holds a copy of the value"
+run "$SK" unseal --key "$KEY" -f "$T/copies/with-copy.json"
+expect_rc 0 "the JSON file's spec.encryptedData opens with the new key alone"
+python3 - "$T/copies/json.orig" "$T/copies/with-copy.json" <<'PY' && ok || bad "JSON: something besides the sealed values changed"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["metadata"] == b["metadata"], "the annotation changed"
+assert a["spec"]["encryptedData"]["pw"] != b["spec"]["encryptedData"]["pw"]
+lines = lambda p: [l for l in open(p) if '"pw"' not in l]
+assert lines(sys.argv[1]) == lines(sys.argv[2]), "a line besides the value's changed"
+PY
+# Where libyaml cannot read the JSON text, two copies of the value are a refusal, never a guess.
+cp "$T/copies/with-copy-emoji.json" "$T/copies/emoji.orig"
+fails 1 "appears more than once" "reseal a JSON file that holds a copy, unreadable for libyaml" \
+  "$SK" reseal --cert "$CERT" --key "$OLDKEY,$KEY" "$T/copies/with-copy-emoji.json"
+cmp -s "$T/copies/with-copy-emoji.json" "$T/copies/emoji.orig" && ok || bad "the refused JSON file changed"
 
 # Unattended runs over trees others push to (as root, from cron): each file is read and replaced
 # through a handle on its folder, and only while it is still the file that was read.

@@ -29,6 +29,21 @@ static const char *text_of(const char *buf, size_t document, size_t item, const 
     return out;
 }
 
+static size_t span_start(const char *buf, size_t document, size_t item, const char *key)
+{
+    sk_spans s;
+    sk_docs docs;
+    sk_error err = {0};
+    assert_int_equal(
+        sk_docs_parse_spans((const unsigned char *)buf, strlen(buf), "t", &docs, &s, &err), SK_OK);
+    const sk_span *sp = sk_spans_find(&s, document, item, key);
+    assert_non_null(sp);
+    size_t at = sp->start;
+    sk_spans_free(&s);
+    sk_docs_free(&docs);
+    return at;
+}
+
 static void test_positions_are_bytes(void **state)
 {
     (void)state;
@@ -57,6 +72,24 @@ static void test_documents_and_lists(void **state)
     assert_string_equal(text_of(y, 2, 2, "k"), "");
 }
 
+/* JSON: libyaml reads the text again for positions; jansson's documents stay the model. */
+static void test_json(void **state)
+{
+    (void)state;
+    const char *j = "{\"kind\": \"List\", \"items\": [\n"
+                    "\t{\"metadata\": {\"annotations\": {\"c\": \"{\\\"k\\\":\\\"AgA\\\"}\"}},\n"
+                    "\t \"spec\": {\"encryptedData\": {\"k\": \"AgA\", \"s\": \"Ag\\/B\"}}},\n"
+                    "\t{\"spec\": {\"encryptedData\": {\"k\": \"AgD\"}}}]}\n";
+    assert_string_equal(text_of(j, 1, 1, "k"), "AgA");
+    assert_string_equal(text_of(j, 1, 1, "s"), "Ag\\/B"); /* the text, escape and all */
+    assert_string_equal(text_of(j, 1, 2, "k"), "AgD");
+    assert_ptr_equal(strstr(j, "\"AgA\", \"s\"") + 1, j + span_start(j, 1, 1, "k"));
+    /* An escape libyaml refuses (half a surrogate pair): jansson reads it, no spans. */
+    const char *u = "{\"metadata\": {\"name\": \"\\ud83d\\ude00\"},\n"
+                    " \"spec\": {\"encryptedData\": {\"k\": \"AgA\"}}}\n";
+    assert_string_equal(text_of(u, 1, 0, "k"), "");
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -75,6 +108,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positions_are_bytes),
         cmocka_unit_test(test_documents_and_lists),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,23 @@ void sk_docs_free(sk_docs *docs)
     docs->n = 0;
 }
 
+/*
+ * jansson keeps no positions, but JSON text is YAML flow text: libyaml, reading it once more,
+ * says where each value is. Text it cannot read (a surrogate pair escape, a key over 1,024
+ * characters) gets no spans, and the caller does without.
+ */
+static int json_spans(const unsigned char *buf, size_t len, const char *source, sk_spans *spans,
+                      sk_error *err)
+{
+    sk_docs shadow = {0};
+    sk_error ignored = {0};
+    int rc = sk_doc_parse_yaml(buf, len, source, &shadow, spans, &ignored);
+    sk_docs_free(&shadow);
+    if (rc == SK_OK) return SK_OK;
+    sk_spans_free(spans);
+    return rc == SK_ENOMEM ? sk_error_set(err, rc, "%s", ignored.msg) : SK_OK;
+}
+
 int sk_docs_parse_spans(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
                         sk_spans *spans, sk_error *err)
 {
@@ -96,6 +113,8 @@ int sk_docs_parse_spans(const unsigned char *buf, size_t len, const char *source
     int rc = out->format == SK_FORMAT_JSON
                  ? sk_doc_parse_json(buf, len, sk_doc_bom_len(buf, len), source, out, err)
                  : sk_doc_parse_yaml(buf, len, source, out, spans, err);
+    if (rc == SK_OK && out->format == SK_FORMAT_JSON && spans != NULL)
+        rc = json_spans(buf, len, source, spans, err);
     if (rc != SK_OK) {
         sk_docs_free(out);
         if (spans != NULL) sk_spans_free(spans);

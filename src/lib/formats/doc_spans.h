@@ -3,7 +3,9 @@
  * so that a re-seal rewrites that value and nothing else, even when the same
  * base64 appears elsewhere (a last-applied-configuration annotation, a
  * comment). The YAML reader records them as it parses (doc_yaml.c), so the
- * positions and the parsed documents come from one reading of the text.
+ * positions and the parsed documents come from one reading of the text. A
+ * JSON text is read a second time by the YAML reader for its positions only;
+ * where it cannot read it, there are none (sk_docs_parse_spans).
  * Documents and List items are counted as sk_docs_walk counts them.
  */
 #ifndef SK_DOC_SPANS_H

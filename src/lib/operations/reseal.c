@@ -134,30 +134,39 @@ static int not_in_place(const swap *w, const char *why, sk_error *err)
     return sk_error_at_object(err, SK_EINVAL, w->document, w->item);
 }
 
+/* Where the parser put w's value, when the text there is exactly the old base64; else why not. */
+static const char *at_span(swap *w, const sk_spans *spans, const unsigned char *in)
+{
+    const sk_span *sp = sk_spans_find(spans, w->document, w->item, w->key);
+    if (sp == NULL || !sp->one_line) return "not written as a one-line string";
+    if (sp->end - sp->start != w->old_len || memcmp(in + sp->start, w->old_b64, w->old_len) != 0)
+        return "its text differs from its value (escapes?)";
+    w->at = sp->start;
+    return NULL;
+}
+
 /* YAML: the parser says where each value is, so a copy elsewhere in the text is never touched. */
 static int locate_yaml(swaps *s, const sk_spans *spans, const unsigned char *in, sk_error *err)
 {
-    int rc = SK_OK;
-    for (size_t i = 0; rc == SK_OK && i < s->n; i++) {
-        swap *w = &s->v[i];
-        const sk_span *sp = sk_spans_find(spans, w->document, w->item, w->key);
-        if (sp == NULL || !sp->one_line)
-            rc = not_in_place(w, "not written as a one-line string", err);
-        else if (sp->end - sp->start != w->old_len ||
-                 memcmp(in + sp->start, w->old_b64, w->old_len) != 0)
-            rc = not_in_place(w, "its text differs from its value (escapes?)", err);
-        else
-            w->at = sp->start;
+    for (size_t i = 0; i < s->n; i++) {
+        const char *why = at_span(&s->v[i], spans, in);
+        if (why != NULL) return not_in_place(&s->v[i], why, err);
     }
-    return rc;
+    return SK_OK;
 }
 
 /*
- * JSON: jansson keeps no positions, so each old value must appear exactly once in the text; a
- * copy (a last-applied-configuration annotation) makes the file a refusal, never a guess.
+ * JSON: positions as for YAML where libyaml could read the text too (sk_docs_parse_spans).
+ * Otherwise each old value must appear exactly once in the text; a copy (a
+ * last-applied-configuration annotation) then makes the file a refusal, never a guess.
  */
-static int locate_json(swaps *s, const unsigned char *in, size_t len, sk_error *err)
+static int locate_json(swaps *s, const sk_spans *spans, const unsigned char *in, size_t len,
+                       sk_error *err)
 {
+    size_t found = 0;
+    while (spans->n > 0 && found < s->n && at_span(&s->v[found], spans, in) == NULL)
+        found++;
+    if (found == s->n) return SK_OK;
     for (size_t i = 0; i < s->n; i++) {
         swap *w = &s->v[i];
         const unsigned char *hit = memmem(in, len, w->old_b64, w->old_len);
@@ -184,7 +193,7 @@ static int locate(swaps *s, const sk_docs *docs, const sk_spans *spans, const un
                   size_t len, sk_error *err)
 {
     int rc = docs->format == SK_FORMAT_YAML ? locate_yaml(s, spans, in, err)
-                                            : locate_json(s, in, len, err);
+                                            : locate_json(s, spans, in, len, err);
     if (rc != SK_OK) return rc;
     if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, by_offset);
     for (size_t i = 1; i < s->n; i++) {
