@@ -9,39 +9,40 @@
 #include "testutil.h"
 #include "formats/doc_spans.h"
 
-/* The text of (document, item, key) in buf, as the span says ("" when there is none). */
-static const char *text_of(const char *buf, size_t document, size_t item, const char *key)
+/* The span of (document, item, key) in buf, copied out (key NULL); 0 when there is none. */
+static int span_of(const char *buf, size_t document, size_t item, const char *key, sk_span *out)
 {
-    static char out[256];
     sk_spans s;
     sk_docs docs;
     sk_error err = {0};
     assert_int_equal(
         sk_docs_parse_spans((const unsigned char *)buf, strlen(buf), "t", &docs, &s, &err), SK_OK);
     const sk_span *sp = sk_spans_find(&s, document, item, key);
-    out[0] = '\0';
-    if (sp != NULL && sp->one_line)
-        snprintf(out, sizeof out, "%.*s", (int)(sp->end - sp->start), buf + sp->start);
-    else if (sp != NULL)
-        snprintf(out, sizeof out, "(multi-line)");
+    if (sp != NULL) *out = *sp, out->key = NULL;
     sk_spans_free(&s);
     sk_docs_free(&docs);
+    return sp != NULL;
+}
+
+/* The text of (document, item, key) in buf, as the span says ("" when there is none). */
+static const char *text_of(const char *buf, size_t document, size_t item, const char *key)
+{
+    static char out[256];
+    sk_span sp;
+    out[0] = '\0';
+    if (!span_of(buf, document, item, key, &sp)) return out;
+    if (sp.one_line)
+        snprintf(out, sizeof out, "%.*s", (int)(sp.end - sp.start), buf + sp.start);
+    else
+        snprintf(out, sizeof out, "(multi-line)");
     return out;
 }
 
 static size_t span_start(const char *buf, size_t document, size_t item, const char *key)
 {
-    sk_spans s;
-    sk_docs docs;
-    sk_error err = {0};
-    assert_int_equal(
-        sk_docs_parse_spans((const unsigned char *)buf, strlen(buf), "t", &docs, &s, &err), SK_OK);
-    const sk_span *sp = sk_spans_find(&s, document, item, key);
-    assert_non_null(sp);
-    size_t at = sp->start;
-    sk_spans_free(&s);
-    sk_docs_free(&docs);
-    return at;
+    sk_span sp;
+    assert_true(span_of(buf, document, item, key, &sp));
+    return sp.start;
 }
 
 static void test_positions_are_bytes(void **state)
