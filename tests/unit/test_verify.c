@@ -1097,6 +1097,16 @@ static void test_lines_and_columns(void **state)
     assert_int_equal(x->column, 15); /* the value, after "    password: " */
     sk_findings_free(&f);
     free(t);
+    /* JSON: the positions come from libyaml reading the same text. */
+    verify_text("{\"apiVersion\": \"bitnami.com/v1alpha1\", \"kind\": \"SealedSecret\",\n"
+                " \"metadata\": {\"name\": \"db\", \"namespace\": \"prod\"},\n"
+                " \"spec\": {\"encryptedData\": {\n"
+                "\t\"password\": \"not*base64\"}}}\n",
+                NULL, &f);
+    x = must_find(&f, "base64", "password");
+    assert_int_equal(x->line, 4);
+    assert_int_equal(x->column, 15); /* after a tab and "password": " */
+    sk_findings_free(&f);
     verify_text("a: [unclosed\n", NULL, &f);
     x = must_find(&f, "parse", NULL);
     assert_true(x->line >= 1);
