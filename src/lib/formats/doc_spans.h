@@ -1,5 +1,5 @@
 /*
- * Internal: where each spec.encryptedData value of a YAML text is, in bytes,
+ * Internal: where each spec.encryptedData value of a text is, in bytes,
  * so that a re-seal rewrites that value and nothing else, even when the same
  * base64 appears elsewhere (a last-applied-configuration annotation, a
  * comment). The YAML reader records them as it parses (doc_yaml.c), so the
@@ -30,8 +30,8 @@ typedef struct sk_spans {
 } sk_spans;
 
 /*
- * sk_docs_parse, and for a YAML text also fills spans (malloc'd; empty for JSON, and on
- * failure). spans may be NULL.
+ * sk_docs_parse, and also fills spans (malloc'd; empty on failure, and for a JSON text the YAML
+ * reader cannot read). spans may be NULL.
  */
 int sk_docs_parse_spans(const unsigned char *buf, size_t len, const char *source, sk_docs *out,
                         sk_spans *spans, sk_error *err);
